@@ -1,0 +1,47 @@
+# The two commands of the README's Quickstart:
+#   make book   build the HTML book (executing every chapter) into _build/html
+#   make test   run every test: unit, property and PyTorch cross-checks, strict nbval on chapters
+# Both create (or reuse) the virtual environment .venv and install what they need into it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv book test notebooks check-pairing lint constraints clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+	  { echo "Python >= 3.10 is needed; set PYTHON=/path/to/python3.x"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
+	touch $(STAMP)
+
+book: venv
+	$(BIN)/jupyter-book build -W -n --keep-going .
+	@echo "The book is ready: open _build/html/index.html"
+
+test: venv
+	$(BIN)/python -m pytest -n 2 -q
+
+# Re-create every chapter's .ipynb from its .md source and execute it (stored outputs).
+notebooks: venv
+	$(BIN)/python tools/execute_chapters.py
+
+check-pairing: venv
+	$(BIN)/python tools/check_pairing.py
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Re-pin constraints.txt to what the virtual environment holds now.
+constraints: venv
+	{ sed -n '1,3p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^bplib'; } > constraints.new
+	mv constraints.new constraints.txt
+
+clean:
+	rm -rf _build

@@ -1,0 +1,35 @@
+"""bplib: the companion library of "Backpropagation: Derive It, Build It, Break It".
+
+A small, readable, PyTorch-shaped neural-network library in plain numpy. Each class names
+the chapter of the book that derives it. ``import bplib`` needs only numpy; the SymPy and
+matplotlib parts are imported when first used.
+"""
+
+from . import functional, init
+from .gradcheck import GradcheckReport, gradcheck
+from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
+from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
+from .module import Module, Parameter, Sequential
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "GradcheckReport",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "Loss",
+    "MSELoss",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "__version__",
+    "functional",
+    "gradcheck",
+    "init",
+]

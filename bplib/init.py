@@ -1,0 +1,178 @@
+"""Weight initialisers (chapter 9).
+
+Every initialiser returns a weight matrix of shape ``(fan_in, fan_out)`` (the row
+convention :math:`Z = XW + b`), drawn from a seeded ``numpy.random.Generator``.
+Select one by name in ``Linear(init="xavier_uniform")`` or pass the function itself.
+
+=====================  ==========================================================
+name                   distribution
+=====================  ==========================================================
+``zeros``              :math:`W = 0` (fails: every hidden unit stays identical)
+``normal``             :math:`\\mathcal N(0, \\sigma^2)`, :math:`\\sigma = 0.01` by default
+``uniform``            :math:`U(-1/\\sqrt{n_\\text{in}},\\, 1/\\sqrt{n_\\text{in}})`, the old
+                       heuristic and PyTorch's default for ``nn.Linear``
+``xavier_uniform``     :math:`U(-a, a)`, :math:`a = \\sqrt{6/(n_\\text{in}+n_\\text{out})}` (Glorot & Bengio, 2010)
+``xavier_normal``      :math:`\\mathcal N(0, 2/(n_\\text{in}+n_\\text{out}))`
+``he_uniform``         :math:`U(-a, a)`, :math:`a = \\sqrt{6/n_\\text{in}}` (He et al., 2015)
+``he_normal``          :math:`\\mathcal N(0, 2/n_\\text{in})`
+``lecun_normal``       :math:`\\mathcal N(0, 1/n_\\text{in})` (LeCun et al., 1998)
+=====================  ==========================================================
+
+``glorot_*`` and ``kaiming_*`` are accepted as aliases of ``xavier_*`` and ``he_*``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+RngLike = int | np.random.Generator | None
+
+
+class Initializer(Protocol):
+    """The signature every initialiser shares."""
+
+    def __call__(
+        self, fan_in: int, fan_out: int, *, rng: RngLike = None, dtype: DTypeLike = np.float64
+    ) -> NDArray[Any]: ...
+
+
+def as_rng(rng: RngLike) -> np.random.Generator:
+    """Turn an int seed, a ``Generator`` or ``None`` (fresh entropy) into a ``Generator``."""
+    if rng is None or isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+        return np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise TypeError(
+        f"rng must be an int seed, a numpy.random.Generator or None, got {type(rng).__name__}"
+    )
+
+
+def zeros(
+    fan_in: int, fan_out: int, *, rng: RngLike = None, dtype: DTypeLike = np.float64
+) -> NDArray[Any]:
+    """All zeros: the symmetric start that gradient descent cannot break (chapter 9)."""
+    return np.zeros((fan_in, fan_out), dtype=dtype)
+
+
+def normal(
+    fan_in: int,
+    fan_out: int,
+    *,
+    rng: RngLike = None,
+    dtype: DTypeLike = np.float64,
+    std: float = 0.01,
+) -> NDArray[Any]:
+    """:math:`W_{ij} \\sim \\mathcal N(0, \\text{std}^2)`, a small fixed scale."""
+    return (as_rng(rng).standard_normal((fan_in, fan_out)) * std).astype(dtype, copy=False)
+
+
+def uniform(
+    fan_in: int,
+    fan_out: int,
+    *,
+    rng: RngLike = None,
+    dtype: DTypeLike = np.float64,
+    bound: float | None = None,
+) -> NDArray[Any]:
+    """:math:`W_{ij} \\sim U(-a, a)` with :math:`a = 1/\\sqrt{n_\\text{in}}` unless ``bound`` is given."""
+    a = 1.0 / np.sqrt(fan_in) if bound is None else bound
+    return as_rng(rng).uniform(-a, a, (fan_in, fan_out)).astype(dtype, copy=False)
+
+
+def xavier_uniform(
+    fan_in: int,
+    fan_out: int,
+    *,
+    rng: RngLike = None,
+    dtype: DTypeLike = np.float64,
+    gain: float = 1.0,
+) -> NDArray[Any]:
+    """Glorot & Bengio (2010): :math:`U(-a, a)`, :math:`a = \\text{gain}\\sqrt{6/(n_\\text{in}+n_\\text{out})}`.
+
+    Its variance :math:`a^2/3 = 2/(n_\\text{in}+n_\\text{out})` keeps the forward and backward
+    signal level through tanh layers in their linear regime.
+    """
+    return uniform(
+        fan_in, fan_out, rng=rng, dtype=dtype, bound=gain * np.sqrt(6.0 / (fan_in + fan_out))
+    )
+
+
+def xavier_normal(
+    fan_in: int,
+    fan_out: int,
+    *,
+    rng: RngLike = None,
+    dtype: DTypeLike = np.float64,
+    gain: float = 1.0,
+) -> NDArray[Any]:
+    """:math:`\\mathcal N(0, \\sigma^2)` with :math:`\\sigma = \\text{gain}\\sqrt{2/(n_\\text{in}+n_\\text{out})}`."""
+    return normal(
+        fan_in, fan_out, rng=rng, dtype=dtype, std=gain * np.sqrt(2.0 / (fan_in + fan_out))
+    )
+
+
+def he_uniform(
+    fan_in: int,
+    fan_out: int,
+    *,
+    rng: RngLike = None,
+    dtype: DTypeLike = np.float64,
+    negative_slope: float = 0.0,
+) -> NDArray[Any]:
+    """He et al. (2015): :math:`U(-a, a)`, :math:`a = \\sqrt{6/((1+\\alpha^2) n_\\text{in})}`.
+
+    Variance :math:`2/((1+\\alpha^2) n_\\text{in})`: it doubles Glorot's (for square layers)
+    to make up for (leaky) ReLU zeroing half of its inputs; :math:`\\alpha` is the
+    negative slope (0 for ReLU).
+    """
+    bound = np.sqrt(6.0 / ((1.0 + negative_slope**2) * fan_in))
+    return uniform(fan_in, fan_out, rng=rng, dtype=dtype, bound=bound)
+
+
+def he_normal(
+    fan_in: int,
+    fan_out: int,
+    *,
+    rng: RngLike = None,
+    dtype: DTypeLike = np.float64,
+    negative_slope: float = 0.0,
+) -> NDArray[Any]:
+    """:math:`\\mathcal N(0, 2/((1+\\alpha^2) n_\\text{in}))` (He et al., 2015)."""
+    std = np.sqrt(2.0 / ((1.0 + negative_slope**2) * fan_in))
+    return normal(fan_in, fan_out, rng=rng, dtype=dtype, std=std)
+
+
+def lecun_normal(
+    fan_in: int, fan_out: int, *, rng: RngLike = None, dtype: DTypeLike = np.float64
+) -> NDArray[Any]:
+    """:math:`\\mathcal N(0, 1/n_\\text{in})` (LeCun et al., 1998, "Efficient BackProp")."""
+    return normal(fan_in, fan_out, rng=rng, dtype=dtype, std=np.sqrt(1.0 / fan_in))
+
+
+INITIALIZERS: dict[str, Callable[..., NDArray[Any]]] = {
+    "zeros": zeros,
+    "normal": normal,
+    "uniform": uniform,
+    "xavier_uniform": xavier_uniform,
+    "xavier_normal": xavier_normal,
+    "glorot_uniform": xavier_uniform,
+    "glorot_normal": xavier_normal,
+    "he_uniform": he_uniform,
+    "he_normal": he_normal,
+    "kaiming_uniform": he_uniform,
+    "kaiming_normal": he_normal,
+    "lecun_normal": lecun_normal,
+}
+
+
+def get(init: str | Callable[..., NDArray[Any]]) -> Callable[..., NDArray[Any]]:
+    """Look an initialiser up by name (or return a callable unchanged)."""
+    if callable(init):
+        return init
+    if isinstance(init, str) and init in INITIALIZERS:
+        return INITIALIZERS[init]
+    raise ValueError(f"unknown init {init!r}; expected one of {sorted(INITIALIZERS)} or a function")

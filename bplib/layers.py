@@ -1,0 +1,202 @@
+"""Layers: ``Linear`` and the activations (chapters 1, 4 and 5).
+
+Row convention: a batch ``X`` has shape ``(batch, in_features)`` and a dense layer computes
+:math:`Z = XW + b` with ``W.shape == (in_features, out_features)``. Each class caches in
+``forward`` exactly what its ``backward`` needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+from . import init as _init
+from ._checks import as_batch, as_float_dtype, positive_int, same_shape
+from .functional import sigmoid
+from .init import RngLike
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    """A dense layer, :math:`Z = XW + b` (chapter 4 derives it, chapter 5 builds it).
+
+    Backward, given :math:`\\delta = \\partial L/\\partial Z` of shape (batch, out):
+
+    .. math::
+
+        \\frac{\\partial L}{\\partial W} = X^\\top \\delta, \\qquad
+        \\frac{\\partial L}{\\partial b} = \\textstyle\\sum_{\\text{batch}} \\delta, \\qquad
+        \\frac{\\partial L}{\\partial X} = \\delta W^\\top .
+
+    The weight and bias gradients are *added* to ``weight.grad`` and ``bias.grad``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Sizes of the input and output rows, both >= 1.
+    bias : bool
+        Whether to add the bias :math:`b` (initialised to zero).
+    init : str or callable
+        A name from :mod:`bplib.init` (default ``"uniform"``: :math:`U(\\pm 1/\\sqrt{n_\\text{in}})`,
+        as PyTorch's ``nn.Linear``) or a function ``f(fan_in, fan_out, *, rng, dtype)``.
+    rng : int, numpy.random.Generator or None
+        Seed or generator for the initial weights.
+    dtype : float64 (default) or float32
+
+    Examples
+    --------
+    >>> import numpy as np, bplib
+    >>> layer = bplib.Linear(3, 2, rng=0)
+    >>> layer(np.ones((4, 3))).shape
+    (4, 2)
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        bias: bool = True,
+        init: str | Callable[..., NDArray[Any]] = "uniform",
+        rng: RngLike = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        self.in_features = positive_int(in_features, "in_features")
+        self.out_features = positive_int(out_features, "out_features")
+        self.dtype = as_float_dtype(dtype)
+        self.init = init if isinstance(init, str) else getattr(init, "__name__", repr(init))
+        w = _init.get(init)(self.in_features, self.out_features, rng=_init.as_rng(rng), dtype=self.dtype)
+        if w.shape != (self.in_features, self.out_features):
+            raise ValueError(
+                f"init returned shape {w.shape}, expected ({self.in_features}, {self.out_features})"
+            )
+        self.weight = Parameter(np.ascontiguousarray(w, dtype=self.dtype), "weight")
+        self.bias = Parameter(np.zeros(self.out_features, self.dtype), "bias") if bias else None
+        self._x: NDArray[Any] | None = None
+
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        x = as_batch(x, self.dtype, repr(self))
+        if x.shape[1] != self.in_features:
+            raise ValueError(
+                f"{self!r} expected input of shape (batch, {self.in_features}), got {x.shape}"
+            )
+        self._x = x
+        z = x @ self.weight.data
+        if self.bias is not None:
+            z += self.bias.data
+        return z
+
+    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+        self._require_forward(self._x)
+        x = self._x
+        assert x is not None
+        delta = same_shape(grad_out, (x.shape[0], self.out_features), repr(self))
+        self.weight.grad += x.T @ delta
+        if self.bias is not None:
+            self.bias.grad += delta.sum(axis=0)
+        return delta @ self.weight.data.T
+
+    def __repr__(self) -> str:
+        return (
+            f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None})"
+        )
+
+
+class _Activation(Module):
+    """An elementwise function :math:`a = f(z)`; backward is :math:`\\delta_z = \\delta_a \\odot f'(z)`."""
+
+    def __init__(self) -> None:
+        self._cache: NDArray[Any] | None = None
+
+    def _check_input(self, z: NDArray[Any]) -> NDArray[Any]:
+        if not isinstance(z, np.ndarray) or z.dtype.kind != "f":
+            given = z.dtype if isinstance(z, np.ndarray) else type(z).__name__
+            raise TypeError(f"{self!r} expected a floating numpy array, got {given}")
+        return z
+
+    def _check_grad(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+        self._require_forward(self._cache)
+        assert self._cache is not None
+        return same_shape(grad_out, self._cache.shape, repr(self))
+
+
+class Sigmoid(_Activation):
+    """:math:`\\sigma(z) = 1/(1+e^{-z})`, :math:`\\sigma'(z) = \\sigma(z)(1-\\sigma(z)) \\le 1/4`."""
+
+    def forward(self, z: NDArray[Any]) -> NDArray[Any]:
+        self._cache = a = sigmoid(self._check_input(z))
+        return a
+
+    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+        grad_out = self._check_grad(grad_out)
+        a = self._cache
+        assert a is not None
+        return grad_out * a * (1 - a)
+
+
+class Tanh(_Activation):
+    """:math:`\\tanh(z)`, with :math:`\\tanh'(z) = 1 - \\tanh^2(z) \\le 1`."""
+
+    def forward(self, z: NDArray[Any]) -> NDArray[Any]:
+        self._cache = a = np.tanh(self._check_input(z))
+        return a
+
+    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+        grad_out = self._check_grad(grad_out)
+        a = self._cache
+        assert a is not None
+        return grad_out * (1 - a * a)
+
+
+class ReLU(_Activation):
+    """:math:`\\max(z, 0)`, with derivative 1 for :math:`z > 0` and 0 otherwise (0 at 0, as PyTorch)."""
+
+    def forward(self, z: NDArray[Any]) -> NDArray[Any]:
+        z = self._check_input(z)
+        self._cache = z
+        return np.maximum(z, 0)
+
+    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+        grad_out = self._check_grad(grad_out)
+        z = self._cache
+        assert z is not None
+        return grad_out * (z > 0)
+
+
+class LeakyReLU(_Activation):
+    """:math:`z` for :math:`z > 0`, :math:`\\alpha z` otherwise; derivative 1 or :math:`\\alpha`."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        if not np.isfinite(negative_slope) or negative_slope < 0:
+            raise ValueError(f"negative_slope must be finite and >= 0, got {negative_slope!r}")
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, z: NDArray[Any]) -> NDArray[Any]:
+        z = self._check_input(z)
+        self._cache = z
+        return np.where(z > 0, z, self.negative_slope * z)
+
+    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+        grad_out = self._check_grad(grad_out)
+        z = self._cache
+        assert z is not None
+        return np.where(z > 0, grad_out, self.negative_slope * grad_out)
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(negative_slope={self.negative_slope})"
+
+
+class Identity(_Activation):
+    """:math:`f(z) = z`, derivative 1: the output layer of a regression network."""
+
+    def forward(self, z: NDArray[Any]) -> NDArray[Any]:
+        self._cache = z = self._check_input(z)
+        return z
+
+    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+        return self._check_grad(grad_out)

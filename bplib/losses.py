@@ -1,0 +1,163 @@
+"""Loss functions (chapter 2): ``MSELoss``, ``CrossEntropyLoss``, ``BCEWithLogitsLoss``.
+
+A loss is called as ``loss(pred, target)`` and returns a Python float; ``loss.backward()``
+then returns :math:`\\partial L/\\partial\\,\\text{pred}`, an array of the same shape and
+dtype as ``pred``, ready to hand to ``model.backward``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .functional import log_softmax, sigmoid, softplus
+
+
+def _check_pred(pred: object, where: str) -> NDArray[Any]:
+    if not isinstance(pred, np.ndarray) or pred.dtype.kind != "f":
+        given = f"dtype {pred.dtype}" if isinstance(pred, np.ndarray) else type(pred).__name__
+        raise TypeError(f"{where} expected predictions as a floating numpy array, got {given}")
+    if pred.size == 0:
+        raise ValueError(f"{where} got an empty batch: predictions of shape {pred.shape}")
+    if not np.isfinite(pred).all():
+        raise FloatingPointError(
+            f"{where} got predictions containing NaN or infinity; the forward pass has "
+            "diverged (try a smaller learning rate) or the input is not finite"
+        )
+    return pred
+
+
+def _check_target_like(target: object, pred: NDArray[Any], where: str) -> NDArray[Any]:
+    """A real-valued target of exactly pred's shape, converted to pred's dtype."""
+    if not isinstance(target, np.ndarray) or target.dtype.kind not in "biuf":
+        given = f"dtype {target.dtype}" if isinstance(target, np.ndarray) else type(target).__name__
+        raise TypeError(f"{where} expected the target as a real numpy array, got {given}")
+    if target.shape != pred.shape:
+        hint = ""
+        if target.size == pred.size:
+            hint = f"; reshape it with target.reshape{pred.shape}"
+        raise ValueError(
+            f"{where} expected a target of the same shape as the predictions {pred.shape}, "
+            f"got {target.shape} (it would broadcast silently){hint}"
+        )
+    if not np.isfinite(target).all():
+        raise ValueError(f"{where} got a target containing NaN or infinity")
+    return target.astype(pred.dtype, copy=False)
+
+
+class Loss:
+    """Base class: ``__call__(pred, target) -> float`` caches, ``backward()`` returns dL/dpred."""
+
+    def __init__(self) -> None:
+        self._grad: NDArray[Any] | None = None
+
+    def __call__(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
+        return self.forward(pred, target)
+
+    def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> NDArray[Any]:
+        """:math:`\\partial L/\\partial\\,\\text{pred}` for the last call, same shape and dtype as pred."""
+        if self._grad is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward() called before the loss was computed: "
+                "call loss(pred, target) first"
+            )
+        return self._grad
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class MSELoss(Loss):
+    """Mean squared error, :math:`L = \\frac1N\\sum_i (\\hat y_i - y_i)^2` over all N elements.
+
+    With ``reduction="sum"``, :math:`L = \\sum_i (\\hat y_i - y_i)^2`. The gradient is
+    :math:`\\partial L/\\partial \\hat y = 2(\\hat y - y)/N` (or without the :math:`1/N`).
+    The target must have exactly the shape of the prediction: a ``(N,)`` target against
+    ``(N, 1)`` predictions would broadcast to ``(N, N)`` and is refused.
+    """
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        self.reduction = reduction
+
+    def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
+        pred = _check_pred(pred, repr(self))
+        diff = pred - _check_target_like(target, pred, repr(self))
+        scale = 1.0 / diff.size if self.reduction == "mean" else 1.0
+        self._grad = diff * (2.0 * scale)
+        return float(np.sum(diff * diff) * scale)
+
+    def __repr__(self) -> str:
+        return f"MSELoss(reduction={self.reduction!r})"
+
+
+class CrossEntropyLoss(Loss):
+    """Softmax cross-entropy from logits with integer class labels, averaged over the batch.
+
+    .. math::
+
+        L = -\\frac1N \\sum_{n} \\log p_{n, y_n}, \\qquad p = \\operatorname{softmax}(z),
+        \\qquad \\frac{\\partial L}{\\partial z} = \\frac{p - \\operatorname{onehot}(y)}{N}
+
+    (derived in chapter 2). The log-probabilities use log-sum-exp, so the loss is finite
+    for any finite logits.
+    """
+
+    def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
+        where = repr(self)
+        z = _check_pred(pred, where)
+        if z.ndim != 2:
+            raise ValueError(f"{where} expected logits of shape (batch, classes), got {z.shape}")
+        n, c = z.shape
+        if not isinstance(target, np.ndarray) or target.dtype.kind not in "iu":
+            given = f"dtype {target.dtype}" if isinstance(target, np.ndarray) else type(target).__name__
+            raise TypeError(f"{where} expected integer class labels (e.g. int64), got {given}")
+        if target.shape != (n,):
+            raise ValueError(
+                f"{where} expected labels of shape ({n},), one per row of the logits, "
+                f"got {target.shape}"
+            )
+        if target.min() < 0 or target.max() >= c:
+            raise ValueError(
+                f"{where} expected labels in 0..{c - 1} for {c} classes, "
+                f"got values from {target.min()} to {target.max()}"
+            )
+        rows = np.arange(n)
+        log_p = log_softmax(z)
+        loss = -log_p[rows, target].mean()
+        grad = np.exp(log_p)  # softmax(z), without computing the normaliser twice
+        grad[rows, target] -= 1
+        grad /= n
+        self._grad = grad
+        return float(loss)
+
+
+class BCEWithLogitsLoss(Loss):
+    """Binary cross-entropy from logits, averaged over all elements.
+
+    .. math::
+
+        L = \\frac1N \\sum_i \\big[\\operatorname{softplus}(z_i) - y_i z_i\\big]
+          = -\\frac1N \\sum_i \\big[y_i \\log\\sigma(z_i) + (1-y_i)\\log(1-\\sigma(z_i))\\big],
+        \\qquad \\frac{\\partial L}{\\partial z} = \\frac{\\sigma(z) - y}{N}
+
+    Targets are probabilities in [0, 1] with the shape of the logits.
+    """
+
+    def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
+        where = repr(self)
+        z = _check_pred(pred, where)
+        y = _check_target_like(target, z, where)
+        if y.min() < 0 or y.max() > 1:
+            raise ValueError(
+                f"{where} expected targets in [0, 1], got values from {y.min()} to {y.max()}"
+            )
+        self._grad = (sigmoid(z) - y) / z.size
+        return float(np.mean(softplus(z) - y * z))

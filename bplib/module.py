@@ -1,0 +1,143 @@
+"""Parameters, the ``Module`` base class and ``Sequential`` (chapter 5).
+
+A module has a ``forward`` that computes its output and caches what the backward pass
+will need, and a ``backward`` that takes :math:`\\partial L/\\partial \\text{output}` and
+returns :math:`\\partial L/\\partial \\text{input}`, adding (not assigning) each parameter's
+gradient into ``parameter.grad`` on the way, exactly as PyTorch does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class Parameter:
+    """A trainable array and its gradient.
+
+    Attributes
+    ----------
+    data : ndarray
+        The current value, updated in place by the optimisers.
+    grad : ndarray
+        :math:`\\partial L/\\partial\\,\\text{data}`, same shape and dtype as ``data``.
+        ``backward`` *accumulates* into it, so call ``zero_grad()`` before each new
+        backward pass unless you mean to sum gradients over several passes.
+    name : str
+        A label used in ``__repr__`` and in gradient-check reports.
+    """
+
+    def __init__(self, data: NDArray[Any], name: str = "") -> None:
+        if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
+            raise TypeError(f"Parameter expected a floating numpy array, got {data!r:.60}")
+        self.data = data
+        self.grad = np.zeros_like(data)
+        self.name = name
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    def zero_grad(self) -> None:
+        """Set the gradient to zero, in place."""
+        self.grad.fill(0)
+
+    def __repr__(self) -> str:
+        return f"Parameter(name={self.name!r}, shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class of every layer: ``forward``, ``backward``, ``parameters``, ``zero_grad``.
+
+    Subclasses implement ``forward(x)`` (caching what backward needs) and
+    ``backward(grad_out)``. Calling a module, ``module(x)``, is ``module.forward(x)``.
+    Parameters are found automatically: every attribute that is a :class:`Parameter` or a
+    :class:`Module`, in the order the attributes were assigned in ``__init__``.
+    """
+
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
+
+    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
+
+    def __call__(self, x: NDArray[Any]) -> NDArray[Any]:
+        return self.forward(x)
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Yield ``(name, parameter)`` pairs, e.g. ``("0.weight", ...)`` in a Sequential."""
+        for attr, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield prefix + attr, value
+            elif isinstance(value, Module):
+                yield from value.named_parameters(prefix=f"{prefix}{attr}.")
+
+    def parameters(self) -> list[Parameter]:
+        """All trainable parameters, in layer order, weight before bias."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set the gradient of every parameter to zero."""
+        for p in self.parameters():
+            p.zero_grad()
+
+    def _require_forward(self, cache: object) -> None:
+        if cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward() called before forward(): "
+                "run a forward pass first, it caches what backward needs"
+            )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Sequential(Module):
+    """A chain of modules: ``forward`` runs them in order, ``backward`` in reverse.
+
+    Examples
+    --------
+    >>> import bplib
+    >>> net = bplib.Sequential(bplib.Linear(2, 3, rng=0), bplib.Tanh(), bplib.Linear(3, 1, rng=1))
+    >>> [p.shape for p in net.parameters()]
+    [(2, 3), (3,), (3, 1), (1,)]
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                kind = "a class, not an instance" if isinstance(m, type) else type(m).__name__
+                raise TypeError(
+                    f"Sequential expects Module instances; argument {i} is {kind}: {m!r:.60}"
+                )
+        self.modules = list(modules)
+
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        for m in self.modules:
+            x = m.forward(x)
+        return x
+
+    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+        for m in reversed(self.modules):
+            grad_out = m.backward(grad_out)
+        return grad_out
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        for i, m in enumerate(self.modules):
+            yield from m.named_parameters(prefix=f"{prefix}{i}.")
+
+    def __getitem__(self, i: int) -> Module:
+        return self.modules[i]
+
+    def __len__(self) -> int:
+        return len(self.modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.modules)
+
+    def __repr__(self) -> str:
+        lines = [f"  ({i}): {m!r}" for i, m in enumerate(self.modules)]
+        return "Sequential(\n" + "\n".join(lines) + "\n)"

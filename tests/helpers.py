@@ -1,0 +1,66 @@
+"""Helpers shared by the tests: random data and finite-difference gradients of a module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+import bplib
+from bplib.gradcheck import numerical_gradient
+
+# Central differences in float64 carry an absolute error of about 1e-16 |L| / eps ~ 1e-10
+# (eps = 1e-6, |L| ~ 1), so a gradient far smaller than 1 cannot be checked to a relative
+# 1e-7. The error is therefore taken relative to max(gradient scale, FLOOR): for gradients
+# of size >= FLOOR it is the plain relative error; below, an absolute error of FLOOR * 1e-7.
+# A real bug is an error of the gradient's own size, far above either bound.
+FLOOR = 1e-2
+
+
+def checked_error(analytic: NDArray[Any], numeric: NDArray[Any]) -> float:
+    """max|a - n| / max(max|a|, max|n|, FLOOR): see FLOOR above."""
+    scale = max(float(np.abs(analytic).max()), float(np.abs(numeric).max()), FLOOR)
+    return float(np.abs(analytic - numeric).max()) / scale
+
+ACTIVATIONS = {
+    "Sigmoid": bplib.Sigmoid,
+    "Tanh": bplib.Tanh,
+    "ReLU": bplib.ReLU,
+    "LeakyReLU": lambda: bplib.LeakyReLU(0.1),
+    "Identity": bplib.Identity,
+}
+
+
+def min_abs_preactivation(net: bplib.Sequential, x: NDArray[Any]) -> float:
+    """The smallest |z| entering any activation of ``net`` on input ``x``."""
+    smallest = np.inf
+    for m in net:
+        if not isinstance(m, bplib.Linear):
+            smallest = min(smallest, float(np.abs(x).min()))
+        x = m(x)
+    return smallest
+
+
+def away_from_kinks(x: NDArray[Any], margin: float = 1e-3) -> NDArray[Any]:
+    """Move entries off zero, where ReLU-like derivatives jump (and finite differences lie)."""
+    return np.where(np.abs(x) < margin, np.copysign(margin, x) + x, x)
+
+
+def module_gradient_errors(module: bplib.Module, x: NDArray[Any], seed: int) -> dict[str, float]:
+    """Relative error of ``module.backward`` against central differences, for the input and
+    every parameter, using the probe loss L = sum(module(x) * R) with a random R."""
+    x = x.copy()
+    out = module(x)
+    R = np.random.default_rng(seed).standard_normal(out.shape)
+
+    def loss() -> float:
+        return float(np.sum(module(x) * R))
+
+    module.zero_grad()
+    module(x)
+    dx = module.backward(R)
+    errors = {"input": checked_error(dx, numerical_gradient(loss, x))}
+    for name, p in module.named_parameters():
+        errors[name] = checked_error(p.grad, numerical_gradient(loss, p.data))
+    return errors

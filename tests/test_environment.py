@@ -1,0 +1,50 @@
+"""environment.yml (conda, Binder) and pyproject.toml describe the same environment."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+# conda-forge spells a few packages differently from PyPI
+CONDA_NAMES = {"pyyaml": "pyyaml"}
+NOT_IN_CONDA = {"tomli"}  # a back-port only Python 3.10 needs, and only for this test
+
+
+def _split(spec: str) -> tuple[str, str]:
+    spec = spec.split(";")[0].strip()
+    name, bound = re.match(r"([A-Za-z0-9_.\-]+)\s*(.*)", spec).groups()
+    return name.lower().replace("_", "-"), bound.replace(" ", "")
+
+
+def pyproject_packages() -> dict[str, str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    specs = project["dependencies"] + [
+        s for extra in ("book", "test") for s in project["optional-dependencies"][extra]
+    ]
+    packages = dict(_split(s) for s in specs)
+    return {CONDA_NAMES.get(n, n): b for n, b in packages.items() if n not in NOT_IN_CONDA}
+
+
+def conda_packages() -> dict[str, str]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    specs = [d for d in env["dependencies"] if isinstance(d, str)]
+    return {n: b for n, b in map(_split, specs) if n not in ("python", "pip")}
+
+
+def test_environment_yml_and_pyproject_list_the_same_packages_and_versions():
+    assert conda_packages() == pyproject_packages()
+
+
+def test_both_require_the_same_python():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert f"python{project['requires-python']}" in env["dependencies"]
