@@ -24,7 +24,7 @@ book: venv
 	@echo "The book is ready: open _build/html/index.html"
 
 test: venv
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Re-create every chapter's .ipynb from its .md source and execute it (stored outputs).
 notebooks: venv

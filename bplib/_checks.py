@@ -14,9 +14,9 @@ from numpy.typing import DTypeLike, NDArray
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def as_float_dtype(dtype: DTypeLike) -> np.dtype[np.floating[Any]]:
+def as_float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     """Return ``dtype`` as a numpy dtype, insisting on float32 or float64."""
-    dt = np.dtype(dtype)
+    dt: np.dtype[Any] = np.dtype(dtype)
     if dt not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be float32 or float64, got {dt}")
     return dt

@@ -34,9 +34,7 @@ def relative_error(a: NDArray[Any], b: NDArray[Any]) -> float:
     return 0.0 if err == 0.0 else err / max(scale, np.finfo(np.float64).tiny)
 
 
-def numerical_gradient(
-    f: Callable[[], float], x: NDArray[Any], eps: float = 1e-6
-) -> NDArray[Any]:
+def numerical_gradient(f: Callable[[], float], x: NDArray[Any], eps: float = 1e-6) -> NDArray[Any]:
     """Central-difference gradient of the scalar function ``f()`` with respect to the array
     ``x``, which ``f`` reads; each entry of ``x`` is nudged in place and restored."""
     grad = np.zeros_like(x)
@@ -101,7 +99,9 @@ def gradcheck(
     params = dict(model.named_parameters())
     for name, p in params.items():
         if p.data.dtype != np.float64:
-            raise TypeError(f"gradcheck needs a float64 model; parameter {name!r} is {p.data.dtype}")
+            raise TypeError(
+                f"gradcheck needs a float64 model; parameter {name!r} is {p.data.dtype}"
+            )
     if not isinstance(X, np.ndarray) or X.dtype != np.float64:
         given = X.dtype if isinstance(X, np.ndarray) else type(X).__name__
         raise TypeError(f"gradcheck needs a float64 input X, got {given}")

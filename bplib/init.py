@@ -42,7 +42,7 @@ class Initializer(Protocol):
 
 def as_rng(rng: RngLike) -> np.random.Generator:
     """Turn an int seed, a ``Generator`` or ``None`` (fresh entropy) into a ``Generator``."""
-    if rng is None or isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+    if rng is None or (isinstance(rng, int | np.integer) and not isinstance(rng, bool)):
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng

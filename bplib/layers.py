@@ -68,7 +68,9 @@ class Linear(Module):
         self.out_features = positive_int(out_features, "out_features")
         self.dtype = as_float_dtype(dtype)
         self.init = init if isinstance(init, str) else getattr(init, "__name__", repr(init))
-        w = _init.get(init)(self.in_features, self.out_features, rng=_init.as_rng(rng), dtype=self.dtype)
+        w = _init.get(init)(
+            self.in_features, self.out_features, rng=_init.as_rng(rng), dtype=self.dtype
+        )
         if w.shape != (self.in_features, self.out_features):
             raise ValueError(
                 f"init returned shape {w.shape}, expected ({self.in_features}, {self.out_features})"

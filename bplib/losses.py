@@ -117,7 +117,9 @@ class CrossEntropyLoss(Loss):
             raise ValueError(f"{where} expected logits of shape (batch, classes), got {z.shape}")
         n, c = z.shape
         if not isinstance(target, np.ndarray) or target.dtype.kind not in "iu":
-            given = f"dtype {target.dtype}" if isinstance(target, np.ndarray) else type(target).__name__
+            given = (
+                f"dtype {target.dtype}" if isinstance(target, np.ndarray) else type(target).__name__
+            )
             raise TypeError(f"{where} expected integer class labels (e.g. int64), got {given}")
         if target.shape != (n,):
             raise ValueError(

@@ -23,6 +23,7 @@ def checked_error(analytic: NDArray[Any], numeric: NDArray[Any]) -> float:
     scale = max(float(np.abs(analytic).max()), float(np.abs(numeric).max()), FLOOR)
     return float(np.abs(analytic - numeric).max()) / scale
 
+
 ACTIVATIONS = {
     "Sigmoid": bplib.Sigmoid,
     "Tanh": bplib.Tanh,

@@ -50,7 +50,7 @@ def test_linear_rejects_an_unknown_init_and_dtype():
         bplib.Linear(2, 2, init="glorot")
     with pytest.raises(TypeError, match="dtype must be float32 or float64, got int64"):
         bplib.Linear(2, 2, dtype=np.int64)
-    with pytest.raises(TypeError, match="rng must be an int seed, a numpy.random.Generator"):
+    with pytest.raises(TypeError, match=r"rng must be an int seed, a numpy.random.Generator"):
         bplib.Linear(2, 2, rng="seed")
 
 
@@ -85,8 +85,11 @@ def test_activation_refuses_integer_input():
 
 def test_mse_refuses_a_target_that_would_broadcast():
     pred = np.zeros((5, 1))
-    with pytest.raises(ValueError, match=r"same shape as the predictions \(5, 1\), got \(5,\).*"
-                                         r"would broadcast.*reshape\(5, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"same shape as the predictions \(5, 1\), got \(5,\).*"
+        r"would broadcast.*reshape\(5, 1\)",
+    ):
         bplib.MSELoss()(pred, np.zeros(5))
 
 
@@ -108,7 +111,7 @@ def test_cross_entropy_refuses_labels_out_of_range():
 
 
 def test_cross_entropy_refuses_float_labels():
-    with pytest.raises(TypeError, match="expected integer class labels.*got dtype float64"):
+    with pytest.raises(TypeError, match=r"expected integer class labels.*got dtype float64"):
         bplib.CrossEntropyLoss()(np.zeros((2, 3)), np.array([0.0, 1.0]))
 
 
@@ -126,7 +129,7 @@ def test_bce_refuses_targets_outside_zero_one():
 
 def test_losses_refuse_non_finite_predictions_and_targets():
     bad = np.array([[np.nan, 0.0]])
-    with pytest.raises(FloatingPointError, match="NaN or infinity.*smaller learning rate"):
+    with pytest.raises(FloatingPointError, match=r"NaN or infinity.*smaller learning rate"):
         bplib.MSELoss()(bad, np.zeros((1, 2)))
     with pytest.raises(ValueError, match="target containing NaN or infinity"):
         bplib.MSELoss()(np.zeros((1, 2)), bad)
@@ -144,5 +147,5 @@ def test_loss_backward_before_the_loss_is_refused():
 
 def test_gradcheck_refuses_a_float32_model():
     net = bplib.Linear(2, 1, dtype=np.float32, rng=0)
-    with pytest.raises(TypeError, match="needs a float64 model.*float32"):
+    with pytest.raises(TypeError, match=r"needs a float64 model.*float32"):
         bplib.gradcheck(net, bplib.MSELoss(), np.ones((1, 2), np.float32), np.ones((1, 1)))

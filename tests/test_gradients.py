@@ -99,8 +99,9 @@ def test_bce_with_logits_gradient_matches_finite_differences(batch, width, seed)
 def test_gradcheck_passes_a_correct_network():
     rng = np.random.default_rng(0)
     net = bplib.Sequential(bplib.Linear(3, 5, rng=rng), bplib.Tanh(), bplib.Linear(5, 4, rng=rng))
-    report = bplib.gradcheck(net, bplib.CrossEntropyLoss(), rng.standard_normal((6, 3)),
-                             rng.integers(0, 4, 6))
+    report = bplib.gradcheck(
+        net, bplib.CrossEntropyLoss(), rng.standard_normal((6, 3)), rng.integers(0, 4, 6)
+    )
     assert report.ok
     assert set(report.errors) == {"0.weight", "0.bias", "2.weight", "2.bias", "input"}
 
@@ -112,8 +113,9 @@ def test_gradcheck_catches_a_wrong_backward():
 
     rng = np.random.default_rng(1)
     net = bplib.Sequential(bplib.Linear(3, 4, rng=rng), WrongTanh(), bplib.Linear(4, 1, rng=rng))
-    report = bplib.gradcheck(net, bplib.MSELoss(), rng.standard_normal((5, 3)),
-                             rng.standard_normal((5, 1)))
+    report = bplib.gradcheck(
+        net, bplib.MSELoss(), rng.standard_normal((5, 3)), rng.standard_normal((5, 1))
+    )
     assert not report.ok
     assert report.errors["0.weight"] > 1e-2
     assert report.errors["2.weight"] < TOL  # the layer above the bug is still right

@@ -18,8 +18,11 @@ from .helpers import ACTIVATIONS
 def test_dtype_is_preserved_end_to_end(dtype):
     rng = np.random.default_rng(0)
     net = bplib.Sequential(
-        *[m for name in sorted(ACTIVATIONS) for m in (bplib.Linear(3, 3, rng=rng, dtype=dtype),
-                                                       ACTIVATIONS[name]())],
+        *[
+            m
+            for name in sorted(ACTIVATIONS)
+            for m in (bplib.Linear(3, 3, rng=rng, dtype=dtype), ACTIVATIONS[name]())
+        ],
         bplib.Linear(3, 2, rng=rng, dtype=dtype),
     )
     x = rng.standard_normal((4, 3)).astype(dtype)

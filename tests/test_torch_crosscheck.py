@@ -108,13 +108,17 @@ def test_whole_network_matches_torch(seed):
     rng = np.random.default_rng(seed)
     sizes = [4, 6, 5, 3]
     ours = bplib.Sequential(
-        bplib.Linear(4, 6, rng=rng), bplib.Tanh(),
-        bplib.Linear(6, 5, rng=rng), bplib.ReLU(),
+        bplib.Linear(4, 6, rng=rng),
+        bplib.Tanh(),
+        bplib.Linear(6, 5, rng=rng),
+        bplib.ReLU(),
         bplib.Linear(5, 3, rng=rng),
     )
     theirs = torch.nn.Sequential(
-        torch.nn.Linear(4, 6), torch.nn.Tanh(),
-        torch.nn.Linear(6, 5), torch.nn.ReLU(),
+        torch.nn.Linear(4, 6),
+        torch.nn.Tanh(),
+        torch.nn.Linear(6, 5),
+        torch.nn.ReLU(),
         torch.nn.Linear(5, 3),
     ).double()
     with torch.no_grad():

@@ -20,9 +20,14 @@ def problems() -> list[str]:
             continue
         nb = nbformat.read(nb_path, as_version=4)
         if cell_summary(read(md)) != cell_summary(nb):
-            found.append(f"{name} and its .ipynb disagree: the .md is the source; run make notebooks")
-        unexecuted = [i for i, c in enumerate(nb.cells)
-                      if c.cell_type == "code" and c.source.strip() and c.execution_count is None]
+            found.append(
+                f"{name} and its .ipynb disagree: the .md is the source; run make notebooks"
+            )
+        unexecuted = [
+            i
+            for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and c.source.strip() and c.execution_count is None
+        ]
         if unexecuted:
             found.append(f"{nb_path.relative_to(ROOT)}: cells {unexecuted} were never executed")
     return found

@@ -24,7 +24,10 @@ def execute(md: Path) -> float:
         cell["id"] = f"cell-{i:03d}"
     start = time.perf_counter()
     NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(CHAPTERS)}},
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(CHAPTERS)}},
         record_timing=False,
     ).execute()
     elapsed = time.perf_counter() - start
