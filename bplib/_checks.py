@@ -29,7 +29,7 @@ def positive_int(value: object, name: str) -> int:
     return int(value)
 
 
-def as_batch(x: object, dtype: np.dtype[Any], where: str) -> NDArray[Any]:
+def as_batch(x: object, dtype: np.dtype[Any], where: object) -> NDArray[Any]:
     """Return ``x`` as a 2-D array of ``dtype``: shape (batch, features), batch >= 1.
 
     Integers and booleans are converted to ``dtype`` (they carry no precision to lose);
@@ -37,34 +37,34 @@ def as_batch(x: object, dtype: np.dtype[Any], where: str) -> NDArray[Any]:
     so a float32 model never runs in float64 by accident (and vice versa).
     """
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"{where} expected a numpy array, got {type(x).__name__}")
+        raise TypeError(f"{where!r} expected a numpy array, got {type(x).__name__}")
     if x.ndim != 2:
         hint = " (use x.reshape(1, -1) for a single example)" if x.ndim == 1 else ""
         raise ValueError(
-            f"{where} expected a 2-D array of shape (batch, features), "
+            f"{where!r} expected a 2-D array of shape (batch, features), "
             f"got {x.ndim}-D array of shape {x.shape}{hint}"
         )
     if x.shape[0] == 0:
-        raise ValueError(f"{where} got an empty batch: shape {x.shape}")
+        raise ValueError(f"{where!r} got an empty batch: shape {x.shape}")
     if x.dtype == dtype:
         return x
     if x.dtype.kind in "biu":
         return x.astype(dtype)
     if x.dtype.kind == "f":
         raise TypeError(
-            f"{where} has dtype {dtype} but the input has dtype {x.dtype}; "
+            f"{where!r} has dtype {dtype} but the input has dtype {x.dtype}; "
             f"convert it with x.astype(np.{dtype})"
         )
-    raise TypeError(f"{where} expected a real numeric array, got dtype {x.dtype}")
+    raise TypeError(f"{where!r} expected a real numeric array, got dtype {x.dtype}")
 
 
-def same_shape(grad: object, shape: tuple[int, ...], where: str) -> NDArray[Any]:
+def same_shape(grad: object, shape: tuple[int, ...], where: object) -> NDArray[Any]:
     """Check that a gradient passed to ``backward`` has the shape of the forward output."""
     if not isinstance(grad, np.ndarray):
-        raise TypeError(f"{where}.backward expected a numpy array, got {type(grad).__name__}")
+        raise TypeError(f"{where!r}.backward expected a numpy array, got {type(grad).__name__}")
     if grad.shape != shape:
         raise ValueError(
-            f"{where}.backward expected a gradient of shape {shape} (the shape of the "
+            f"{where!r}.backward expected a gradient of shape {shape} (the shape of the "
             f"forward output), got {grad.shape}"
         )
     return grad

@@ -80,7 +80,7 @@ class Linear(Module):
         self._x: NDArray[Any] | None = None
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        x = as_batch(x, self.dtype, repr(self))
+        x = as_batch(x, self.dtype, self)
         if x.shape[1] != self.in_features:
             raise ValueError(
                 f"{self!r} expected input of shape (batch, {self.in_features}), got {x.shape}"
@@ -95,7 +95,7 @@ class Linear(Module):
         self._require_forward(self._x)
         x = self._x
         assert x is not None
-        delta = same_shape(grad_out, (x.shape[0], self.out_features), repr(self))
+        delta = same_shape(grad_out, (x.shape[0], self.out_features), self)
         self.weight.grad += x.T @ delta
         if self.bias is not None:
             self.bias.grad += delta.sum(axis=0)
@@ -123,7 +123,7 @@ class _Activation(Module):
     def _check_grad(self, grad_out: NDArray[Any]) -> NDArray[Any]:
         self._require_forward(self._cache)
         assert self._cache is not None
-        return same_shape(grad_out, self._cache.shape, repr(self))
+        return same_shape(grad_out, self._cache.shape, self)
 
 
 class Sigmoid(_Activation):

@@ -15,35 +15,35 @@ from numpy.typing import NDArray
 from .functional import log_softmax, sigmoid, softplus
 
 
-def _check_pred(pred: object, where: str) -> NDArray[Any]:
+def _check_pred(pred: object, where: object) -> NDArray[Any]:
     if not isinstance(pred, np.ndarray) or pred.dtype.kind != "f":
         given = f"dtype {pred.dtype}" if isinstance(pred, np.ndarray) else type(pred).__name__
-        raise TypeError(f"{where} expected predictions as a floating numpy array, got {given}")
+        raise TypeError(f"{where!r} expected predictions as a floating numpy array, got {given}")
     if pred.size == 0:
-        raise ValueError(f"{where} got an empty batch: predictions of shape {pred.shape}")
+        raise ValueError(f"{where!r} got an empty batch: predictions of shape {pred.shape}")
     if not np.isfinite(pred).all():
         raise FloatingPointError(
-            f"{where} got predictions containing NaN or infinity; the forward pass has "
+            f"{where!r} got predictions containing NaN or infinity; the forward pass has "
             "diverged (try a smaller learning rate) or the input is not finite"
         )
     return pred
 
 
-def _check_target_like(target: object, pred: NDArray[Any], where: str) -> NDArray[Any]:
+def _check_target_like(target: object, pred: NDArray[Any], where: object) -> NDArray[Any]:
     """A real-valued target of exactly pred's shape, converted to pred's dtype."""
     if not isinstance(target, np.ndarray) or target.dtype.kind not in "biuf":
         given = f"dtype {target.dtype}" if isinstance(target, np.ndarray) else type(target).__name__
-        raise TypeError(f"{where} expected the target as a real numpy array, got {given}")
+        raise TypeError(f"{where!r} expected the target as a real numpy array, got {given}")
     if target.shape != pred.shape:
         hint = ""
         if target.size == pred.size:
             hint = f"; reshape it with target.reshape{pred.shape}"
         raise ValueError(
-            f"{where} expected a target of the same shape as the predictions {pred.shape}, "
+            f"{where!r} expected a target of the same shape as the predictions {pred.shape}, "
             f"got {target.shape} (it would broadcast silently){hint}"
         )
     if not np.isfinite(target).all():
-        raise ValueError(f"{where} got a target containing NaN or infinity")
+        raise ValueError(f"{where!r} got a target containing NaN or infinity")
     return target.astype(pred.dtype, copy=False)
 
 
@@ -88,8 +88,8 @@ class MSELoss(Loss):
         self.reduction = reduction
 
     def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
-        pred = _check_pred(pred, repr(self))
-        diff = pred - _check_target_like(target, pred, repr(self))
+        pred = _check_pred(pred, self)
+        diff = pred - _check_target_like(target, pred, self)
         scale = 1.0 / diff.size if self.reduction == "mean" else 1.0
         self._grad = diff * (2.0 * scale)
         return float(np.sum(diff * diff) * scale)
@@ -111,24 +111,24 @@ class CrossEntropyLoss(Loss):
     """
 
     def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
-        where = repr(self)
+        where = self  # formatted (repr) only if an error is raised
         z = _check_pred(pred, where)
         if z.ndim != 2:
-            raise ValueError(f"{where} expected logits of shape (batch, classes), got {z.shape}")
+            raise ValueError(f"{where!r} expected logits of shape (batch, classes), got {z.shape}")
         n, c = z.shape
         if not isinstance(target, np.ndarray) or target.dtype.kind not in "iu":
             given = (
                 f"dtype {target.dtype}" if isinstance(target, np.ndarray) else type(target).__name__
             )
-            raise TypeError(f"{where} expected integer class labels (e.g. int64), got {given}")
+            raise TypeError(f"{where!r} expected integer class labels (e.g. int64), got {given}")
         if target.shape != (n,):
             raise ValueError(
-                f"{where} expected labels of shape ({n},), one per row of the logits, "
+                f"{where!r} expected labels of shape ({n},), one per row of the logits, "
                 f"got {target.shape}"
             )
         if target.min() < 0 or target.max() >= c:
             raise ValueError(
-                f"{where} expected labels in 0..{c - 1} for {c} classes, "
+                f"{where!r} expected labels in 0..{c - 1} for {c} classes, "
                 f"got values from {target.min()} to {target.max()}"
             )
         rows = np.arange(n)
@@ -154,12 +154,12 @@ class BCEWithLogitsLoss(Loss):
     """
 
     def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
-        where = repr(self)
+        where = self  # formatted (repr) only if an error is raised
         z = _check_pred(pred, where)
         y = _check_target_like(target, z, where)
         if y.min() < 0 or y.max() > 1:
             raise ValueError(
-                f"{where} expected targets in [0, 1], got values from {y.min()} to {y.max()}"
+                f"{where!r} expected targets in [0, 1], got values from {y.min()} to {y.max()}"
             )
         self._grad = (sigmoid(z) - y) / z.size
         return float(np.mean(softplus(z) - y * z))
