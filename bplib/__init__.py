@@ -5,7 +5,7 @@ the chapter of the book that derives it. ``import bplib`` needs only numpy; the 
 matplotlib parts are imported when first used.
 """
 
-from . import data, functional, init
+from . import autodiff, data, functional, init
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
@@ -29,6 +29,7 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "__version__",
+    "autodiff",
     "data",
     "functional",
     "gradcheck",

@@ -1,0 +1,572 @@
+r"""A small reverse-mode automatic differentiation engine over numpy arrays (chapter 10).
+
+Backpropagation is one case of *reverse-mode automatic differentiation* (Linnainmaa, 1970;
+Werbos, 1974; Griewank & Walther, 2008). Every operation on a :class:`Tensor` records a node
+of a computational graph: its value, the tensors it was computed from (its *parents*) and
+its **vector-Jacobian product** (VJP), the function that turns the gradient of the loss
+with respect to the node's output, :math:`\bar v = \partial L/\partial v`, into the
+gradient with respect to each parent :math:`u`,
+
+.. math::
+
+    \bar u \mathrel{+}= \bar v \, \frac{\partial v}{\partial u} .
+
+:meth:`Tensor.backward` visits the graph in reverse topological order (every node after
+all the nodes that use it), so each node's gradient is complete, summed over every path
+to the loss, before it is passed on. The whole engine is this file: read it in one sitting.
+
+Examples
+--------
+>>> from bplib.autodiff import Tensor
+>>> x = Tensor(3.0, label="x")
+>>> y = x * x + 2 * x          # dy/dx = 2x + 2 = 8: x is used along three paths
+>>> y.backward()
+>>> float(x.grad)
+8.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .functional import sigmoid as _sigmoid
+
+Array = NDArray[Any]
+#: A vector-Jacobian product: the gradient of the output in, one gradient per parent out
+#: (``None`` for a parent that needs no gradient).
+VJP = Callable[[Array], Sequence[Array | None]]
+
+__all__ = ["Tensor", "draw_graph", "topological_order", "unbroadcast"]
+
+
+def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
+    r"""Sum ``grad`` down to ``shape``: the VJP of numpy broadcasting.
+
+    Broadcasting copies a value along new leading axes and along axes of length 1. A value
+    used in many places receives the sum of the gradients of all its copies, so the
+    gradient is summed over exactly those axes. For a bias :math:`b` of shape ``(out,)``
+    added to ``(batch, out)``, this is :math:`\partial L/\partial b = \sum_\text{batch}\delta`.
+    """
+    while grad.ndim > len(shape):  # leading axes that broadcasting added
+        grad = grad.sum(axis=0)
+    for axis, n in enumerate(shape):  # axes of length 1 that broadcasting stretched
+        if n == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return grad
+
+
+def _as_array(value: object, where: str) -> Array:
+    """A finite floating array from a number, array or nested list (ints become float64)."""
+    if isinstance(value, Tensor):
+        raise TypeError(f"{where} expected an array or a number, got a Tensor (use .data)")
+    arr = np.asarray(value)
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
+    if arr.dtype.kind != "f":
+        raise TypeError(
+            f"{where} expected real numbers, got {type(value).__name__} of dtype {arr.dtype}"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{where} got NaN or infinity in {np.array2string(arr, threshold=6)}")
+    return arr
+
+
+class Tensor:
+    r"""A numpy array that remembers how it was computed, so gradients can flow back to it.
+
+    Parameters
+    ----------
+    data : array_like
+        The value: a number, a nested list or a numpy array. Integers and booleans become
+        float64; float32 stays float32. NaN and infinity are refused.
+    label : str
+        A name shown by ``repr`` and :func:`draw_graph`.
+    requires_grad : bool
+        Whether ``backward`` should compute this tensor's gradient (default True: a Tensor
+        you create is something you want the derivative of; a plain number or array that
+        meets a Tensor in an operation is a constant). Unlike PyTorch, every node, not only
+        the leaves, keeps its gradient, so the whole graph can be drawn.
+
+    Attributes
+    ----------
+    data : ndarray
+        The value.
+    grad : ndarray
+        :math:`\partial L/\partial\,\text{data}`, same shape and dtype as ``data``, zero until
+        a ``backward`` pass reaches it. ``backward`` *accumulates* into it, as PyTorch does:
+        call :meth:`zero_grad` between passes.
+    parents : tuple of Tensor
+        The tensors this one was computed from (empty for a leaf).
+    op : str
+        The operation that made it (``""`` for a leaf).
+    """
+
+    # Make numpy hand `ndarray + Tensor` to Tensor.__radd__ instead of looping over the array.
+    __array_ufunc__ = None
+
+    def __init__(self, data: object, label: str = "", *, requires_grad: bool = True) -> None:
+        self.data: Array = _as_array(data, "Tensor")
+        self.grad: Array = np.zeros_like(self.data)
+        self.label = label
+        self.requires_grad = bool(requires_grad)
+        self.parents: tuple[Tensor, ...] = ()
+        self.op = ""
+        self._vjp: VJP | None = None
+
+    @classmethod
+    def from_op(
+        cls, data: Array, parents: Sequence[Tensor], vjp: VJP, op: str = "", label: str = ""
+    ) -> Tensor:
+        r"""A new graph node: the result of ``op`` applied to ``parents``.
+
+        This is how every operation below is written, and how you add your own: compute
+        ``data`` from the parents' values and give the vector-Jacobian product ``vjp``,
+        which maps :math:`\partial L/\partial\,\text{data}` to one gradient per parent, each
+        of that parent's shape (or ``None`` where the parent needs no gradient).
+        """
+        out = cls.__new__(cls)
+        out.data = np.asarray(data)
+        out.grad = np.zeros_like(out.data)
+        out.label = label
+        out.parents = tuple(parents)
+        out.requires_grad = any(p.requires_grad for p in out.parents)
+        out.op = op
+        out._vjp = vjp
+        return out
+
+    # ----------------------------------------------------------------------- basic facts
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.data.dtype
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python float."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return float(self.data.reshape(()))
+
+    def __repr__(self) -> str:
+        values = np.array2string(self.data, precision=4, separator=", ", threshold=12)
+        extra = f", label={self.label!r}" if self.label else ""
+        extra += f", op={self.op!r}" if self.op else ""
+        return f"Tensor({values}{extra})"
+
+    def _lift(self, other: object) -> Tensor:
+        """Wrap a number or an array as a constant (no gradient); a Python number takes
+        this tensor's dtype, so a float32 tensor times 2.0 stays float32."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, int | float) and not isinstance(other, bool):
+            return Tensor(np.asarray(other, dtype=self.dtype), requires_grad=False)
+        return Tensor(_as_array(other, f"operand of a {type(self).__name__}"), requires_grad=False)
+
+    def _broadcast_check(self, other: Tensor, op: str) -> None:
+        try:
+            np.broadcast_shapes(self.shape, other.shape)
+        except ValueError:
+            raise ValueError(
+                f"'{op}' cannot broadcast shapes {self.shape} and {other.shape}: trailing "
+                "axes must be equal or 1 (numpy broadcasting rules)"
+            ) from None
+
+    # ------------------------------------------------------------ arithmetic (broadcasting)
+    def __add__(self, other: object) -> Tensor:
+        a, b = self, self._lift(other)
+        a._broadcast_check(b, "+")
+        return Tensor.from_op(
+            a.data + b.data, (a, b),
+            lambda g: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)), "+",
+        )  # fmt: skip
+
+    def __mul__(self, other: object) -> Tensor:
+        a, b = self, self._lift(other)
+        a._broadcast_check(b, "*")
+        return Tensor.from_op(
+            a.data * b.data, (a, b),
+            lambda g: (unbroadcast(g * b.data, a.shape), unbroadcast(g * a.data, b.shape)), "*",
+        )  # fmt: skip
+
+    def __neg__(self) -> Tensor:
+        return Tensor.from_op(-self.data, (self,), lambda g: (-g,), "neg")
+
+    def __sub__(self, other: object) -> Tensor:
+        a, b = self, self._lift(other)
+        a._broadcast_check(b, "-")
+        return Tensor.from_op(
+            a.data - b.data, (a, b),
+            lambda g: (unbroadcast(g, a.shape), unbroadcast(-g, b.shape)), "-",
+        )  # fmt: skip
+
+    def __truediv__(self, other: object) -> Tensor:
+        r"""For :math:`q = a/b`: :math:`\bar a = \bar q / b`, :math:`\bar b = -\bar q\, a/b^2`."""
+        a, b = self, self._lift(other)
+        a._broadcast_check(b, "/")
+        if (b.data == 0).any():
+            raise ZeroDivisionError(f"'/' by a tensor that contains 0 (shape {b.shape})")
+        return Tensor.from_op(
+            a.data / b.data, (a, b),
+            lambda g: (unbroadcast(g / b.data, a.shape),
+                       unbroadcast(-g * a.data / b.data**2, b.shape)), "/",
+        )  # fmt: skip
+
+    def __pow__(self, p: object) -> Tensor:
+        r""":math:`x^p` for a constant number :math:`p`, with derivative :math:`p x^{p-1}`."""
+        if isinstance(p, Tensor) or not isinstance(p, int | float) or isinstance(p, bool):
+            raise TypeError(
+                f"'**' needs a constant number as exponent, got {type(p).__name__}; "
+                "for a Tensor exponent write (b * a.log()).exp()"
+            )
+        x = self.data
+        if p < 0 and (x == 0).any():
+            raise ZeroDivisionError(f"'** {p}' of a tensor that contains 0 (division by zero)")
+        if p != int(p) and (x < 0).any():
+            raise ValueError(f"'** {p}' of a tensor with negative entries is not a real number")
+
+        def vjp(g: Array) -> tuple[Array]:
+            if p == 0:  # x ** 0 = 1 is a constant
+                return (np.zeros_like(g),)
+            if 0 < p < 1 and (x == 0).any():
+                raise ZeroDivisionError(f"the derivative of x ** {p} is infinite at x = 0")
+            return (g * p * x ** (p - 1),)
+
+        return Tensor.from_op(x**p, (self,), vjp, f"**{p:g}")
+
+    def __radd__(self, other: object) -> Tensor:
+        return self._lift(other) + self
+
+    def __rsub__(self, other: object) -> Tensor:
+        return self._lift(other) - self
+
+    def __rmul__(self, other: object) -> Tensor:
+        return self._lift(other) * self
+
+    def __rtruediv__(self, other: object) -> Tensor:
+        return self._lift(other) / self
+
+    # ------------------------------------------------------------------ matrix product
+    def __matmul__(self, other: object) -> Tensor:
+        r"""Matrix product of 1-D or 2-D tensors. For :math:`C = AB`,
+        :math:`\bar A = \bar C B^\top` and :math:`\bar B = A^\top \bar C` (chapter 4); a
+        1-D operand is a row (on the left) or a column (on the right), as in numpy."""
+        a, b = self, self._lift(other)
+        if a.ndim not in (1, 2) or b.ndim not in (1, 2):
+            raise ValueError(f"'@' needs 1-D or 2-D operands, got shapes {a.shape} @ {b.shape}")
+        if a.shape[-1] != b.shape[0]:
+            raise ValueError(
+                f"'@' needs matching inner dimensions: {a.shape} @ {b.shape} "
+                f"({a.shape[-1]} != {b.shape[0]})"
+            )
+        A = a.data.reshape(-1, a.shape[-1])  # 1-D operands as a 1-row / 1-column matrix
+        B = b.data.reshape(b.shape[0], -1)
+
+        def vjp(g: Array) -> tuple[Array | None, Array | None]:
+            G = g.reshape(A.shape[0], B.shape[1])
+            # skip the product nobody needs: the input X of a first layer needs no gradient
+            grad_a = (G @ B.T).reshape(a.shape) if a.requires_grad else None
+            grad_b = (A.T @ G).reshape(b.shape) if b.requires_grad else None
+            return grad_a, grad_b
+
+        return Tensor.from_op(a.data @ b.data, (a, b), vjp, "@")
+
+    def __rmatmul__(self, other: object) -> Tensor:
+        return self._lift(other) @ self
+
+    # ---------------------------------------------------------------- elementwise functions
+    def exp(self) -> Tensor:
+        r""":math:`e^x`, with derivative :math:`e^x` (the output itself)."""
+        with np.errstate(over="ignore"):
+            y = np.exp(self.data)
+        if not np.isfinite(y).all():
+            raise FloatingPointError(
+                f"exp overflowed: the largest input is {self.data.max():.6g}; exp of more "
+                f"than {np.log(np.finfo(self.dtype).max):.2f} is infinite in {self.dtype}"
+            )
+        return Tensor.from_op(y, (self,), lambda g: (g * y,), "exp")
+
+    def log(self) -> Tensor:
+        r""":math:`\ln x` for :math:`x > 0`, with derivative :math:`1/x`."""
+        x = self.data
+        if (x <= 0).any():
+            raise ValueError(f"log needs positive values, got a minimum of {x.min():.6g}")
+        return Tensor.from_op(np.log(x), (self,), lambda g: (g / x,), "log")
+
+    def tanh(self) -> Tensor:
+        r""":math:`\tanh x`, with derivative :math:`1 - \tanh^2 x`."""
+        y = np.tanh(self.data)
+        return Tensor.from_op(y, (self,), lambda g: (g * (1 - y * y),), "tanh")
+
+    def sigmoid(self) -> Tensor:
+        r""":math:`\sigma(x) = 1/(1+e^{-x})`, with derivative :math:`\sigma(x)(1-\sigma(x))`."""
+        y = _sigmoid(self.data)
+        return Tensor.from_op(y, (self,), lambda g: (g * y * (1 - y),), "sigmoid")
+
+    def relu(self) -> Tensor:
+        r""":math:`\max(x, 0)`, with derivative 1 for :math:`x > 0` and 0 otherwise (as PyTorch)."""
+        x = self.data
+        return Tensor.from_op(np.maximum(x, 0), (self,), lambda g: (g * (x > 0),), "relu")
+
+    # -------------------------------------------------------------------------- reductions
+    def _axes(self, axis: int | tuple[int, ...] | None) -> tuple[int, ...]:
+        if axis is None:
+            return tuple(range(self.ndim))
+        axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+        for ax in axes:
+            if not -self.ndim <= ax < self.ndim:
+                raise ValueError(f"axis {ax} is out of range for a tensor of shape {self.shape}")
+        return tuple(sorted(int(ax) % self.ndim for ax in axes))
+
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        r"""Sum over ``axis`` (all axes by default). Every summand gets the sum's gradient:
+        the VJP copies :math:`\bar s` back along the summed axes."""
+        axes, shape = self._axes(axis), self.shape
+
+        def vjp(g: Array) -> tuple[Array]:
+            if not keepdims:
+                g = np.expand_dims(g, axes)
+            return (np.broadcast_to(g, shape).copy(),)
+
+        return Tensor.from_op(self.data.sum(axis=axes, keepdims=keepdims), (self,), vjp, "sum")
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        r"""Mean over ``axis``: the sum divided by the number :math:`n` of summands, so each
+        summand gets :math:`\bar m / n`."""
+        axes = self._axes(axis)
+        n = int(np.prod([self.shape[ax] for ax in axes]))
+        if n == 0:
+            raise ValueError(f"mean over an empty axis of a tensor of shape {self.shape}")
+        return self.sum(axes, keepdims) * (1.0 / n)
+
+    # ------------------------------------------------------------------------ shape changes
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same values in a new shape (``t.reshape(2, 3)`` or ``t.reshape((2, 3))``);
+        the gradient is reshaped back."""
+        new_shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        try:
+            y = self.data.reshape(new_shape)
+        except ValueError:
+            raise ValueError(
+                f"cannot reshape a tensor of shape {self.shape} ({self.size} elements) "
+                f"into shape {tuple(new_shape)}"
+            ) from None
+        old = self.shape
+        return Tensor.from_op(y, (self,), lambda g: (g.reshape(old),), "reshape")
+
+    def transpose(self, *axes: int) -> Tensor:
+        """Permute the axes (reverse them by default); the gradient is permuted back."""
+        perm = tuple(range(self.ndim))[::-1] if not axes else axes
+        if sorted(perm) != list(range(self.ndim)):
+            raise ValueError(
+                f"transpose needs a permutation of {list(range(self.ndim))}, got {perm}"
+            )
+        inverse = tuple(int(i) for i in np.argsort(perm))
+        return Tensor.from_op(
+            self.data.transpose(perm), (self,), lambda g: (g.transpose(inverse),), "T"
+        )
+
+    @property
+    def T(self) -> Tensor:
+        """The transpose (axes reversed)."""
+        return self.transpose()
+
+    def __getitem__(self, index: Any) -> Tensor:
+        """Indexing and slicing as in numpy. The gradient goes back to the entries that were
+        picked, and an entry picked twice gets both gradients (``np.add.at`` adds repeats)."""
+        y = self.data[index]
+        shape, dtype = self.shape, self.dtype
+
+        def vjp(g: Array) -> tuple[Array]:
+            grad = np.zeros(shape, dtype)
+            np.add.at(grad, index, g)
+            return (grad,)
+
+        return Tensor.from_op(np.array(y), (self,), vjp, "[]")
+
+    # ----------------------------------------------------------------------- backward pass
+    def zero_grad(self) -> None:
+        """Set this tensor's gradient to zero, in place."""
+        self.grad.fill(0)
+
+    def backward(self, grad: object = None) -> None:
+        r"""Add :math:`\partial\,\text{self}/\partial v` times ``grad`` to the ``.grad`` of
+        every tensor :math:`v` this one was computed from (reverse-mode AD).
+
+        Parameters
+        ----------
+        grad : array_like, optional
+            :math:`\partial L/\partial\,\text{self}`, the seed of the backward pass. Leave it
+            out for a one-element tensor (a loss): the seed is then
+            :math:`\partial L/\partial L = 1`. A tensor with more elements needs it, with its
+            shape (the gradient of *which* scalar is wanted?).
+
+        Notes
+        -----
+        Each node's VJP is called once, after the gradients from all the nodes that use it
+        have been summed (reverse topological order). The gradients of this pass are
+        collected apart and *added* to each ``.grad`` at the end, so a second call adds the
+        same gradients again, as in PyTorch.
+        """
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a tensor with one element (a loss), "
+                    f"got shape {self.shape}; pass backward(grad) with an array of that shape, "
+                    "or reduce it first, e.g. y.sum().backward()"
+                )
+            seed = np.ones_like(self.data)
+        else:
+            seed = _as_array(grad, "backward(grad)")
+            if seed.shape != self.shape:
+                raise ValueError(
+                    f"backward(grad) needs a gradient of the tensor's shape {self.shape}, "
+                    f"got {seed.shape}"
+                )
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that needs no gradient: it was made with "
+                "requires_grad=False or computed from constants only"
+            )
+        grads: dict[int, Array] = {id(self): seed}  # this pass's gradients, by node
+        for node in reversed(topological_order(self)):
+            g = grads.pop(id(node), None)
+            if g is None:  # a custom VJP returned None for it
+                continue
+            node.grad += g
+            if node._vjp is None:
+                continue
+            for parent, parent_grad in zip(node.parents, node._vjp(g), strict=True):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                if parent_grad.shape != parent.shape:
+                    raise ValueError(
+                        f"the VJP of '{node.op}' returned a gradient of shape "
+                        f"{parent_grad.shape} for an operand of shape {parent.shape}"
+                    )
+                if id(parent) in grads:  # a second path to this parent: gradients add
+                    grads[id(parent)] = grads[id(parent)] + parent_grad
+                else:
+                    grads[id(parent)] = parent_grad
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Every tensor ``root`` depends on (needing a gradient), parents before children.
+
+    A depth-first search that appends a node once all its parents are in the list. It keeps
+    its own stack instead of recursing, so a graph thousands of nodes deep (a recurrent
+    network unrolled over a long sequence, chapter 11) does not hit Python's recursion
+    limit.
+    """
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+            continue
+        if id(node) in seen or not node.requires_grad:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))  # comes back to it after all its parents
+        stack.extend((p, False) for p in node.parents if id(p) not in seen)
+    return order
+
+
+def _node_text(t: Tensor) -> str:
+    """The text of a node's box: its label and operation, then its value and gradient."""
+    kind = "const" if not t.requires_grad else ""
+    name = " ".join(part for part in (t.label, f"[{t.op}]" if t.op else kind) if part)
+    if t.size == 1:
+        return f"{name}\ndata {t.item():.4f}\ngrad {float(t.grad.reshape(())):.4f}"
+    return (
+        f"{name} {t.shape}\n|data| {np.linalg.norm(t.data):.4f}\n"
+        f"|grad| {np.linalg.norm(t.grad):.4f}"
+    )
+
+
+def draw_graph(root: Tensor, ax: Any = None, *, show_constants: bool = True) -> Any:
+    """Draw the computational graph of ``root`` with each node's value and gradient.
+
+    Leaves are on the left, ``root`` on the right; an arrow goes from each parent to the
+    node computed from it, whose box names its operation in brackets. One-element tensors
+    show their value and gradient, larger ones their shape and the norms of both. Uses
+    matplotlib only (no graphviz).
+
+    Parameters
+    ----------
+    root : Tensor
+        The output (usually the loss), after or before ``root.backward()``.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure sized to the graph by default.
+    show_constants : bool
+        Also draw the constants (numbers and arrays that need no gradient).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(root, Tensor):
+        raise TypeError(f"draw_graph expected a Tensor, got {type(root).__name__}")
+    nodes: list[Tensor] = []  # every node, parents before children (constants too)
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            nodes.append(node)
+        elif id(node) not in seen and (show_constants or node.requires_grad):
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((p, False) for p in reversed(node.parents) if id(p) not in seen)
+    # column = longest distance to the root, counted from the right; rows in visiting order
+    dist = {id(root): 0}
+    for node in reversed(nodes):
+        for p in node.parents:
+            if id(p) in seen:
+                dist[id(p)] = max(dist.get(id(p), 0), dist[id(node)] + 1)
+    n_cols = max(dist.values()) + 1
+    columns: dict[int, list[Tensor]] = {}
+    for node in nodes:
+        columns.setdefault(n_cols - 1 - dist[id(node)], []).append(node)
+    n_rows = max(len(c) for c in columns.values())
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.9 * n_cols + 0.4, 0.95 * n_rows + 0.4))
+    ax.set_xlim(-0.5, n_cols - 0.5)
+    ax.set_ylim(-0.7, n_rows - 0.3)
+    ax.axis("off")
+    boxes = {}
+    for col, members in columns.items():
+        for row, node in enumerate(members):
+            y = (n_rows - 1) / 2 + (len(members) - 1) / 2 - row
+            color = "#dbe9f6" if not node.parents else "#fde8c8"
+            if not node.requires_grad:
+                color = "#eeeeee"
+            boxes[id(node)] = ax.text(
+                col, y, _node_text(node), ha="center", va="center", fontsize=8, family="monospace",
+                bbox={"boxstyle": "round,pad=0.4", "fc": color, "ec": "0.4"},
+            )  # fmt: skip
+    for node in nodes:
+        for p in node.parents:
+            if id(p) in boxes:
+                ax.annotate(
+                    "", xy=(0, 0.5), xycoords=boxes[id(node)], xytext=(1, 0.5),
+                    textcoords=boxes[id(p)], arrowprops={"arrowstyle": "->", "color": "0.35"},
+                )  # fmt: skip
+    return ax
