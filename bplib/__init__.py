@@ -5,11 +5,12 @@ the chapter of the book that derives it. ``import bplib`` needs only numpy; the 
 matplotlib parts are imported when first used.
 """
 
-from . import autodiff, data, functional, init
+from . import autodiff, data, functional, init, optim, plot, train
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, Parameter, Sequential
+from .train import fit
 
 __version__ = "0.1.0"
 
@@ -31,7 +32,11 @@ __all__ = [
     "__version__",
     "autodiff",
     "data",
+    "fit",
     "functional",
     "gradcheck",
     "init",
+    "optim",
+    "plot",
+    "train",
 ]

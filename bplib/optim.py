@@ -1,0 +1,569 @@
+r"""Optimisers and learning-rate schedules (chapter 6).
+
+Every optimiser updates each :class:`~bplib.Parameter` in place from its ``.grad``, with
+the same update rule, hyperparameter names and defaults as ``torch.optim`` (PyTorch 2.x),
+so the same settings give the same trajectory (the tests check it to a relative 1e-10).
+Write :math:`\theta_t` for a parameter after step :math:`t`, :math:`g_t` for its gradient
+at :math:`\theta_{t-1}`, :math:`\eta` for the learning rate ``lr`` and :math:`\lambda` for
+``weight_decay``.
+
+Typical use::
+
+    opt = bplib.optim.Adam(model.parameters(), lr=1e-3)
+    for X_batch, y_batch in batches:
+        opt.zero_grad()
+        loss = loss_fn(model(X_batch), y_batch)
+        model.backward(loss_fn.backward())
+        opt.step()
+
+Each optimiser keeps what it remembers between steps in ``opt.state[p]``, a dict per
+parameter (e.g. ``opt.state[p]["exp_avg"]`` for Adam's first moment), as PyTorch does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .module import Parameter
+
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "CosineAnnealingLR",
+    "LRScheduler",
+    "Optimizer",
+    "RMSprop",
+    "StepLR",
+]
+
+
+def _non_negative(value: object, name: str, where: str) -> float:
+    """Return ``value`` as a float if it is a finite real number >= 0, else raise."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{where}: {name} must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{where}: {name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _in_unit_interval(value: object, name: str, where: str) -> float:
+    """Return ``value`` as a float if it lies in [0, 1), else raise."""
+    v = _non_negative(value, name, where)
+    if v >= 1:
+        raise ValueError(f"{where}: {name} must lie in [0, 1), got {value!r}")
+    return v
+
+
+class Optimizer:
+    r"""Base class: holds the parameters, the learning rate and the per-parameter ``state``.
+
+    Subclasses implement :meth:`_update`, the rule for one parameter. :meth:`step` checks
+    every gradient (same shape as the parameter, finite) and then applies the rule to each
+    parameter in turn, updating ``p.data`` in place and keeping its dtype.
+
+    Parameters
+    ----------
+    params : iterable of Parameter
+        Usually ``model.parameters()``. Must not be empty; a parameter may appear once.
+    lr : float
+        The learning rate :math:`\eta \ge 0`. It stays settable (``opt.lr = 0.01``), which
+        is how the schedules in this module and any hand-written schedule change it.
+
+    Attributes
+    ----------
+    params : list of Parameter
+    state : dict
+        ``state[p]`` is a dict of what the optimiser remembers about parameter ``p``
+        (``"step"``, the count of updates, and the optimiser's running averages). It is
+        empty until the first :meth:`step`.
+    """
+
+    def __init__(self, params: Iterable[Parameter], lr: float) -> None:
+        name = type(self).__name__
+        if isinstance(params, Parameter):
+            raise TypeError(
+                f"{name} expected an iterable of Parameters (e.g. model.parameters()), "
+                "got a single Parameter; wrap it in a list: [p]"
+            )
+        try:
+            plist = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{name} expected an iterable of Parameters (e.g. model.parameters()), "
+                f"got {type(params).__name__}"
+            ) from None
+        if not plist:
+            raise ValueError(
+                f"{name} got an empty parameter list: there is nothing to optimise "
+                "(does the model have any Linear layers?)"
+            )
+        for i, p in enumerate(plist):
+            if not isinstance(p, Parameter):
+                raise TypeError(
+                    f"{name} expected Parameters; item {i} is {type(p).__name__}. "
+                    "Pass model.parameters(), not the model or the arrays."
+                )
+        if len({id(p) for p in plist}) != len(plist):
+            raise ValueError(
+                f"{name} got the same Parameter more than once: it would be updated twice per step"
+            )
+        self.params: list[Parameter] = plist
+        self.state: dict[Parameter, dict[str, Any]] = {}
+        self.lr = lr
+
+    @property
+    def lr(self) -> float:
+        r"""The learning rate :math:`\eta` (settable; must be a finite number >= 0)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _non_negative(value, "lr (the learning rate)", type(self).__name__)
+
+    def zero_grad(self) -> None:
+        """Set the gradient of every parameter to zero, in place."""
+        for p in self.params:
+            p.zero_grad()
+
+    def step(self) -> None:
+        """Update every parameter once from its current ``.grad``."""
+        for i, p in enumerate(self.params):
+            if p.grad.shape != p.data.shape:
+                raise ValueError(
+                    f"{type(self).__name__}: parameter {i} ({p.name or 'unnamed'}) has shape "
+                    f"{p.data.shape} but its gradient has shape {p.grad.shape}"
+                )
+            if not np.isfinite(p.grad).all():
+                raise FloatingPointError(
+                    f"{type(self).__name__}: the gradient of parameter {i} "
+                    f"({p.name or 'unnamed'}, shape {p.data.shape}) contains NaN or infinity; "
+                    "training has diverged: try a smaller learning rate"
+                )
+        for p in self.params:
+            state = self.state.setdefault(p, {"step": 0})
+            state["step"] += 1
+            self._update(p, p.grad, state)
+
+    def _update(self, p: Parameter, g: NDArray[Any], state: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not implement _update()")
+
+    def _hyperparameters(self) -> dict[str, object]:
+        return {"lr": self.lr}
+
+    def __repr__(self) -> str:
+        hyper = ", ".join(f"{k}={v!r}" for k, v in self._hyperparameters().items())
+        return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, with optional (Nesterov) momentum and weight decay.
+
+    Plain gradient descent (``momentum=0``) is
+    :math:`\theta_t = \theta_{t-1} - \eta\,g_t`. With weight decay the gradient first
+    becomes :math:`g_t \leftarrow g_t + \lambda\theta_{t-1}` (an L2 penalty
+    :math:`\tfrac\lambda2\lVert\theta\rVert^2`). With momentum :math:`\mu > 0`, the
+    heavy ball of Polyak (1964) in PyTorch's form:
+
+    .. math::
+
+        b_1 = g_1, \qquad b_t = \mu\, b_{t-1} + (1-\tau)\, g_t \quad (t > 1), \qquad
+        \theta_t = \theta_{t-1} - \eta\, b_t ,
+
+    where :math:`\tau` is ``dampening`` (0 by default; note the first buffer is the
+    gradient itself, undampened). With ``nesterov=True`` (Nesterov, 1983, in the form of
+    Sutskever et al., 2013) the step looks ahead along the buffer:
+    :math:`\theta_t = \theta_{t-1} - \eta\,(g_t + \mu\, b_t)`.
+
+    Parameters
+    ----------
+    params : iterable of Parameter
+    lr : float
+        :math:`\eta` (PyTorch's default, 1e-3; chapter 6 is about choosing it).
+    momentum : float
+        :math:`\mu \ge 0`.
+    dampening : float
+        :math:`\tau \ge 0`.
+    weight_decay : float
+        :math:`\lambda \ge 0`.
+    nesterov : bool
+        Needs ``momentum > 0`` and ``dampening == 0``.
+
+    The positional order is PyTorch's: ``SGD(params, lr, momentum, dampening,
+    weight_decay, nesterov)``.
+
+    ``state[p]["momentum_buffer"]`` holds :math:`b_t` when momentum is on.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 0.001,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = _non_negative(momentum, "momentum", "SGD")
+        self.dampening = _non_negative(dampening, "dampening", "SGD")
+        self.weight_decay = _non_negative(weight_decay, "weight_decay", "SGD")
+        if nesterov and (self.momentum <= 0 or self.dampening != 0):
+            raise ValueError(
+                "SGD: Nesterov momentum needs momentum > 0 and dampening = 0, got "
+                f"momentum={momentum!r}, dampening={dampening!r}"
+            )
+        self.nesterov = bool(nesterov)
+
+    def _update(self, p: Parameter, g: NDArray[Any], state: dict[str, Any]) -> None:
+        if self.weight_decay != 0:
+            g = g + self.weight_decay * p.data
+        if self.momentum != 0:
+            b = state.get("momentum_buffer")
+            if b is None:
+                b = state["momentum_buffer"] = g.copy()
+            else:
+                b *= self.momentum
+                b += (1 - self.dampening) * g
+            g = g + self.momentum * b if self.nesterov else b
+        p.data -= self.lr * g
+
+    def _hyperparameters(self) -> dict[str, object]:
+        return {
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "dampening": self.dampening,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+        }
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Tieleman & Hinton, 2012): divide each step by a running RMS of the gradient.
+
+    .. math::
+
+        v_t = \alpha\, v_{t-1} + (1-\alpha)\, g_t^2, \qquad v_0 = 0, \qquad
+        \theta_t = \theta_{t-1} - \eta\, \frac{g_t}{\sqrt{v_t} + \epsilon}
+
+    (elementwise). With ``centered=True`` the second moment is replaced by a variance
+    estimate, :math:`\sqrt{v_t - \bar g_t^2}` with
+    :math:`\bar g_t = \alpha\,\bar g_{t-1} + (1-\alpha)\,g_t`. With ``momentum`` :math:`\mu > 0`
+    the scaled gradient feeds a buffer, :math:`b_t = \mu\, b_{t-1} + g_t/(\sqrt{v_t}+\epsilon)`,
+    :math:`b_0 = 0`, and :math:`\theta_t = \theta_{t-1} - \eta\, b_t`. Weight decay adds
+    :math:`\lambda\theta_{t-1}` to :math:`g_t` first.
+
+    ``state[p]`` holds ``"square_avg"`` (:math:`v_t`), and ``"grad_avg"`` (:math:`\bar g_t`)
+    and ``"momentum_buffer"`` (:math:`b_t`) when those options are on.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        self.alpha = _non_negative(alpha, "alpha", "RMSprop")
+        if self.alpha > 1:
+            raise ValueError(f"RMSprop: alpha must lie in [0, 1], got {alpha!r}")
+        self.eps = _non_negative(eps, "eps", "RMSprop")
+        self.weight_decay = _non_negative(weight_decay, "weight_decay", "RMSprop")
+        self.momentum = _non_negative(momentum, "momentum", "RMSprop")
+        self.centered = bool(centered)
+
+    def _update(self, p: Parameter, g: NDArray[Any], state: dict[str, Any]) -> None:
+        if state["step"] == 1:
+            state["square_avg"] = np.zeros_like(p.data)
+            if self.momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(p.data)
+            if self.centered:
+                state["grad_avg"] = np.zeros_like(p.data)
+        if self.weight_decay != 0:
+            g = g + self.weight_decay * p.data
+        v = state["square_avg"]
+        v *= self.alpha
+        v += (1 - self.alpha) * g * g
+        if self.centered:
+            g_bar = state["grad_avg"]
+            g_bar *= self.alpha
+            g_bar += (1 - self.alpha) * g
+            denom = np.sqrt(v - g_bar * g_bar) + self.eps
+        else:
+            denom = np.sqrt(v) + self.eps
+        if self.momentum > 0:
+            b = state["momentum_buffer"]
+            b *= self.momentum
+            b += g / denom
+            p.data -= self.lr * b
+        else:
+            p.data -= self.lr * (g / denom)
+
+    def _hyperparameters(self) -> dict[str, object]:
+        return {
+            "lr": self.lr,
+            "alpha": self.alpha,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "momentum": self.momentum,
+            "centered": self.centered,
+        }
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi, Hazan & Singer, 2011): divide by the root of the summed squared gradients.
+
+    .. math::
+
+        s_t = s_{t-1} + g_t^2, \qquad s_0 = \text{initial\_accumulator\_value}, \qquad
+        \theta_t = \theta_{t-1} - \frac{\eta}{1 + (t-1)\,\text{lr\_decay}}\,
+        \frac{g_t}{\sqrt{s_t} + \epsilon}
+
+    (elementwise). Weight decay adds :math:`\lambda\theta_{t-1}` to :math:`g_t` first.
+    Because :math:`s_t` only grows, every coordinate's step shrinks like
+    :math:`1/\sqrt t` (chapter 6 shows why RMSprop replaced the sum by a running average).
+
+    ``state[p]["sum"]`` holds :math:`s_t`.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 0.01,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ) -> None:
+        super().__init__(params, lr)
+        self.lr_decay = _non_negative(lr_decay, "lr_decay", "Adagrad")
+        self.weight_decay = _non_negative(weight_decay, "weight_decay", "Adagrad")
+        self.initial_accumulator_value = _non_negative(
+            initial_accumulator_value, "initial_accumulator_value", "Adagrad"
+        )
+        self.eps = _non_negative(eps, "eps", "Adagrad")
+
+    def _update(self, p: Parameter, g: NDArray[Any], state: dict[str, Any]) -> None:
+        if state["step"] == 1:
+            state["sum"] = np.full_like(p.data, self.initial_accumulator_value)
+        if self.weight_decay != 0:
+            g = g + self.weight_decay * p.data
+        s = state["sum"]
+        s += g * g
+        lr_t = self.lr / (1 + (state["step"] - 1) * self.lr_decay)
+        p.data -= lr_t * (g / (np.sqrt(s) + self.eps))
+
+    def _hyperparameters(self) -> dict[str, object]:
+        return {
+            "lr": self.lr,
+            "lr_decay": self.lr_decay,
+            "weight_decay": self.weight_decay,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "eps": self.eps,
+        }
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015): momentum on the gradient, RMSprop on its scale, bias-corrected.
+
+    .. math::
+
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t, &\qquad
+        v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2, \qquad m_0 = v_0 = 0,\\
+        \hat m_t &= \frac{m_t}{1-\beta_1^t}, &\qquad
+        \hat v_t &= \frac{v_t}{1-\beta_2^t},\\
+        \theta_t &= \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}.
+
+    The bias corrections undo the pull of :math:`m_0 = v_0 = 0` towards zero; on the first
+    step :math:`\hat m_1 = g_1` and :math:`\hat v_1 = g_1^2`, so every coordinate moves by
+    :math:`\eta\, g_1/(|g_1| + \epsilon) \approx \eta\,\operatorname{sign}(g_1)`.
+    ``weight_decay`` here is PyTorch's L2 form, :math:`g_t \leftarrow g_t + \lambda\theta_{t-1}`
+    before the moments (see :class:`AdamW` for the decoupled form). With ``amsgrad=True``
+    the denominator uses the running maximum
+    :math:`v^{\max}_t = \max(v^{\max}_{t-1}, v_t)` in place of :math:`v_t`
+    (Reddi, Kale & Kumar, 2018).
+
+    ``state[p]`` holds ``"exp_avg"`` (:math:`m_t`), ``"exp_avg_sq"`` (:math:`v_t`) and,
+    with amsgrad, ``"max_exp_avg_sq"``.
+    """
+
+    _decoupled = False
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        name = type(self).__name__
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (
+            _in_unit_interval(betas[0], "betas[0] (beta1)", name),
+            _in_unit_interval(betas[1], "betas[1] (beta2)", name),
+        )
+        self.eps = _non_negative(eps, "eps", name)
+        self.weight_decay = _non_negative(weight_decay, "weight_decay", name)
+        self.amsgrad = bool(amsgrad)
+
+    def _update(self, p: Parameter, g: NDArray[Any], state: dict[str, Any]) -> None:
+        beta1, beta2 = self.betas
+        t = state["step"]
+        if t == 1:
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+            if self.amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        if self.weight_decay != 0:
+            if self._decoupled:
+                p.data *= 1 - self.lr * self.weight_decay
+            else:
+                g = g + self.weight_decay * p.data
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m += (1 - beta1) * (g - m)  # = beta1 m + (1 - beta1) g, as torch's lerp computes it
+        v *= beta2
+        v += (1 - beta2) * g * g
+        if self.amsgrad:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        bias_correction1 = 1 - beta1**t
+        bias_correction2 = 1 - beta2**t
+        denom = np.sqrt(v) / math.sqrt(bias_correction2) + self.eps
+        p.data -= (self.lr / bias_correction1) * (m / denom)
+
+    def _hyperparameters(self) -> dict[str, object]:
+        return {
+            "lr": self.lr,
+            "betas": self.betas,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "amsgrad": self.amsgrad,
+        }
+
+
+class AdamW(Adam):
+    r"""AdamW (Loshchilov & Hutter, 2019): Adam with weight decay decoupled from the gradient.
+
+    The parameter is first shrunk, :math:`\theta \leftarrow (1 - \eta\lambda)\,\theta_{t-1}`,
+    and then takes Adam's step computed from the *raw* gradient :math:`g_t`:
+
+    .. math::
+
+        \theta_t = (1 - \eta\lambda)\,\theta_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+    (with :math:`\hat m_t, \hat v_t` as in :class:`Adam`). In :class:`Adam` the L2 term
+    :math:`\lambda\theta` passes through the division by :math:`\sqrt{\hat v_t}`, so
+    coordinates with large gradients are barely regularised; here every coordinate decays
+    at the same rate. The default ``weight_decay`` is 0.01, as in PyTorch.
+    """
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+class LRScheduler:
+    """Base class of the learning-rate schedules: call :meth:`step` once per epoch.
+
+    A schedule remembers the optimiser's learning rate at construction as ``base_lr`` and
+    sets ``optimizer.lr`` from a closed form in the epoch count ``last_epoch`` (0 at
+    construction, +1 per :meth:`step`), as PyTorch's schedulers do for a single schedule.
+    """
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"{type(self).__name__} expected a bplib.optim optimiser, "
+                f"got {type(optimizer).__name__}"
+            )
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.last_epoch = 0
+
+    def lr_at(self, epoch: int) -> float:
+        """The learning rate this schedule gives after ``epoch`` calls of :meth:`step`."""
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one epoch and set the optimiser's learning rate."""
+        self.last_epoch += 1
+        self.optimizer.lr = self.lr_at(self.last_epoch)
+
+    def get_last_lr(self) -> float:
+        """The learning rate set by the last :meth:`step` (PyTorch returns a list per group)."""
+        return self.optimizer.lr
+
+
+class StepLR(LRScheduler):
+    r"""Step decay: multiply the learning rate by ``gamma`` every ``step_size`` epochs.
+
+    .. math:: \eta_e = \eta_0\, \gamma^{\lfloor e / \text{step\_size} \rfloor}
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        super().__init__(optimizer)
+        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
+            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
+        self.step_size = step_size
+        self.gamma = _non_negative(gamma, "gamma", "StepLR")
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * self.gamma ** (epoch // self.step_size)
+
+    def __repr__(self) -> str:
+        return (
+            f"StepLR(step_size={self.step_size}, gamma={self.gamma}, last_epoch={self.last_epoch})"
+        )
+
+
+class CosineAnnealingLR(LRScheduler):
+    r"""Cosine annealing (Loshchilov & Hutter, 2017) from the initial rate down to ``eta_min``.
+
+    .. math::
+
+        \eta_e = \eta_{\min} + \tfrac12(\eta_0 - \eta_{\min})
+                 \left(1 + \cos\frac{\pi e}{T_{\max}}\right)
+
+    It reaches :math:`\eta_{\min}` at :math:`e = T_{\max}`; past it the cosine rises again,
+    as in PyTorch (no restart is implied: choose ``T_max`` = the number of epochs).
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        super().__init__(optimizer)
+        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
+            raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, got {T_max!r}")
+        self.T_max = T_max
+        self.eta_min = _non_negative(eta_min, "eta_min", "CosineAnnealingLR")
+
+    def lr_at(self, epoch: int) -> float:
+        cosine = 1 + math.cos(math.pi * epoch / self.T_max)
+        return self.eta_min + (self.base_lr - self.eta_min) * cosine / 2
+
+    def __repr__(self) -> str:
+        return (
+            f"CosineAnnealingLR(T_max={self.T_max}, eta_min={self.eta_min}, "
+            f"last_epoch={self.last_epoch})"
+        )

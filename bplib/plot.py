@@ -1,0 +1,298 @@
+r"""The figures the chapters share: loss curves, decision boundaries, optimiser paths on a
+2-D loss surface, confusion matrices (chapters 6 and 7).
+
+matplotlib is imported inside each function, so ``import bplib`` (and ``import
+bplib.plot``) needs only numpy. Every function draws on the ``ax`` it is given, or on a new
+figure, and returns the Axes, so figures can be composed with ``plt.subplots``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .module import Module
+from .train import History, predict_classes
+from .train import confusion_matrix as _confusion_matrix
+
+__all__ = ["confusion_matrix", "decision_boundary", "loss_curves", "optimizer_paths"]
+
+
+def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def loss_curves(
+    histories: History | Mapping[str, History],
+    *,
+    metrics: str | Sequence[str] | None = None,
+    ax: Any = None,
+    log: bool = False,
+    title: str | None = None,
+) -> Any:
+    """Training (solid) and validation (dashed) curves of one or several training runs.
+
+    Parameters
+    ----------
+    histories : History or dict of name to History
+        What :func:`bplib.train.fit` returned; a dict draws one colour per run, labelled by
+        its name (e.g. one per optimiser). Training curves are solid, validation curves
+        dashed; the legend is on the first panel.
+    metrics : str, sequence of str, or None
+        What to draw, one panel each: ``"loss"`` or a recorded metric such as
+        ``"accuracy"``. ``None`` (default) draws the loss and then every metric the first
+        history recorded, side by side.
+    ax : matplotlib Axes or sequence of Axes, optional
+        One per panel; by default a new figure with the panels in a row.
+    log : bool
+        Logarithmic y axis for the loss panel (for losses that fall by orders of magnitude).
+    title : str, optional
+        Title of the figure (of the panel, when there is one).
+
+    Returns
+    -------
+    matplotlib Axes, or a list of Axes when there are several panels
+    """
+    runs = {"": histories} if isinstance(histories, History) else dict(histories)
+    if not runs:
+        raise ValueError("loss_curves got no histories to plot")
+    for name, h in runs.items():
+        if not isinstance(h, History):
+            raise TypeError(
+                f"loss_curves expected History objects (what fit returns), got "
+                f"{type(h).__name__} for {name!r}"
+            )
+    if metrics is None:
+        names = ["loss", *next(iter(runs.values())).metrics]
+    else:
+        names = [metrics] if isinstance(metrics, str) else list(metrics)
+    for name, h in runs.items():
+        series = h.as_dict()
+        for metric in names:
+            if metric not in series:
+                raise KeyError(
+                    f"loss_curves: history {name!r} has no {metric!r}; it has {sorted(series)}"
+                )
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        fig, grid = plt.subplots(1, len(names), figsize=(5.0 * len(names), 3.6), squeeze=False)
+        axes: list[Any] = list(grid[0])
+        if title and len(names) > 1:
+            fig.suptitle(title)
+        elif title:
+            axes[0].set_title(title)
+    else:
+        axes = list(ax) if isinstance(ax, Sequence | np.ndarray) else [ax]
+        if len(axes) != len(names):
+            raise ValueError(f"loss_curves needs {len(names)} Axes for {names}, got {len(axes)}")
+        if title:
+            axes[0].set_title(title)
+    single = list(runs) == [""]
+    any_validation = any(h.val_loss for h in runs.values())
+    for panel, metric in zip(axes, names, strict=True):
+        for i, (name, h) in enumerate(runs.items()):
+            series = h.as_dict()
+            epochs = np.arange(1, h.epochs + 1)
+            colour = f"C{i % 10}"
+            panel.plot(epochs, series[metric], color=colour, label="train" if single else name)
+            if f"val_{metric}" in series:
+                label = "validation" if single else "_nolegend_"
+                panel.plot(epochs, series[f"val_{metric}"], "--", color=colour, label=label)
+        panel.set_xlabel("epoch")
+        panel.set_ylabel(metric)
+        if log and metric == "loss":
+            panel.set_yscale("log")
+    if not single and any_validation:  # one colour per run; the line style tells the split
+        axes[0].plot([], [], "-", color="0.3", label="train")
+        axes[0].plot([], [], "--", color="0.3", label="validation")
+    axes[0].legend(frameon=False, fontsize="small")
+    return axes[0] if len(axes) == 1 else axes
+
+
+def decision_boundary(
+    model: Module,
+    X: NDArray[Any],
+    y: NDArray[Any],
+    *,
+    ax: Any = None,
+    resolution: int = 200,
+    margin: float = 0.25,
+    title: str | None = None,
+) -> Any:
+    """The regions a 2-D classifier assigns to each class, with the data on top.
+
+    The plane around ``X`` (padded by ``margin``) is sampled on a ``resolution`` x
+    ``resolution`` grid, each grid point is classified with
+    :func:`bplib.train.predict_classes`, and the regions are filled in the colour of
+    their class; the examples are drawn in the same colours, edged in black.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != 2:
+        shape = X.shape if isinstance(X, np.ndarray) else type(X).__name__
+        raise ValueError(f"decision_boundary needs 2-D inputs X of shape (n, 2), got {shape}")
+    if not isinstance(y, np.ndarray) or y.dtype.kind not in "iu" or y.shape != (len(X),):
+        given = f"{y.dtype} {y.shape}" if isinstance(y, np.ndarray) else type(y).__name__
+        raise ValueError(
+            f"decision_boundary needs integer labels of shape ({len(X)},), got {given}"
+        )
+    from matplotlib.colors import ListedColormap
+
+    dtype = next((p.data.dtype for p in model.parameters()), np.dtype(np.float64))
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    gx, gy = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )
+    grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(dtype)
+    regions = predict_classes(model, grid).reshape(gx.shape)
+    k = int(max(regions.max(), y.max())) + 1
+    colours = [f"C{i}" for i in range(k)]
+    ax = _axes(ax, (4.5, 4.5))
+    ax.contourf(
+        gx, gy, regions, levels=np.arange(k + 1) - 0.5, cmap=ListedColormap(colours), alpha=0.3
+    )
+    ax.scatter(X[:, 0], X[:, 1], c=[colours[c] for c in y], s=12, edgecolors="k", linewidths=0.4)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def optimizer_paths(
+    f: Callable[[NDArray[Any], NDArray[Any]], NDArray[Any]],
+    paths: Mapping[str, NDArray[Any]],
+    *,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    levels: int | Sequence[float] = 20,
+    ax: Any = None,
+    minimum: tuple[float, float] | None = None,
+    resolution: int = 200,
+    title: str | None = None,
+) -> Any:
+    """Optimiser trajectories drawn over the contours of a 2-D loss surface (chapter 6).
+
+    Parameters
+    ----------
+    f : function
+        The surface, vectorised: ``f(x, y)`` takes two arrays of the same shape and
+        returns the loss at each point.
+    paths : dict of name to array of shape (steps + 1, 2)
+        The points each optimiser visited, starting point first.
+    xlim, ylim : (float, float)
+        The window drawn.
+    levels : int or sequence of float
+        Passed to ``contour``; for a surface spanning orders of magnitude pass e.g.
+        ``np.geomspace(...)``.
+    minimum : (float, float), optional
+        Marked with a star.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    checked = {}
+    for name, path in paths.items():
+        p = np.asarray(path, dtype=np.float64)
+        if p.ndim != 2 or p.shape[1] != 2 or len(p) == 0:
+            raise ValueError(
+                f"optimizer_paths: path {name!r} must have shape (steps + 1, 2), got {p.shape}"
+            )
+        checked[name] = p
+    gx, gy = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
+    ax = _axes(ax, (6.0, 4.5))
+    ax.contour(gx, gy, f(gx, gy), levels=levels, colors="0.75", linewidths=0.7)
+    for i, (name, p) in enumerate(checked.items()):
+        colour = f"C{i % 10}"
+        ax.plot(
+            p[:, 0], p[:, 1], "-", color=colour, marker=".", markersize=3, linewidth=1.2, label=name
+        )
+    for p in checked.values():  # the starting points, in black
+        ax.plot(p[0, 0], p[0, 1], "o", color="k", markersize=5)
+    if minimum is not None:
+        ax.plot(*minimum, "*", color="k", markersize=11, label="minimum")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(r"$\theta_1$")
+    ax.set_ylabel(r"$\theta_2$")
+    if title:
+        ax.set_title(title)
+    if checked:
+        ax.legend(frameon=False, fontsize="small")
+    return ax
+
+
+def confusion_matrix(
+    y_true: NDArray[Any],
+    y_pred: NDArray[Any] | None = None,
+    *,
+    n_classes: int | None = None,
+    labels: Sequence[str] | None = None,
+    normalize: bool = False,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """The confusion matrix (rows: true class, columns: predicted class) as a heat map.
+
+    Call it with the labels, ``confusion_matrix(y_true, y_pred)`` (the counts come from
+    :func:`bplib.train.confusion_matrix`), or with a matrix of counts already computed,
+    ``confusion_matrix(C)``. Each cell is annotated with its count, or with its fraction of
+    the true class when ``normalize=True`` (then each row sums to 1).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if y_pred is None:
+        C = y_true
+        if (
+            not isinstance(C, np.ndarray)
+            or C.dtype.kind not in "iu"
+            or C.ndim != 2
+            or C.shape[0] != C.shape[1]
+            or (C.size and C.min() < 0)
+        ):
+            given = f"dtype {C.dtype}, shape {C.shape}" if isinstance(C, np.ndarray) else type(C)
+            raise ValueError(
+                "confusion_matrix called with one argument expects a square matrix of counts "
+                f"(non-negative integers), got {given}; or pass (y_true, y_pred)"
+            )
+    else:
+        C = _confusion_matrix(y_true, y_pred, n_classes)
+    k = len(C)
+    if labels is not None and len(labels) != k:
+        raise ValueError(f"confusion_matrix got {len(labels)} labels for {k} classes")
+    values: NDArray[Any] = C / np.maximum(C.sum(axis=1, keepdims=True), 1) if normalize else C
+    ax = _axes(ax, (0.45 * k + 2.0, 0.45 * k + 1.6))
+    ax.imshow(values, cmap="Blues", vmin=0)
+    vmax = float(values.max()) if values.size else 0.0
+    for i in range(k):
+        for j in range(k):
+            v = values[i, j]
+            text = f"{v:.2f}" if normalize else f"{v:d}"
+            colour = "white" if v > vmax / 2 else "black"
+            ax.text(j, i, text, ha="center", va="center", color=colour, fontsize="small")
+    ticks = np.arange(k)
+    names = list(labels) if labels is not None else [str(i) for i in ticks]
+    ax.set_xticks(ticks, names)
+    ax.set_yticks(ticks, names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    if title:
+        ax.set_title(title)
+    return ax

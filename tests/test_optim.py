@@ -1,0 +1,510 @@
+"""bplib.optim: the update rules, PyTorch parity, the schedules and the error messages.
+
+The PyTorch cross-checks run each optimiser, with each option, for tens of steps on random
+quadratics in float64: both sides get the same gradient (computed in numpy from their own
+current parameters), so any difference comes from the update rule alone. They skip, with
+the reason shown, where torch is not installed; the other tests need only numpy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import bplib
+from bplib.gradcheck import relative_error
+from bplib.optim import SGD, Adagrad, Adam, AdamW, CosineAnnealingLR, RMSprop, StepLR
+
+TOL = 1e-10
+STEPS = 40
+SHAPES = [(3, 2), (4,)]
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+
+
+class RandomQuadratic:
+    """f(θ) = Σ_i ½ θ_iᵀ A_i θ_i - b_iᵀ θ_i over several parameter arrays θ_i, with each
+    A_i symmetric positive definite (eigenvalues in [0.5, 4]); ∇f_i = A_i θ_i - b_i."""
+
+    def __init__(self, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        self.A, self.b, self.theta0 = [], [], []
+        for shape in SHAPES:
+            n = math.prod(shape)
+            Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+            self.A.append(Q @ np.diag(rng.uniform(0.5, 4.0, n)) @ Q.T)
+            self.b.append(rng.standard_normal(n))
+            self.theta0.append(rng.standard_normal(shape))
+
+    def grads(self, thetas):
+        return [
+            (A @ t.reshape(-1) - b).reshape(t.shape)
+            for A, b, t in zip(self.A, self.b, thetas, strict=True)
+        ]
+
+
+def run_ours(make_opt, problem, steps=STEPS, dtype=np.float64):
+    params = [bplib.Parameter(t.astype(dtype), f"p{i}") for i, t in enumerate(problem.theta0)]
+    opt = make_opt(params)
+    path = []
+    for _ in range(steps):
+        opt.zero_grad()
+        for p, g in zip(params, problem.grads([p.data for p in params]), strict=True):
+            p.grad += g.astype(dtype)
+        opt.step()
+        path.append([p.data.copy() for p in params])
+    return path
+
+
+def run_torch(torch, make_opt, problem, steps=STEPS):
+    params = [torch.tensor(t, dtype=torch.float64, requires_grad=True) for t in problem.theta0]
+    opt = make_opt(params)
+    path = []
+    for _ in range(steps):
+        opt.zero_grad()
+        for p, g in zip(params, problem.grads([p.detach().numpy() for p in params]), strict=True):
+            p.grad = torch.tensor(g)
+        opt.step()
+        path.append([p.detach().numpy().copy() for p in params])
+    return path
+
+
+def assert_same_path(ours, theirs):
+    for step, (a, b) in enumerate(zip(ours, theirs, strict=True), start=1):
+        for i, (pa, pb) in enumerate(zip(a, b, strict=True)):
+            err = relative_error(pa, pb)
+            assert err < TOL, f"step {step}, parameter {i}: relative error {err:.2e}"
+
+
+CONFIGS = {
+    "SGD": [
+        {"lr": 0.1},
+        {"lr": 0.1, "momentum": 0.9},
+        {"lr": 0.1, "momentum": 0.9, "dampening": 0.5},
+        {"lr": 0.1, "momentum": 0.9, "nesterov": True},
+        {"lr": 0.1, "weight_decay": 0.1},
+        {"lr": 0.05, "momentum": 0.8, "weight_decay": 0.1, "nesterov": True},
+    ],
+    "RMSprop": [
+        {},
+        {"lr": 0.02, "alpha": 0.9, "eps": 1e-6},
+        {"centered": True},
+        {"momentum": 0.9},
+        {"weight_decay": 0.1},
+        {"lr": 0.005, "centered": True, "momentum": 0.5, "weight_decay": 0.1},
+    ],
+    "Adagrad": [
+        {},
+        {"lr": 0.1, "lr_decay": 0.01},
+        {"lr": 0.1, "weight_decay": 0.1},
+        {"lr": 0.1, "initial_accumulator_value": 0.1, "eps": 1e-6},
+    ],
+    "Adam": [
+        {},
+        {"lr": 0.05, "betas": (0.8, 0.99)},
+        {"lr": 0.05, "amsgrad": True},
+        {"lr": 0.05, "weight_decay": 0.1},
+        {"lr": 0.05, "weight_decay": 0.1, "amsgrad": True, "eps": 1e-6},
+    ],
+    "AdamW": [
+        {},
+        {"lr": 0.05, "weight_decay": 0.1},
+        {"lr": 0.05, "amsgrad": True},
+        {"lr": 0.05, "betas": (0.5, 0.9), "weight_decay": 0.0},
+    ],
+}
+CASES = [(name, kw) for name, kws in CONFIGS.items() for kw in kws]
+IDS = [
+    f"{name}-" + ("-".join(f"{k}={v}" for k, v in kw.items()) or "defaults") for name, kw in CASES
+]
+OURS = {"SGD": SGD, "RMSprop": RMSprop, "Adagrad": Adagrad, "Adam": Adam, "AdamW": AdamW}
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=IDS)
+@pytest.mark.parametrize("seed", range(3))
+def test_optimizer_matches_torch(torch, name, kwargs, seed):
+    problem = RandomQuadratic(seed)
+    ours = run_ours(lambda ps: OURS[name](ps, **kwargs), problem)
+    theirs = run_torch(torch, lambda ps: getattr(torch.optim, name)(ps, **kwargs), problem)
+    assert_same_path(ours, theirs)
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_defaults_match_torch(torch, name):
+    import inspect
+
+    ours = inspect.signature(OURS[name]).parameters
+    theirs = inspect.signature(getattr(torch.optim, name)).parameters
+    for arg, p in ours.items():
+        if arg != "params":
+            assert arg in theirs, f"{name}({arg}=...) is not a torch.optim.{name} argument"
+            assert p.default == theirs[arg].default, f"{name}({arg}=) default differs from torch"
+    positional = [a for a in ours if a != "params"]
+    assert positional == [a for a in theirs if a != "params"][: len(positional)]
+
+
+def test_adam_trains_the_same_network_as_torch(torch):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((16, 2)), rng.integers(0, 3, 16)
+    net = bplib.Sequential(bplib.Linear(2, 8, rng=1), bplib.Tanh(), bplib.Linear(8, 3, rng=2))
+    tnet = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    tnet = tnet.double()
+    with torch.no_grad():  # torch stores W as (out, in): ours is its transpose
+        for ours_p, theirs_p in zip(net.parameters(), tnet.parameters(), strict=True):
+            theirs_p.copy_(torch.tensor(ours_p.data.T))
+    opt, topt = Adam(net.parameters(), lr=0.01), torch.optim.Adam(tnet.parameters(), lr=0.01)
+    loss_fn, tloss_fn = bplib.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
+    for _ in range(STEPS):
+        opt.zero_grad()
+        loss = loss_fn(net(X), y)
+        net.backward(loss_fn.backward())
+        opt.step()
+        topt.zero_grad()
+        tloss = tloss_fn(tnet(torch.tensor(X)), torch.tensor(y))
+        tloss.backward()
+        topt.step()
+        assert abs(loss - tloss.item()) <= TOL * abs(loss)
+    for ours_p, theirs_p in zip(net.parameters(), tnet.parameters(), strict=True):
+        assert relative_error(ours_p.data, theirs_p.detach().numpy().T) < TOL
+
+
+def run_schedule(sched, opt, epochs):
+    lrs = []
+    for _ in range(epochs):
+        opt.step()
+        sched.step()
+        lrs.append(opt.lr)
+    return lrs
+
+
+def torch_lrs(torch, make_sched, lr, epochs):
+    p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    p.grad = torch.zeros(1, dtype=torch.float64)
+    opt = torch.optim.SGD([p], lr=lr)
+    sched = make_sched(opt)
+    lrs = []
+    for _ in range(epochs):
+        opt.step()  # before sched.step(), or torch warns
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    return lrs
+
+
+def zero_grad_sgd(lr):
+    return SGD([bplib.Parameter(np.zeros(1))], lr=lr)
+
+
+@pytest.mark.parametrize(("step_size", "gamma"), [(1, 0.9), (3, 0.5), (7, 0.1)])
+def test_step_lr_matches_torch(torch, step_size, gamma):
+    opt = zero_grad_sgd(0.3)
+    ours = run_schedule(StepLR(opt, step_size, gamma), opt, 25)
+    theirs = torch_lrs(
+        torch, lambda o: torch.optim.lr_scheduler.StepLR(o, step_size, gamma), 0.3, 25
+    )
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize(("T_max", "eta_min"), [(10, 0.0), (10, 0.01), (7, 0.05)])
+def test_cosine_annealing_matches_torch(torch, T_max, eta_min):
+    opt = zero_grad_sgd(0.3)
+    ours = run_schedule(CosineAnnealingLR(opt, T_max, eta_min), opt, 25)  # past T_max too
+    make = lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max, eta_min)  # noqa: E731
+    np.testing.assert_allclose(ours, torch_lrs(torch, make, 0.3, 25), rtol=1e-10, atol=1e-15)
+
+
+# ----------------------------------------------------------------------------------------
+# The update rules, from their definitions (no torch needed)
+# ----------------------------------------------------------------------------------------
+
+
+def one_param(value, grad):
+    p = bplib.Parameter(np.array(value, dtype=np.float64))
+    p.grad[...] = grad
+    return p
+
+
+def test_gradient_descent_with_lr_one_over_curvature_lands_on_the_minimum_in_one_step():
+    # f(θ) = (λ/2)(θ - c)²: θ - (1/λ) λ(θ - c) = c exactly.
+    lam, c = 4.0, 1.5
+    p = bplib.Parameter(np.array([-2.0]))
+    opt = SGD([p], lr=1 / lam)
+    p.grad[:] = lam * (p.data - c)
+    opt.step()
+    assert p.data[0] == c
+
+
+def test_gradient_descent_on_a_quadratic_contracts_the_error_by_one_minus_lr_lambda():
+    lam, c, lr, e0 = 3.0, 0.5, 0.1, 2.0
+    p = bplib.Parameter(np.array([c + e0]))
+    opt = SGD([p], lr=lr)
+    for k in range(1, 21):
+        opt.zero_grad()
+        p.grad += lam * (p.data - c)
+        opt.step()
+        np.testing.assert_allclose(p.data[0] - c, (1 - lr * lam) ** k * e0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_every_optimizer_reaches_the_minimum_of_a_convex_quadratic(name):
+    problem = RandomQuadratic(0)
+    lr = {"SGD": 0.1, "RMSprop": 0.01, "Adagrad": 0.5, "Adam": 0.05, "AdamW": 0.05}[name]
+    kwargs = {"weight_decay": 0.0} if name == "AdamW" else {}
+    final = run_ours(lambda ps: OURS[name](ps, lr=lr, **kwargs), problem, steps=2000)[-1]
+    for A, b, theta in zip(problem.A, problem.b, final, strict=True):
+        np.testing.assert_allclose(theta.reshape(-1), np.linalg.solve(A, b), atol=1e-2)
+
+
+def test_adam_first_step_is_lr_times_the_sign_of_the_gradient():
+    # m̂₁ = g, v̂₁ = g², so Δθ = -lr g / (|g| + eps), which is -lr sign(g) to within eps/|g|.
+    g = np.array([3.0, -1e-3, 250.0, -7.0])
+    p = one_param(np.zeros(4), g)
+    Adam([p], lr=0.01).step()
+    np.testing.assert_allclose(p.data, -0.01 * g / (np.abs(g) + 1e-8), rtol=1e-14)
+    np.testing.assert_allclose(p.data, -0.01 * np.sign(g), rtol=1e-5)
+
+
+def test_adagrad_first_step_is_lr_times_the_sign_of_the_gradient():
+    g = np.array([3.0, -0.5])
+    p = one_param(np.zeros(2), g)
+    Adagrad([p], lr=0.1).step()
+    np.testing.assert_allclose(p.data, -0.1 * g / (np.abs(g) + 1e-10), rtol=1e-14)
+
+
+def test_rmsprop_first_step_is_lr_over_sqrt_one_minus_alpha():
+    # v₁ = (1-α) g², so Δθ = -lr g / (sqrt(1-α)|g| + eps).
+    g = np.array([2.0, -0.25])
+    p = one_param(np.zeros(2), g)
+    RMSprop([p], lr=0.01, alpha=0.99).step()
+    np.testing.assert_allclose(p.data, -0.01 * g / (np.sqrt(0.01) * np.abs(g) + 1e-8), rtol=1e-14)
+
+
+def test_momentum_buffer_starts_as_the_gradient_then_accumulates():
+    p = one_param([0.0], [2.0])
+    opt = SGD([p], lr=0.1, momentum=0.9, dampening=0.5)
+    opt.step()
+    assert opt.state[p]["momentum_buffer"][0] == 2.0  # the first buffer is not dampened
+    opt.step()
+    np.testing.assert_allclose(opt.state[p]["momentum_buffer"], [0.9 * 2.0 + 0.5 * 2.0])
+    np.testing.assert_allclose(p.data, [-0.1 * 2.0 - 0.1 * 2.8])
+
+
+def test_nesterov_step_adds_momentum_times_buffer_to_the_gradient():
+    p = one_param([0.0], [1.0])
+    opt = SGD([p], lr=0.1, momentum=0.9, nesterov=True)
+    opt.step()  # b = g = 1, step = g + μ b = 1.9
+    np.testing.assert_allclose(p.data, [-0.19])
+
+
+def test_sgd_weight_decay_shrinks_a_parameter_with_zero_gradient():
+    p = one_param([2.0, -4.0], 0.0)
+    SGD([p], lr=0.1, weight_decay=0.5).step()
+    np.testing.assert_allclose(p.data, (1 - 0.1 * 0.5) * np.array([2.0, -4.0]))
+
+
+def test_adamw_decays_by_one_minus_lr_lambda_where_adam_takes_a_full_step():
+    # With g = 0, AdamW's moments stay 0: θ ← (1 - ηλ)θ only. Adam's L2 term λθ goes
+    # through the normalisation and moves θ by η sign(θ), whatever λ is.
+    theta0 = np.array([2.0, -4.0])
+    pw, pa = one_param(theta0, 0.0), one_param(theta0, 0.0)
+    AdamW([pw], lr=0.1, weight_decay=0.5).step()
+    Adam([pa], lr=0.1, weight_decay=0.5).step()
+    np.testing.assert_allclose(pw.data, (1 - 0.1 * 0.5) * theta0, rtol=1e-15)
+    np.testing.assert_allclose(pa.data, theta0 - 0.1 * np.sign(theta0), rtol=1e-8)
+
+
+def test_amsgrad_keeps_the_running_maximum_of_the_second_moment():
+    p = one_param([0.0], [10.0])
+    opt = Adam([p], lr=0.01, amsgrad=True)
+    opt.step()
+    p.grad[:] = 0.1
+    opt.step()
+    state = opt.state[p]
+    assert state["max_exp_avg_sq"][0] == pytest.approx((1 - 0.999) * 100.0)
+    assert state["exp_avg_sq"][0] < state["max_exp_avg_sq"][0]
+
+
+def test_adagrad_lr_decay_divides_the_step():
+    p = one_param([0.0], [1.0])
+    opt = Adagrad([p], lr=1.0, lr_decay=0.5)
+    opt.step()
+    before = p.data.copy()
+    opt.step()  # step 2: lr / (1 + 0.5), s = 2
+    np.testing.assert_allclose(p.data - before, [-(1 / 1.5) / (np.sqrt(2.0) + 1e-10)])
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_updates_are_in_place_and_keep_float32(name):
+    problem = RandomQuadratic(1)
+    params = [bplib.Parameter(t.astype(np.float32)) for t in problem.theta0]
+    arrays = [p.data for p in params]
+    opt = OURS[name](params, lr=0.01)
+    for p in params:
+        p.grad += 1.0
+    opt.step()
+    for p, a in zip(params, arrays, strict=True):
+        assert p.data is a
+        assert p.data.dtype == np.float32
+        for value in opt.state[p].values():
+            if isinstance(value, np.ndarray):
+                assert value.dtype == np.float32
+
+
+def test_state_is_empty_before_the_first_step_and_counts_steps():
+    p = one_param([1.0], [1.0])
+    opt = Adam([p])
+    assert opt.state == {}
+    for _ in range(3):
+        opt.step()
+    assert opt.state[p]["step"] == 3
+    assert set(opt.state[p]) == {"step", "exp_avg", "exp_avg_sq"}
+
+
+def test_zero_grad_zeroes_every_gradient():
+    params = [one_param([1.0, 2.0], 5.0), one_param([[3.0]], -1.0)]
+    SGD(params, lr=0.1).zero_grad()
+    assert all((p.grad == 0).all() for p in params)
+
+
+def test_lr_is_settable_and_used_by_the_next_step():
+    p = one_param([0.0], [1.0])
+    opt = SGD([p], lr=0.1)
+    opt.lr = 0.5
+    opt.step()
+    np.testing.assert_allclose(p.data, [-0.5])
+
+
+def test_repr_names_the_hyperparameters():
+    opt = SGD([one_param([0.0], 0.0)], lr=0.1, momentum=0.9)
+    assert repr(opt) == (
+        "SGD(1 parameters, lr=0.1, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0)"
+    )
+
+
+def test_step_lr_closed_form():
+    opt = zero_grad_sgd(1.0)
+    lrs = run_schedule(StepLR(opt, step_size=2, gamma=0.5), opt, 6)
+    assert lrs == [1.0, 0.5, 0.5, 0.25, 0.25, 0.125]
+
+
+def test_cosine_annealing_reaches_eta_min_at_t_max_and_the_midpoint_halfway():
+    opt = zero_grad_sgd(1.0)
+    lrs = run_schedule(CosineAnnealingLR(opt, T_max=10, eta_min=0.2), opt, 10)
+    assert lrs[4] == pytest.approx(0.6)  # epoch 5 = T_max / 2: cos(π/2) = 0
+    assert lrs[9] == pytest.approx(0.2)
+    assert all(a > b for a, b in itertools.pairwise(lrs))
+
+
+# ----------------------------------------------------------------------------------------
+# Errors
+# ----------------------------------------------------------------------------------------
+
+
+def test_empty_parameter_list_is_refused():
+    with pytest.raises(ValueError, match="empty parameter list"):
+        SGD([], lr=0.1)
+
+
+def test_a_model_with_no_parameters_is_refused_with_the_same_message():
+    with pytest.raises(ValueError, match="empty parameter list"):
+        Adam(bplib.Sequential(bplib.Tanh()).parameters())
+
+
+def test_a_single_parameter_must_be_wrapped_in_a_list():
+    with pytest.raises(TypeError, match=r"got a single Parameter; wrap it in a list"):
+        SGD(bplib.Parameter(np.zeros(2)), lr=0.1)
+
+
+def test_passing_the_model_instead_of_its_parameters_is_refused():
+    with pytest.raises(TypeError, match=r"iterable of Parameters.*got Linear"):
+        SGD(bplib.Linear(2, 2, rng=0), lr=0.1)  # type: ignore[arg-type]
+
+
+def test_passing_arrays_instead_of_parameters_is_refused():
+    with pytest.raises(TypeError, match="item 0 is ndarray"):
+        SGD([np.zeros(2)], lr=0.1)  # type: ignore[list-item]
+
+
+def test_a_repeated_parameter_is_refused():
+    p = bplib.Parameter(np.zeros(2))
+    with pytest.raises(ValueError, match="same Parameter more than once"):
+        SGD([p, p], lr=0.1)
+
+
+@pytest.mark.parametrize("lr", [-0.1, float("nan"), float("inf")])
+def test_invalid_learning_rates_are_refused(lr):
+    with pytest.raises(ValueError, match=r"lr \(the learning rate\) must be a finite number >= 0"):
+        Adam([bplib.Parameter(np.zeros(2))], lr=lr)
+
+
+def test_setting_a_negative_learning_rate_later_is_refused():
+    opt = SGD([bplib.Parameter(np.zeros(2))], lr=0.1)
+    with pytest.raises(ValueError, match="got -1"):
+        opt.lr = -1
+
+
+def test_a_string_learning_rate_is_refused():
+    with pytest.raises(TypeError, match=r"lr .* must be a real number, got str"):
+        SGD([bplib.Parameter(np.zeros(2))], lr="0.1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda ps: SGD(ps, lr=0.1, momentum=-0.5), "momentum must be a finite number >= 0"),
+        (lambda ps: SGD(ps, lr=0.1, nesterov=True), "Nesterov momentum needs momentum > 0"),
+        (
+            lambda ps: SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True),
+            "dampening = 0",
+        ),
+        (lambda ps: RMSprop(ps, alpha=1.5), r"alpha must lie in \[0, 1\]"),
+        (lambda ps: RMSprop(ps, eps=-1e-8), "eps must be a finite number >= 0"),
+        (lambda ps: Adagrad(ps, lr_decay=-1), "lr_decay must be"),
+        (lambda ps: Adagrad(ps, initial_accumulator_value=-1), "initial_accumulator_value"),
+        (lambda ps: Adam(ps, betas=(0.9, 1.0)), r"betas\[1\] \(beta2\) must lie in \[0, 1\)"),
+        (lambda ps: Adam(ps, betas=(-0.1, 0.9)), r"betas\[0\] \(beta1\) must be"),
+        (lambda ps: AdamW(ps, weight_decay=-0.01), "weight_decay must be"),
+    ],
+)
+def test_invalid_hyperparameters_are_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make([bplib.Parameter(np.zeros(2))])
+
+
+def test_betas_must_be_a_pair():
+    with pytest.raises(TypeError, match=r"betas must be a pair \(beta1, beta2\), got 0.9"):
+        Adam([bplib.Parameter(np.zeros(2))], betas=0.9)  # type: ignore[arg-type]
+
+
+def test_a_gradient_of_the_wrong_shape_is_refused():
+    p = bplib.Parameter(np.zeros((2, 3)), "weight")
+    p.grad = np.zeros(3)
+    with pytest.raises(ValueError, match=r"weight\) has shape \(2, 3\) but its gradient has shape"):
+        SGD([p], lr=0.1).step()
+
+
+def test_a_non_finite_gradient_stops_the_step_and_leaves_the_parameters_untouched():
+    p, q = bplib.Parameter(np.ones(2), "a"), bplib.Parameter(np.ones(2), "b")
+    q.grad[1] = np.nan
+    with pytest.raises(FloatingPointError, match=r"parameter 1 \(b.*NaN or infinity.*smaller"):
+        SGD([p, q], lr=0.1).step()
+    assert (p.data == 1).all()
+
+
+def test_a_schedule_needs_a_bplib_optimizer():
+    with pytest.raises(TypeError, match=r"expected a bplib\.optim optimiser, got list"):
+        StepLR([], step_size=2)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5])
+def test_schedule_periods_must_be_positive_integers(bad):
+    opt = zero_grad_sgd(0.1)
+    with pytest.raises(ValueError, match="step_size must be a positive integer"):
+        StepLR(opt, step_size=bad)
+    with pytest.raises(ValueError, match="T_max must be a positive integer"):
+        CosineAnnealingLR(opt, T_max=bad)

@@ -1,0 +1,533 @@
+"""bplib.train: fit is the hand-written loop, with a history, guards and clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import bplib
+from bplib import optim
+from bplib.train import (
+    History,
+    accuracy,
+    confusion_matrix,
+    evaluate,
+    fit,
+    predict,
+    predict_classes,
+)
+
+
+def mlp(seed=0, n_in=2, n_hidden=8, n_out=2):
+    return bplib.Sequential(
+        bplib.Linear(n_in, n_hidden, rng=seed),
+        bplib.Tanh(),
+        bplib.Linear(n_hidden, n_out, rng=seed + 1),
+    )
+
+
+def blobs(n=40, seed=0):
+    """Two separable Gaussian blobs, labels 0 and 1."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.standard_normal((n, 2)) * 0.5 + np.where(y[:, None] == 1, 2.0, -2.0)
+    return X, y.astype(np.int64)
+
+
+def params_of(model):
+    return [p.data.copy() for p in model.parameters()]
+
+
+# ----------------------------------------------------------------------------------------
+# fit is the loop
+# ----------------------------------------------------------------------------------------
+
+
+def test_full_batch_fit_is_the_hand_written_gradient_descent_loop():
+    X, y = blobs()
+    ours, by_hand = mlp(), mlp()
+    fit(
+        ours,
+        bplib.CrossEntropyLoss(),
+        optim.SGD(ours.parameters(), lr=0.1),
+        X,
+        y,
+        epochs=5,
+        progress=False,
+    )
+    loss_fn, opt = bplib.CrossEntropyLoss(), optim.SGD(by_hand.parameters(), lr=0.1)
+    for _ in range(5):
+        opt.zero_grad()
+        loss_fn(by_hand(X), y)
+        by_hand.backward(loss_fn.backward())
+        opt.step()
+    for a, b in zip(params_of(ours), params_of(by_hand), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("batch_size", "steps_per_epoch"), [(None, 1), (40, 1), (16, 3), (1, 40)])
+def test_one_step_per_mini_batch(batch_size, steps_per_epoch):
+    X, y = blobs(40)
+    net = mlp()
+    opt = optim.Adam(net.parameters())
+    fit(
+        net,
+        bplib.CrossEntropyLoss(),
+        opt,
+        X,
+        y,
+        epochs=3,
+        batch_size=batch_size,
+        rng=0,
+        progress=False,
+    )
+    assert opt.state[net.parameters()[0]]["step"] == 3 * steps_per_epoch
+
+
+def test_with_lr_zero_the_epoch_loss_is_the_full_batch_loss():
+    # Each batch loss is a mean, weighted by its size: the epoch mean is the mean over all n.
+    X, y = blobs(40)
+    net = mlp()
+    h = fit(
+        net,
+        bplib.CrossEntropyLoss(),
+        optim.SGD(net.parameters(), lr=0.0),
+        X,
+        y,
+        epochs=2,
+        batch_size=16,
+        rng=0,
+        progress=False,
+    )
+    full = evaluate(net, bplib.CrossEntropyLoss(), X, y)
+    np.testing.assert_allclose(h.loss, [full["loss"]] * 2, rtol=1e-12)
+    np.testing.assert_allclose(h.metrics["accuracy"], [full["accuracy"]] * 2, rtol=1e-12)
+
+
+def test_the_same_seed_gives_the_same_run_and_another_seed_another():
+    X, y = blobs(40)
+
+    def run(seed):
+        net = mlp()
+        fit(
+            net,
+            bplib.CrossEntropyLoss(),
+            optim.SGD(net.parameters(), lr=0.1),
+            X,
+            y,
+            epochs=3,
+            batch_size=8,
+            rng=seed,
+            progress=False,
+        )
+        return params_of(net)[0]
+
+    np.testing.assert_array_equal(run(1), run(1))
+    assert not np.array_equal(run(1), run(2))
+
+
+def test_fit_learns_a_separable_problem():
+    X, y = blobs(40)
+    net = mlp()
+    h = fit(
+        net,
+        bplib.CrossEntropyLoss(),
+        optim.Adam(net.parameters(), lr=0.05),
+        X,
+        y,
+        epochs=30,
+        batch_size=10,
+        rng=0,
+        progress=False,
+    )
+    assert h.loss[-1] < h.loss[0] / 10
+    assert h.metrics["accuracy"][-1] == 1.0
+
+
+def test_fit_trains_a_regression_with_mse_and_records_no_metric_by_default():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 1))
+    y = 3 * X - 1
+    net = bplib.Linear(1, 1, rng=0)
+    h = fit(
+        net, bplib.MSELoss(), optim.SGD(net.parameters(), lr=0.1), X, y, epochs=200, progress=False
+    )
+    assert h.metrics == {}
+    np.testing.assert_allclose([net.weight.data[0, 0], net.bias.data[0]], [3, -1], atol=1e-6)
+
+
+def test_validation_is_evaluated_after_every_epoch():
+    X, y = blobs(40)
+    Xv, yv = blobs(20, seed=1)
+    net = mlp()
+    h = fit(
+        net,
+        bplib.CrossEntropyLoss(),
+        optim.Adam(net.parameters(), lr=0.01),
+        X,
+        y,
+        epochs=4,
+        validation=(Xv, yv),
+        progress=False,
+    )
+    assert len(h.val_loss) == len(h.val_metrics["accuracy"]) == 4
+    final = evaluate(net, bplib.CrossEntropyLoss(), Xv, yv)
+    assert h.val_loss[-1] == final["loss"]
+    assert h["val_accuracy"][-1] == final["accuracy"]
+
+
+def test_a_custom_metric_function_is_recorded_by_its_name():
+    def mean_logit(outputs, y):
+        return float(outputs.mean())
+
+    X, y = blobs(40)
+    net = mlp()
+    h = fit(
+        net,
+        bplib.CrossEntropyLoss(),
+        optim.SGD(net.parameters(), lr=0.0),
+        X,
+        y,
+        epochs=1,
+        metrics=[mean_logit],
+        progress=False,
+    )
+    assert set(h.metrics) == {"mean_logit"}
+    assert h.metrics["mean_logit"][0] == pytest.approx(float(net(X).mean()))
+
+
+def test_a_scheduler_is_stepped_once_per_epoch_and_the_lr_recorded():
+    X, y = blobs(40)
+    net = mlp()
+    opt = optim.SGD(net.parameters(), lr=0.1)
+    h = fit(
+        net,
+        bplib.CrossEntropyLoss(),
+        opt,
+        X,
+        y,
+        epochs=5,
+        progress=False,
+        scheduler=optim.StepLR(opt, step_size=2, gamma=0.5),
+    )
+    assert h.lr == [0.1, 0.1, 0.05, 0.05, 0.025]
+
+
+def test_bce_classifier_gets_accuracy_by_default():
+    X, y = blobs(40)
+    net = mlp(n_out=1)
+    target = y.reshape(-1, 1).astype(np.float64)
+    h = fit(
+        net,
+        bplib.BCEWithLogitsLoss(),
+        optim.Adam(net.parameters(), lr=0.05),
+        X,
+        target,
+        epochs=30,
+        progress=False,
+    )
+    assert h.metrics["accuracy"][-1] == 1.0
+
+
+# ----------------------------------------------------------------------------------------
+# History
+# ----------------------------------------------------------------------------------------
+
+
+def make_history():
+    return History(
+        loss=[1.0, 0.5, 0.25],
+        metrics={"accuracy": [0.5, 0.75, 1.0]},
+        val_loss=[1.1, 0.4, 0.6],
+        val_metrics={"accuracy": [0.5, 0.8, 0.7]},
+        lr=[0.1, 0.1, 0.1],
+    )
+
+
+def test_history_repr_shows_first_and_last_values():
+    assert repr(make_history()) == (
+        "History(epochs=3, loss: 1.0000 -> 0.2500, accuracy: 0.5000 -> 1.0000, "
+        "val_loss: 1.1000 -> 0.6000, val_accuracy: 0.5000 -> 0.7000)"
+    )
+
+
+def test_history_best_is_the_epoch_of_lowest_validation_loss():
+    best = make_history().best
+    assert best["epoch"] == 2
+    assert best["val_accuracy"] == 0.8
+    assert best["loss"] == 0.5
+
+
+def test_history_best_uses_training_loss_without_validation():
+    h = History(loss=[1.0, 0.3, 0.4], metrics={}, lr=[0.1] * 3)
+    assert h.best["epoch"] == 2
+
+
+def test_history_names_its_series_when_a_key_is_missing():
+    with pytest.raises(KeyError, match=r"no series 'val_acc'.*'val_accuracy'"):
+        make_history()["val_acc"]
+
+
+def test_empty_history():
+    assert repr(History()) == "History(epochs=0)"
+    with pytest.raises(ValueError, match="History is empty"):
+        _ = History().best
+
+
+# ----------------------------------------------------------------------------------------
+# predictions and metrics
+# ----------------------------------------------------------------------------------------
+
+
+def test_predict_returns_the_model_outputs():
+    X, _ = blobs(10)
+    net = mlp()
+    np.testing.assert_array_equal(predict(net, X), net(X))
+
+
+def test_predict_classes_is_the_argmax_or_the_sign_of_one_logit():
+    class Fixed(bplib.Module):
+        def __init__(self, out):
+            self.out = out
+
+        def forward(self, x):
+            return self.out
+
+    X = np.zeros((3, 2))
+    logits = np.array([[0.1, 2.0, -1.0], [3.0, 0.0, 0.0], [0.0, 0.0, 5.0]])
+    np.testing.assert_array_equal(predict_classes(Fixed(logits), X), [1, 0, 2])
+    np.testing.assert_array_equal(
+        predict_classes(Fixed(np.array([[0.5], [-0.5], [2.0]])), X), [1, 0, 1]
+    )
+
+
+def test_accuracy_reads_labels_one_hot_rows_and_binary_targets():
+    logits = np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 3.0]])
+    labels = np.array([0, 1, 1, 1])
+    assert accuracy(logits, labels) == 0.75
+    assert accuracy(logits, np.eye(2)[labels]) == 0.75
+    binary = np.array([[1.0], [-1.0], [2.0], [-3.0]])
+    assert accuracy(binary, np.array([[1.0], [0.0], [0.0], [0.0]])) == 0.75
+
+
+def test_confusion_matrix_counts_true_rows_against_predicted_columns():
+    y_true = np.array([0, 0, 1, 2, 2, 2])
+    y_pred = np.array([0, 1, 1, 2, 0, 2])
+    C = confusion_matrix(y_true, y_pred)
+    np.testing.assert_array_equal(C, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
+    assert C.sum() == 6 and np.trace(C) == 4
+    assert confusion_matrix(y_true, y_pred, n_classes=5).shape == (5, 5)
+
+
+def test_confusion_matrix_errors():
+    with pytest.raises(TypeError, match="y_pred must be a 1-D array of integer labels"):
+        confusion_matrix(np.array([0, 1]), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="y_true has 2 labels but y_pred has 3"):
+        confusion_matrix(np.array([0, 1]), np.array([0, 1, 1]))
+    with pytest.raises(ValueError, match="n_classes=2 but a label 2 occurs"):
+        confusion_matrix(np.array([0, 2]), np.array([0, 1]), n_classes=2)
+
+
+def test_evaluate_returns_the_loss_and_the_metrics():
+    X, y = blobs(20)
+    net = mlp()
+    result = evaluate(net, bplib.CrossEntropyLoss(), X, y)
+    assert set(result) == {"loss", "accuracy"}
+    assert result["loss"] == bplib.CrossEntropyLoss()(net(X), y)
+    assert result["accuracy"] == float(np.mean(net(X).argmax(1) == y))
+
+
+# ----------------------------------------------------------------------------------------
+# divergence and bad input
+# ----------------------------------------------------------------------------------------
+
+
+def test_a_diverging_run_stops_with_the_epoch_batch_and_a_hint():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y = X @ np.ones((3, 1))
+    net = bplib.Linear(3, 1, rng=0)
+    opt = optim.SGD(net.parameters(), lr=50.0)
+    with pytest.raises(
+        FloatingPointError,
+        match=r"diverged in epoch \d+ of 500, batch 1 of 1: .*smaller learning rate \(lr is 50\)",
+    ):
+        fit(net, bplib.MSELoss(), opt, X, y, epochs=500, progress=False)
+    assert all(np.isfinite(p.data).all() for p in net.parameters())
+
+
+def test_divergence_inside_a_mini_batch_names_that_batch():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y = X @ np.ones((3, 1))
+    net = bplib.Linear(3, 1, rng=0)
+    with pytest.raises(FloatingPointError, match=r"batch \d+ of 4"):
+        fit(
+            net,
+            bplib.MSELoss(),
+            optim.SGD(net.parameters(), lr=100.0),
+            X,
+            y,
+            epochs=500,
+            batch_size=5,
+            rng=0,
+            progress=False,
+        )
+
+
+def test_non_finite_inputs_are_refused_up_front():
+    X, y = blobs(10)
+    X[3, 1] = np.nan
+    net = mlp()
+    before = params_of(net)
+    with pytest.raises(ValueError, match=r"X contains 1 NaN or infinite value"):
+        fit(
+            net,
+            bplib.CrossEntropyLoss(),
+            optim.SGD(net.parameters(), lr=0.1),
+            X,
+            y,
+            epochs=1,
+            progress=False,
+        )
+    for a, b in zip(before, params_of(net), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_non_finite_targets_are_refused():
+    X = np.zeros((4, 1))
+    y = np.array([[0.0], [np.inf], [1.0], [2.0]])
+    net = bplib.Linear(1, 1, rng=0)
+    with pytest.raises(ValueError, match="y contains 1 NaN or infinite"):
+        fit(
+            net,
+            bplib.MSELoss(),
+            optim.SGD(net.parameters(), lr=0.1),
+            X,
+            y,
+            epochs=1,
+            progress=False,
+        )
+
+
+def test_x_and_y_of_different_lengths_are_refused():
+    X, y = blobs(10)
+    net = mlp()
+    with pytest.raises(ValueError, match=r"same number of examples \(rows\), got 10 .* and 9"):
+        fit(
+            net,
+            bplib.CrossEntropyLoss(),
+            optim.SGD(net.parameters(), lr=0.1),
+            X,
+            y[:9],
+            epochs=1,
+            progress=False,
+        )
+
+
+def test_a_validation_set_of_different_lengths_is_refused():
+    X, y = blobs(10)
+    net = mlp()
+    with pytest.raises(ValueError, match="X_val and y_val must have the same number"):
+        fit(
+            net,
+            bplib.CrossEntropyLoss(),
+            optim.SGD(net.parameters(), lr=0.1),
+            X,
+            y,
+            epochs=1,
+            validation=(X, y[:5]),
+            progress=False,
+        )
+
+
+def test_an_optimizer_of_another_model_is_refused():
+    X, y = blobs(10)
+    net, other = mlp(), mlp()
+    with pytest.raises(ValueError, match=r"parameter.* that are not this model's"):
+        fit(
+            net,
+            bplib.CrossEntropyLoss(),
+            optim.SGD(other.parameters(), lr=0.1),
+            X,
+            y,
+            epochs=1,
+            progress=False,
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"epochs": 0}, "epochs must be a positive integer, got 0"),
+        ({"epochs": 2, "batch_size": 0}, "batch_size must be a positive integer or None"),
+        ({"epochs": 2, "metrics": ["precision"]}, "unknown metric 'precision'"),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs, message):
+    X, y = blobs(10)
+    net = mlp()
+    with pytest.raises(ValueError, match=message):
+        fit(
+            net,
+            bplib.CrossEntropyLoss(),
+            optim.SGD(net.parameters(), lr=0.1),
+            X,
+            y,
+            progress=False,
+            **kwargs,
+        )
+
+
+def test_a_loss_class_instead_of_an_instance_is_refused():
+    X, y = blobs(10)
+    net = mlp()
+    with pytest.raises(TypeError, match=r"loss_fn must be a bplib loss .* got type"):
+        fit(net, bplib.CrossEntropyLoss, optim.SGD(net.parameters(), lr=0.1), X, y, epochs=1)
+
+
+# ----------------------------------------------------------------------------------------
+# the progress bar
+# ----------------------------------------------------------------------------------------
+
+
+def run_small_fit(progress):
+    X, y = blobs(10)
+    net = mlp()
+    fit(
+        net,
+        bplib.CrossEntropyLoss(),
+        optim.SGD(net.parameters(), lr=0.1),
+        X,
+        y,
+        epochs=2,
+        progress=progress,
+    )
+
+
+def test_progress_bar_writes_to_stderr_only(capsys, monkeypatch):
+    monkeypatch.delenv("BPLIB_PROGRESS", raising=False)
+    run_small_fit(progress=True)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "2/2" in err
+
+
+def test_progress_false_writes_nothing(capsys):
+    run_small_fit(progress=False)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_bplib_progress_0_switches_the_bar_off(capsys, monkeypatch):
+    monkeypatch.setenv("BPLIB_PROGRESS", "0")
+    run_small_fit(progress=True)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_importing_bplib_train_does_not_import_tqdm():
+    code = "import sys, bplib.train; print('tqdm' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
