@@ -1,0 +1,961 @@
+r"""Vanishing and exploding gradients, measured beside the theory (chapters 8 and 9).
+
+In a stack of layers :math:`Z^{(l)} = A^{(l-1)} W^{(l)} + b^{(l)}`, :math:`A^{(l)} = f(Z^{(l)})`,
+the backward pass computes the error signal :math:`\delta^{(l)} = \partial L/\partial Z^{(l)}`
+by the recursion
+
+.. math::
+
+    \delta^{(l)} = f'(Z^{(l)}) \odot \big(\delta^{(l+1)} W^{(l+1)\top}\big).
+
+If the weights are drawn independently with mean zero and variance :math:`\operatorname{Var}[W]`,
+and :math:`f'(Z^{(l)})` is independent of the incoming signal (the "mean-field" assumption),
+each step multiplies the **variance** of the error signal by
+
+.. math::
+
+    r = \frac{\operatorname{Var}[\delta^{(l)}]}{\operatorname{Var}[\delta^{(l+1)}]}
+      = n_{l+1}\, \operatorname{Var}[W]\, \mathbb E\big[f'(z)^2\big],
+
+where :math:`n_{l+1}`, the fan-out of :math:`W^{(l+1)}`, is the number of terms in each sum.
+Through :math:`L` layers the variance is multiplied by about :math:`r^{L}`: it vanishes when
+:math:`r < 1` and explodes when :math:`r > 1`.
+
+Every ratio in this module is a ratio of **variances**, never of standard deviations
+(the standard deviation, and a gradient's norm, change by :math:`\sqrt r` per layer).
+
+What is here (activations are named ``"sigmoid"``, ``"tanh"``, ``"relu"``,
+``"leaky_relu"`` with slope 0.01, or ``"identity"``; initialisations by their
+:mod:`bplib.init` names):
+
+- :func:`layer_statistics`: one forward/backward pass through a bplib ``Sequential``, and
+  the statistics of every layer (:class:`LayerStats`).
+- :func:`predicted_ratio`: the closed form of :math:`r` in the near-linear regime, from
+  :func:`weight_variance` and :func:`derivative_mean_square`.
+- :func:`measure` and :func:`sweep`: the same statistics over many random networks (seeds,
+  depths, widths, activations, initialisations), with the prediction beside the measurement
+  (:class:`Measurement`, :func:`table`, :func:`format_table`).
+- :func:`clip_grad_norm`: gradient clipping, the classic remedy for exploding gradients,
+  with the semantics of ``torch.nn.utils.clip_grad_norm_``.
+- :func:`parameters_to_vector`, :func:`vector_to_parameters`, :func:`loss_along_line` and
+  :func:`loss_on_plane`: slices through a loss surface (chapter 9).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import init as _init
+from ._checks import positive_int
+from .init import RngLike
+from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
+from .losses import Loss
+from .module import Module, Parameter, Sequential
+
+__all__ = [
+    "LayerStats",
+    "Measurement",
+    "clip_grad_norm",
+    "derivative_mean_square",
+    "format_table",
+    "layer_statistics",
+    "loss_along_line",
+    "loss_on_plane",
+    "measure",
+    "parameters_to_vector",
+    "predicted_ratio",
+    "random_network",
+    "ratio_tolerance",
+    "sweep",
+    "table",
+    "vector_to_parameters",
+    "weight_variance",
+]
+
+#: Leaky ReLU's negative slope in every experiment here (PyTorch's default).
+LEAKY_SLOPE = 0.01
+
+# The activations the experiments know by name, each a factory of a bplib module.
+ACTIVATIONS: dict[str, Callable[[], Module]] = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": lambda: LeakyReLU(LEAKY_SLOPE),
+    "identity": Identity,
+}
+
+
+def _activation_name(activation: str) -> str:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}"
+        )
+    return activation
+
+
+# --------------------------------------------------------------------------------------
+# The theory
+# --------------------------------------------------------------------------------------
+
+
+def weight_variance(init: str, fan_in: int, fan_out: int) -> float:
+    r"""The variance :math:`\operatorname{Var}[W]` of the weights a :mod:`bplib.init` initialiser
+    draws.
+
+    - ``zeros``: :math:`0`;
+    - ``normal`` (std 0.01): :math:`10^{-4}`;
+    - ``uniform`` (the old default, :math:`U(-a, a)` with :math:`a = 1/\sqrt{n_\text{in}}`):
+      :math:`a^2/3 = 1/(3 n_\text{in})`;
+    - ``xavier_uniform``, ``xavier_normal`` (and the ``glorot_*`` aliases):
+      :math:`2/(n_\text{in} + n_\text{out})`;
+    - ``he_uniform``, ``he_normal`` (and the ``kaiming_*`` aliases): :math:`2/n_\text{in}`;
+    - ``lecun_normal``: :math:`1/n_\text{in}`.
+
+    A uniform :math:`U(-a, a)` has variance :math:`a^2/3`; chapter 9 derives the Xavier and
+    He scales from the variance argument of chapter 8. Only each initialiser's default
+    arguments are covered (gain 1, negative slope 0).
+    """
+    fan_in = positive_int(fan_in, "fan_in")
+    fan_out = positive_int(fan_out, "fan_out")
+    closed_forms: dict[Callable[..., Any], float] = {
+        _init.zeros: 0.0,
+        _init.normal: 0.01**2,
+        _init.uniform: 1.0 / (3.0 * fan_in),
+        _init.xavier_uniform: 2.0 / (fan_in + fan_out),
+        _init.xavier_normal: 2.0 / (fan_in + fan_out),
+        _init.he_uniform: 2.0 / fan_in,
+        _init.he_normal: 2.0 / fan_in,
+        _init.lecun_normal: 1.0 / fan_in,
+    }
+    if not isinstance(init, str) or init not in _init.INITIALIZERS:
+        raise ValueError(
+            f"weight_variance needs the name of a bplib.init initialiser, one of "
+            f"{sorted(_init.INITIALIZERS)}; got {init!r}"
+        )
+    return closed_forms[_init.INITIALIZERS[init]]
+
+
+def derivative_mean_square(activation: str) -> float:
+    r""":math:`\mathbb E[f'(z)^2]` in the near-linear regime: :math:`z` small and symmetric about 0.
+
+    - ``sigmoid``: :math:`f'(0)^2 = (1/4)^2 = 1/16`, since
+      :math:`\sigma' = \sigma(1-\sigma) \le 1/4`;
+    - ``tanh``: :math:`f'(0)^2 = 1`, since :math:`\tanh' = 1 - \tanh^2 \le 1`;
+    - ``relu``: :math:`1/2`, the fraction of units with :math:`z > 0`;
+    - ``leaky_relu``: :math:`(1 + \alpha^2)/2` with :math:`\alpha = 0.01`;
+    - ``identity``: :math:`1`.
+
+    For ReLU and leaky ReLU the value holds at any scale of :math:`z` (only its sign
+    matters); for sigmoid and tanh it is an upper bound, reached as :math:`z \to 0`, and it
+    falls once the units saturate.
+    """
+    values = {
+        "sigmoid": 1.0 / 16.0,
+        "tanh": 1.0,
+        "relu": 0.5,
+        "leaky_relu": (1.0 + LEAKY_SLOPE**2) / 2.0,
+        "identity": 1.0,
+    }
+    return values[_activation_name(activation)]
+
+
+def predicted_ratio(activation: str, init: str, fan_in: int, fan_out: int | None = None) -> float:
+    r"""The per-layer ratio of backpropagated **variances** predicted in the near-linear regime.
+
+    .. math::
+
+        r = \frac{\operatorname{Var}[\delta^{(l)}]}{\operatorname{Var}[\delta^{(l+1)}]}
+          = n_\text{out}\,\operatorname{Var}[W]\,\mathbb E\big[f'(z)^2\big]
+
+    (chapter 8), with :func:`weight_variance` and :func:`derivative_mean_square`. For layers
+    of width :math:`n` (``fan_out`` defaults to ``fan_in``, a square layer):
+
+    - old uniform + tanh: :math:`n \cdot \frac{1}{3n} \cdot 1 = 1/3` (the gradient's norm
+      shrinks by :math:`1/\sqrt 3` a layer);
+    - Glorot + tanh: :math:`n \cdot \frac{2}{2n} \cdot 1 = 1`;
+    - He + ReLU: :math:`n \cdot \frac{2}{n} \cdot \frac12 = 1`; Glorot + ReLU: :math:`1/2`;
+    - anything + sigmoid: at most :math:`n \operatorname{Var}[W] / 16`.
+
+    Take the square root for the ratio of standard deviations (or of gradient norms).
+
+    Examples
+    --------
+    >>> from bplib.experiments import predicted_ratio
+    >>> round(predicted_ratio("tanh", "uniform", 64), 6)
+    0.333333
+    >>> predicted_ratio("relu", "he_normal", 64)
+    1.0
+    """
+    fan_in = positive_int(fan_in, "fan_in")
+    fan_out = fan_in if fan_out is None else positive_int(fan_out, "fan_out")
+    return fan_out * weight_variance(init, fan_in, fan_out) * derivative_mean_square(activation)
+
+
+def ratio_tolerance(
+    width: int, depth: int, n_seeds: int, z: float = 4.0, *, activation: str | None = None
+) -> float:
+    r"""How far a measured ratio may stray from the truth by chance: ``z`` relative standard errors.
+
+    The measured ratio :math:`\hat r` (:attr:`Measurement.measured_ratio`) averages the
+    :math:`(L-1)S` per-layer ratios
+    :math:`\rho^{(l)} = \operatorname{Var}[\delta^{(l)}]/\operatorname{Var}[\delta^{(l+1)}]`
+    of :math:`S` networks of depth :math:`L`. Each :math:`\rho^{(l)}` is random: for a given
+    incoming error :math:`\delta` (Gram matrix :math:`G = \delta^\top\delta`) and weights of
+    variance :math:`v`, :math:`\|\delta W^\top\|^2 = \sum_i w_i^\top G\, w_i` sums :math:`n`
+    independent rows :math:`w_i` and has relative variance
+    :math:`2\operatorname{tr}(G^2)/(n\operatorname{tr}(G)^2) \le 2/n` for Gaussian weights (the
+    bound is reached when :math:`\delta` has rank one; uniform weights fluctuate less). Given
+    the layers above it, each :math:`\rho^{(l)}` has mean :math:`r` and a relative standard
+    deviation of at most :math:`\sqrt{2/n}`, so the fluctuations of successive layers are
+    uncorrelated (a martingale), and the relative standard error of :math:`\hat r` is at most
+
+    .. math::
+
+        \sqrt{2/n} \,/\, \sqrt{(L - 1)\, S}
+
+    for width :math:`n`. This returns ``z`` times that: a bound on
+    :math:`|\hat r / r - 1|` that chance exceeds with probability well below 1e-4 for ``z = 4``.
+    For ``activation="relu"`` or ``"leaky_relu"`` the random on/off pattern adds to this:
+    the fraction :math:`k/n` of active units, :math:`k \sim \text{Binomial}(n, 1/2)`, has
+    relative variance :math:`1/n`, so the per-layer bound becomes :math:`3/n`.
+
+    It covers chance only: the bias of the near-linear prediction once units saturate is a
+    separate matter (chapter 8).
+    """
+    width = positive_int(width, "width")
+    depth = positive_int(depth, "depth")
+    n_seeds = positive_int(n_seeds, "n_seeds")
+    if depth < 2:
+        raise ValueError(f"a per-layer ratio needs depth >= 2 layers, got depth={depth}")
+    per_layer = 2.0 / width
+    if activation is not None and _activation_name(activation) in ("relu", "leaky_relu"):
+        per_layer += 1.0 / width
+    return z * math.sqrt(per_layer) / math.sqrt((depth - 1) * n_seeds)
+
+
+# --------------------------------------------------------------------------------------
+# Measuring one network
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class LayerStats:
+    r"""Statistics of every layer of one forward/backward pass (chapter 8).
+
+    Layer :math:`l = 1, \dots, L` is a ``Linear`` (computing
+    :math:`Z^{(l)} = A^{(l-1)}W^{(l)} + b^{(l)}`) and the parameter-free modules after it
+    (computing :math:`A^{(l)} = f(Z^{(l)})`, or :math:`A^{(l)} = Z^{(l)}` when there are none).
+    Each field is an array whose **last** axis is the layer: shape ``(L,)`` from
+    :func:`layer_statistics`, ``(seeds, L)`` in ``Measurement.per_seed``. Means and standard
+    deviations are taken over the batch and the units of the layer.
+
+    Attributes
+    ----------
+    preactivation_mean, preactivation_std : ndarray
+        Of :math:`Z^{(l)}`.
+    activation_mean, activation_std : ndarray
+        Of :math:`A^{(l)}`.
+    derivative_mean_square : ndarray
+        :math:`\mathbb E[f'(Z^{(l)})^2]`, from the activation's own ``backward`` (1 without one).
+    delta_std : ndarray
+        Of the backpropagated error :math:`\delta^{(l)} = \partial L/\partial Z^{(l)}`.
+    weight_grad_norm, weight_grad_std : ndarray
+        Frobenius norm and standard deviation of
+        :math:`\partial L/\partial W^{(l)} = A^{(l-1)\top}\delta^{(l)}`.
+    weight_var : ndarray
+        :math:`\operatorname{Var}[W^{(l)}]`, the sample variance of the layer's weights.
+    fan_out : ndarray
+        :math:`n_l`, the fan-out of :math:`W^{(l)}` (its number of columns).
+    """
+
+    preactivation_mean: NDArray[np.float64]
+    preactivation_std: NDArray[np.float64]
+    activation_mean: NDArray[np.float64]
+    activation_std: NDArray[np.float64]
+    derivative_mean_square: NDArray[np.float64]
+    delta_std: NDArray[np.float64]
+    weight_grad_norm: NDArray[np.float64]
+    weight_grad_std: NDArray[np.float64]
+    weight_var: NDArray[np.float64]
+    fan_out: NDArray[np.float64]
+
+    @property
+    def n_layers(self) -> int:
+        """The number of layers :math:`L`."""
+        return int(self.delta_std.shape[-1])
+
+    def as_dict(self) -> dict[str, NDArray[np.float64]]:
+        """The fields as a plain ``{name: array}`` dictionary (for a table or a plot)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def mean(self) -> LayerStats:
+        """Average every field over the leading (seed) axis: shape ``(S, L)`` becomes ``(L,)``."""
+        if self.delta_std.ndim < 2:
+            raise ValueError(
+                "LayerStats.mean() averages over seeds, but these statistics have shape "
+                f"{self.delta_std.shape} (one network); nothing to average"
+            )
+        return LayerStats(**{k: v.mean(axis=0) for k, v in self.as_dict().items()})
+
+    def variance_ratios(self) -> NDArray[np.float64]:
+        r"""The per-layer ratios of variances of the error signal.
+
+        :math:`\operatorname{Var}[\delta^{(l)}]/\operatorname{Var}[\delta^{(l+1)}]`.
+
+        One for each :math:`l = 1, \dots, L-1`: shape ``(..., L-1)``. Where the error has died
+        (:math:`\operatorname{Var}[\delta^{(l+1)}] = 0`) the ratio is reported as 0.
+        """
+        var = self.delta_std**2
+        below, above = var[..., :-1], var[..., 1:]
+        return np.divide(below, above, out=np.zeros_like(below), where=above > 0)
+
+    def measured_ratio(self) -> NDArray[np.float64]:
+        r"""The per-layer ratio of variances, averaged over the layers.
+
+        .. math::
+
+            \hat r = \frac{1}{L-1}\sum_{l=1}^{L-1}
+                     \frac{\operatorname{Var}[\delta^{(l)}]}{\operatorname{Var}[\delta^{(l+1)}]}
+
+        Shape ``(...)`` (a 0-d array for one network). Each term has expectation :math:`r`
+        given the layers above it, so the average is an unbiased estimate of :math:`r`. (The
+        geometric mean
+        :math:`(\operatorname{Var}[\delta^{(1)}]/\operatorname{Var}[\delta^{(L)}])^{1/(L-1)}`,
+        the *typical* rate at which one network's gradient shrinks, is smaller by a factor of
+        about :math:`e^{-1/n}` for width :math:`n`: the mean of a logarithm is below the
+        logarithm of the mean.)
+        """
+        if self.n_layers < 2:
+            raise ValueError(f"a per-layer ratio needs at least 2 layers, got {self.n_layers}")
+        return np.asarray(self.variance_ratios().mean(axis=-1), dtype=np.float64)
+
+    def mean_field_ratios(self) -> NDArray[np.float64]:
+        r"""The mean-field prediction of each per-layer ratio.
+
+        :math:`n_{l+1}\operatorname{Var}[W^{(l+1)}]\,\mathbb E[f'(Z^{(l)})^2]` for
+        :math:`l = 1, \dots, L-1`.
+
+        Shape ``(..., L-1)``, aligned with :meth:`variance_ratios`. It uses the *measured*
+        :math:`\mathbb E[f'(Z^{(l)})^2]` and weight variance, so it stays right when the units
+        saturate, where the closed form of :func:`predicted_ratio` (with :math:`f'(0)`) fails.
+        """
+        weights = self.fan_out[..., 1:] * self.weight_var[..., 1:]
+        return np.asarray(weights * self.derivative_mean_square[..., :-1], dtype=np.float64)
+
+
+def _split_layers(model: Sequential) -> list[tuple[Linear, list[Module]]]:
+    """Group a Sequential into layers: each Linear with the parameter-free modules after it."""
+    if not isinstance(model, Sequential):
+        raise TypeError(f"layer statistics need a bplib.Sequential, got {type(model).__name__}")
+    layers: list[tuple[Linear, list[Module]]] = []
+    for i, m in enumerate(model):
+        if isinstance(m, Linear):
+            layers.append((m, []))
+        elif not layers:
+            raise ValueError(
+                f"layer statistics expect the Sequential to start with a Linear layer; "
+                f"module 0 is {m!r}"
+            )
+        elif m.parameters():
+            raise ValueError(
+                "layer statistics expect a Sequential of Linear layers and parameter-free "
+                f"elementwise activations; module {i} ({type(m).__name__}) has parameters"
+            )
+        else:
+            layers[-1][1].append(m)
+    return layers
+
+
+def _stats_over_units(
+    x: NDArray[Any],
+    z: NDArray[Any],
+    a: NDArray[Any],
+    fprime: NDArray[Any],
+    delta: NDArray[Any],
+    weight: NDArray[Any],
+) -> dict[str, NDArray[np.float64]]:
+    """One layer's statistics; arrays are ``(..., batch, units)``, reduced over the last two."""
+    axes = (-2, -1)
+    grad_w = np.swapaxes(x, -1, -2) @ delta  # dL/dW = A^(l-1)^T delta^(l) (per seed)
+    return {
+        "preactivation_mean": z.mean(axis=axes),
+        "preactivation_std": z.std(axis=axes),
+        "activation_mean": a.mean(axis=axes),
+        "activation_std": a.std(axis=axes),
+        "derivative_mean_square": (fprime**2).mean(axis=axes),
+        "delta_std": delta.std(axis=axes),
+        "weight_grad_norm": np.sqrt((grad_w**2).sum(axis=axes)),
+        "weight_grad_std": grad_w.std(axis=axes),
+        "weight_var": weight.var(axis=axes),
+        "fan_out": np.full(z.shape[:-2], float(z.shape[-1])),
+    }
+
+
+def _stack(per_layer: list[dict[str, NDArray[np.float64]]]) -> LayerStats:
+    names = [f.name for f in fields(LayerStats)]
+    return LayerStats(
+        **{k: np.stack([d[k] for d in per_layer], axis=-1).astype(np.float64) for k in names}
+    )
+
+
+def layer_statistics(
+    model: Sequential,
+    x: NDArray[Any],
+    grad_output: NDArray[Any] | None = None,
+    *,
+    loss_fn: Loss | None = None,
+    target: NDArray[Any] | None = None,
+) -> LayerStats:
+    r"""Run one forward and one backward pass of ``model`` and measure every layer (chapter 8).
+
+    The backward pass starts either from ``grad_output``, the gradient
+    :math:`\partial L/\partial\,\text{output}` (e.g. a standard normal array, as if a random
+    linear read-out sat on top), or from ``loss_fn(model(x), target)``. It runs bplib's own
+    modules: each ``Linear``'s ``forward`` and ``backward``, and each activation's, whose
+    ``backward`` applied to ones gives :math:`f'(z)` elementwise.
+
+    The model's gradients are zeroed first; afterwards every ``.grad`` holds this pass's
+    gradient.
+
+    Parameters
+    ----------
+    model : Sequential
+        Linear layers, each followed by zero or more parameter-free elementwise modules.
+    x : ndarray, shape (batch, in_features)
+    grad_output : ndarray of the output's shape, optional
+    loss_fn, target : optional
+        Give these instead of ``grad_output``.
+
+    Returns
+    -------
+    LayerStats
+        Arrays of shape ``(L,)``, one entry per Linear layer.
+    """
+    layers = _split_layers(model)
+    if (grad_output is None) == (loss_fn is None):
+        raise ValueError(
+            "layer_statistics needs exactly one way to start the backward pass: "
+            "grad_output=..., or loss_fn=... with target=...; got "
+            + ("both" if grad_output is not None else "neither")
+        )
+    if loss_fn is not None and target is None:
+        raise ValueError("layer_statistics got loss_fn but no target")
+
+    model.zero_grad()
+    inputs: list[NDArray[Any]] = []  # A^(l-1)
+    zs: list[NDArray[Any]] = []  # Z^(l)
+    outputs: list[NDArray[Any]] = []  # A^(l)
+    a = x
+    for linear, activations in layers:
+        z = linear.forward(a)
+        inputs.append(np.asarray(a, dtype=z.dtype))
+        zs.append(z)
+        a = z
+        for m in activations:
+            a = m.forward(a)
+        outputs.append(a)
+    out = a
+    if loss_fn is not None:
+        assert target is not None
+        loss_fn(out, target)
+        g = loss_fn.backward()
+    else:
+        assert grad_output is not None
+        if not isinstance(grad_output, np.ndarray) or grad_output.dtype.kind != "f":
+            given = (
+                f"dtype {grad_output.dtype}"
+                if isinstance(grad_output, np.ndarray)
+                else type(grad_output).__name__
+            )
+            raise TypeError(f"grad_output must be a floating numpy array, got {given}")
+        if grad_output.shape != out.shape:
+            raise ValueError(
+                f"grad_output must have the shape of the model's output {out.shape}, "
+                f"got {grad_output.shape}"
+            )
+        if not np.isfinite(grad_output).all():
+            raise ValueError("grad_output contains NaN or infinity")
+        g = grad_output
+
+    per_layer: list[dict[str, NDArray[np.float64]]] = []
+    for k in reversed(range(len(layers))):
+        linear, activations = layers[k]
+        fprime = np.ones_like(zs[k])
+        for m in reversed(activations):
+            g = m.backward(g)
+            fprime = m.backward(fprime)  # f'(z) elementwise: parameter-free, nothing accumulates
+        delta = g
+        g = linear.backward(delta)
+        stats = _stats_over_units(inputs[k], zs[k], outputs[k], fprime, delta, linear.weight.data)
+        per_layer.append(stats)
+    return _stack(per_layer[::-1])
+
+
+# --------------------------------------------------------------------------------------
+# Many networks at once
+# --------------------------------------------------------------------------------------
+
+
+def random_network(
+    depth: int,
+    width: int,
+    activation: str,
+    init: str,
+    *,
+    rng: RngLike = None,
+    batch: int = 128,
+    input_std: float = 1.0,
+) -> tuple[Sequential, NDArray[np.float64], NDArray[np.float64]]:
+    r"""A random deep network, an input batch and an upstream gradient to backpropagate (chapter 8).
+
+    The network is ``depth`` identical layers ``Linear(width, width, init=init)`` each
+    followed by the activation; the input is :math:`x \sim \mathcal N(0, \text{input\_std}^2)`
+    of shape ``(batch, width)`` and the gradient arriving at the output is
+    :math:`\partial L/\partial a_L \sim \mathcal N(0, 1)`, as if a random linear read-out sat on
+    top. Everything is drawn from ``rng`` in that order (weights layer by layer, then
+    :math:`x`, then the gradient), so one seed reproduces one network of :func:`measure`.
+
+    Returns
+    -------
+    (model, x, grad_output)
+        Ready for ``layer_statistics(model, x, grad_output)``.
+    """
+    depth = positive_int(depth, "depth")
+    width = positive_int(width, "width")
+    batch = positive_int(batch, "batch")
+    factory = ACTIVATIONS[_activation_name(activation)]
+    weight_variance(init, width, width)  # refuses an unknown init with a clear message
+    if not (np.isfinite(input_std) and input_std > 0):
+        raise ValueError(f"input_std must be a positive finite number, got {input_std!r}")
+    gen = _init.as_rng(rng)
+    modules: list[Module] = []
+    for _ in range(depth):
+        modules += [Linear(width, width, init=init, rng=gen), factory()]
+    x = gen.standard_normal((batch, width)) * input_std
+    grad_output = gen.standard_normal((batch, width))
+    return Sequential(*modules), x, grad_output
+
+
+def _batched_statistics(
+    weights: list[NDArray[np.float64]],
+    biases: list[NDArray[np.float64]],
+    x: NDArray[np.float64],
+    grad_output: NDArray[np.float64],
+    activation: str,
+) -> LayerStats:
+    r""":func:`layer_statistics` for S networks at once: arrays carry a leading seed axis.
+
+    ``weights[l]`` has shape ``(S, n_in, n_out)``, ``x`` and ``grad_output`` ``(S, batch, n)``.
+    The activations are bplib's own modules (they are elementwise, so a 3-D array is fine);
+    only ``Linear`` is re-written, as the batched matrix products
+    :math:`Z = XW + b`, :math:`\partial L/\partial W = X^\top\delta`,
+    :math:`\partial L/\partial X = \delta W^\top`, because ``Linear`` takes one 2-D batch and
+    a Python loop over S networks of L layers would cost S times the interpreter overhead.
+    The tests check that the two agree.
+    """
+    fs = [ACTIVATIONS[activation]() for _ in weights]
+    inputs, zs, outputs = [], [], []
+    a = x
+    for W, b, f in zip(weights, biases, fs, strict=True):
+        z = a @ W + b[:, None, :]
+        inputs.append(a)
+        zs.append(z)
+        a = f.forward(z)
+        outputs.append(a)
+    g = grad_output
+    per_layer: list[dict[str, NDArray[np.float64]]] = []
+    for k in reversed(range(len(weights))):
+        delta = fs[k].backward(g)
+        fprime = fs[k].backward(np.ones_like(zs[k]))
+        per_layer.append(_stats_over_units(inputs[k], zs[k], outputs[k], fprime, delta, weights[k]))
+        # a contiguous W^T: numpy's stacked matmul is ~40x slower on a transposed view
+        g = delta @ np.ascontiguousarray(np.swapaxes(weights[k], -1, -2))
+    return _stack(per_layer[::-1])
+
+
+@dataclass(frozen=True, eq=False)
+class Measurement:
+    r"""The layer statistics of ``n_seeds`` random networks of one configuration (chapter 8).
+
+    Seed ``s`` is the network ``random_network(depth, width, activation, init,
+    rng=seed + s, batch=batch, input_std=input_std)``.
+
+    Attributes
+    ----------
+    activation, init : str
+    depth, width, n_seeds, batch : int
+    input_std : float
+    per_seed : LayerStats
+        Arrays of shape ``(n_seeds, depth)``.
+    """
+
+    activation: str
+    init: str
+    depth: int
+    width: int
+    n_seeds: int
+    batch: int
+    input_std: float
+    per_seed: LayerStats
+
+    @property
+    def stats(self) -> LayerStats:
+        """The statistics averaged over the seeds, arrays of shape ``(depth,)``."""
+        return self.per_seed.mean()
+
+    @property
+    def predicted_ratio(self) -> float:
+        """The closed form :func:`predicted_ratio` (near-linear regime), a ratio of variances."""
+        return predicted_ratio(self.activation, self.init, self.width)
+
+    @property
+    def measured_ratio(self) -> float:
+        r"""The measured per-layer ratio of variances.
+
+        :meth:`LayerStats.measured_ratio` averaged over the seeds.
+        """
+        return float(self.per_seed.measured_ratio().mean())
+
+    @property
+    def mean_field_ratio(self) -> float:
+        r"""The mean-field prediction of the per-layer ratio.
+
+        :meth:`LayerStats.mean_field_ratios` averaged over the seeds and layers.
+        """
+        return float(self.per_seed.mean_field_ratios().mean())
+
+    @property
+    def tolerance(self) -> float:
+        """The allowed relative chance error of the measured ratio (:func:`ratio_tolerance`)."""
+        return ratio_tolerance(self.width, self.depth, self.n_seeds, activation=self.activation)
+
+    def summary(self) -> dict[str, Any]:
+        """One row of a table: the configuration, the three ratios and the end gradient norms."""
+        norms = self.stats.weight_grad_norm
+        return {
+            "activation": self.activation,
+            "init": self.init,
+            "depth": self.depth,
+            "width": self.width,
+            "predicted_ratio": self.predicted_ratio,
+            "mean_field_ratio": self.mean_field_ratio,
+            "measured_ratio": self.measured_ratio,
+            "first_grad_norm": float(norms[0]),
+            "last_grad_norm": float(norms[-1]),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"Measurement(activation={self.activation!r}, init={self.init!r}, "
+            f"depth={self.depth}, width={self.width}, n_seeds={self.n_seeds}, "
+            f"predicted_ratio={self.predicted_ratio:.4f}, measured_ratio={self.measured_ratio:.4f})"
+        )
+
+
+def measure(
+    activation: str,
+    init: str,
+    *,
+    depth: int,
+    width: int,
+    n_seeds: int = 8,
+    seed: int = 0,
+    batch: int = 128,
+    input_std: float = 1.0,
+) -> Measurement:
+    r"""Measure ``n_seeds`` random networks of one configuration in one vectorised pass (chapter 8).
+
+    Each network is built by :func:`random_network` from bplib's ``Linear`` (so its weights
+    are exactly what ``Linear(init=init)`` draws) and pushed through forward and backward
+    with the seeds stacked on a leading axis.
+
+    Examples
+    --------
+    >>> from bplib.experiments import measure
+    >>> m = measure("tanh", "xavier_normal", depth=10, width=32, input_std=0.05)
+    >>> round(m.predicted_ratio, 3), abs(m.measured_ratio - 1) < 0.1
+    (1.0, True)
+    """
+    n_seeds = positive_int(n_seeds, "n_seeds")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    nets = [
+        random_network(
+            depth, width, activation, init, rng=int(seed) + s, batch=batch, input_std=input_std
+        )
+        for s in range(n_seeds)
+    ]
+    linears = [[m for m in net if isinstance(m, Linear)] for net, _, _ in nets]
+    weights = [np.stack([layers[k].weight.data for layers in linears]) for k in range(depth)]
+    biases = [np.stack([_bias(layers[k]) for layers in linears]) for k in range(depth)]
+    x = np.stack([xs for _, xs, _ in nets])
+    g = np.stack([gs for _, _, gs in nets])
+    per_seed = _batched_statistics(weights, biases, x, g, activation)
+    return Measurement(activation, init, depth, width, n_seeds, batch, float(input_std), per_seed)
+
+
+def _bias(layer: Linear) -> NDArray[np.float64]:
+    if layer.bias is None:
+        return np.zeros(layer.out_features)
+    return np.asarray(layer.bias.data, dtype=np.float64)
+
+
+def sweep(
+    activations: Sequence[str],
+    inits: Sequence[str],
+    depths: Sequence[int],
+    widths: Sequence[int],
+    *,
+    n_seeds: int = 8,
+    seed: int = 0,
+    batch: int = 128,
+    input_std: float = 1.0,
+) -> list[Measurement]:
+    """:func:`measure` every combination, in the order activation, init, depth, width (chapter 8).
+
+    The same seeds serve every configuration, so two inits of the same family are compared
+    on the same underlying random numbers.
+    """
+    for name, values in (
+        ("activations", activations),
+        ("inits", inits),
+        ("depths", depths),
+        ("widths", widths),
+    ):
+        if isinstance(values, str) or len(values) == 0:
+            raise ValueError(f"sweep needs a non-empty list of {name}, got {values!r}")
+    return [
+        measure(
+            a, i, depth=d, width=w, n_seeds=n_seeds, seed=seed, batch=batch, input_std=input_std
+        )
+        for a in activations
+        for i in inits
+        for d in depths
+        for w in widths
+    ]
+
+
+def table(measurements: Iterable[Measurement]) -> dict[str, NDArray[Any]]:
+    """The :meth:`Measurement.summary` rows as columns, ``{name: array}``, to plot or print."""
+    rows = [m.summary() for m in measurements]
+    if not rows:
+        raise ValueError("table needs at least one Measurement, got none")
+    return {key: np.array([row[key] for row in rows]) for key in rows[0]}
+
+
+def format_table(measurements: Iterable[Measurement]) -> str:
+    """A plain-text table of predicted, mean-field and measured per-layer variance ratios."""
+    cols = table(measurements)
+    header = (
+        f"{'activation':<11} {'init':<15} {'depth':>5} {'width':>5} {'predicted':>10} "
+        f"{'mean-field':>10} {'measured':>10} {'|dW_1|':>10} {'|dW_L|':>10}"
+    )
+    lines = [header, "-" * len(header)]
+    for k in range(len(cols["activation"])):
+        lines.append(
+            f"{cols['activation'][k]:<11} {cols['init'][k]:<15} {cols['depth'][k]:>5d} "
+            f"{cols['width'][k]:>5d} {cols['predicted_ratio'][k]:>10.4f} "
+            f"{cols['mean_field_ratio'][k]:>10.4f} {cols['measured_ratio'][k]:>10.4f} "
+            f"{cols['first_grad_norm'][k]:>10.3e} {cols['last_grad_norm'][k]:>10.3e}"
+        )
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# The remedy for exploding gradients
+# --------------------------------------------------------------------------------------
+
+
+def _parameter_list(parameters: Parameter | Iterable[Parameter], where: str) -> list[Parameter]:
+    params = [parameters] if isinstance(parameters, Parameter) else list(parameters)
+    if not params:
+        raise ValueError(f"{where} got an empty parameter list")
+    for i, p in enumerate(params):
+        if not isinstance(p, Parameter):
+            raise TypeError(
+                f"{where} expects bplib Parameters (e.g. model.parameters()); "
+                f"item {i} is {type(p).__name__}"
+            )
+    return params
+
+
+def clip_grad_norm(
+    parameters: Parameter | Iterable[Parameter],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = True,
+) -> float:
+    r"""Rescale the gradients in place so that their joint norm is at most ``max_norm`` (chapter 8).
+
+    With :math:`g` all the gradients concatenated into one vector and
+    :math:`\|g\|` its ``norm_type``-norm (``float("inf")`` for the largest magnitude),
+
+    .. math::
+
+        g \leftarrow g \cdot \min\Big(1, \frac{\text{max\_norm}}{\|g\| + 10^{-6}}\Big),
+
+    which keeps the gradient's direction and caps the length of a step (Pascanu, Mikolov &
+    Bengio, 2013). Call it between ``model.backward(...)`` and ``optimizer.step()``.
+
+    The semantics are those of ``torch.nn.utils.clip_grad_norm_`` (same formula, same
+    :math:`10^{-6}`, the norm *before* clipping is returned), with one difference: by default
+    a NaN or infinite norm raises ``FloatingPointError`` instead of silently multiplying every
+    gradient by NaN (PyTorch's ``error_if_nonfinite`` defaults to False; pass
+    ``error_if_nonfinite=False`` for its behaviour).
+
+    Returns
+    -------
+    float
+        The total norm of the gradients before clipping.
+    """
+    params = _parameter_list(parameters, "clip_grad_norm")
+    if isinstance(max_norm, bool) or not isinstance(
+        max_norm, int | float | np.floating | np.integer
+    ):
+        raise TypeError(f"max_norm must be a number, got {type(max_norm).__name__}")
+    if not (np.isfinite(max_norm) and max_norm > 0):
+        raise ValueError(f"max_norm must be a positive finite number, got {max_norm!r}")
+    if not (norm_type == np.inf or (np.isfinite(norm_type) and norm_type > 0)):
+        raise ValueError(f"norm_type must be positive (or inf), got {norm_type!r}")
+    # the norm of all gradients together, computed as m * ||g / m|| with m = max |g| so that
+    # squaring a huge (but finite) gradient cannot overflow
+    m = float(np.max([np.max(np.abs(p.grad), initial=0.0) for p in params]))  # NaN if any is
+    if norm_type == np.inf or m == 0.0 or not np.isfinite(m):
+        total = m
+    else:
+        total = m * sum(float(np.sum((np.abs(p.grad) / m) ** norm_type)) for p in params) ** (
+            1.0 / norm_type
+        )
+    if not np.isfinite(total) and error_if_nonfinite:
+        raise FloatingPointError(
+            f"the total {norm_type}-norm of the gradients is {total}: some gradient is "
+            "NaN or infinite, and clipping cannot repair that (the forward pass has "
+            "probably diverged; lower the learning rate or the initial weights). Pass "
+            "error_if_nonfinite=False to scale anyway, as PyTorch does by default"
+        )
+    coef = max_norm / (total + 1e-6)  # NaN if total is NaN, 0 if it is infinite (as torch)
+    if not coef >= 1.0:  # torch clamps the coefficient to at most 1; times 1 changes nothing
+        with np.errstate(invalid="ignore"):  # inf * 0 = NaN, as in torch, when asked for
+            for p in params:
+                p.grad *= coef
+    return total
+
+
+# --------------------------------------------------------------------------------------
+# Slices through the loss surface (chapter 9)
+# --------------------------------------------------------------------------------------
+
+
+def parameters_to_vector(parameters: Iterable[Parameter]) -> NDArray[Any]:
+    r"""All parameters flattened into one vector :math:`\theta`, in order (a copy).
+
+    As ``torch.nn.utils.parameters_to_vector``; chapter 9 slices the loss surface with it.
+    """
+    params = _parameter_list(parameters, "parameters_to_vector")
+    return np.concatenate([p.data.ravel() for p in params])
+
+
+def vector_to_parameters(vector: NDArray[Any], parameters: Iterable[Parameter]) -> None:
+    """Copy the entries of ``vector`` into the parameters, in order (the inverse of the above)."""
+    params = _parameter_list(parameters, "vector_to_parameters")
+    size = sum(p.data.size for p in params)
+    if not isinstance(vector, np.ndarray) or vector.shape != (size,):
+        given = vector.shape if isinstance(vector, np.ndarray) else type(vector).__name__
+        raise ValueError(
+            f"vector_to_parameters expected a vector of shape ({size},), one entry per "
+            f"parameter entry, got {given}"
+        )
+    if not np.isfinite(vector).all():
+        raise ValueError("vector_to_parameters got a vector containing NaN or infinity")
+    start = 0
+    for p in params:
+        p.data[...] = vector[start : start + p.data.size].reshape(p.data.shape)
+        start += p.data.size
+
+
+def _check_theta(theta: NDArray[Any], size: int, name: str) -> NDArray[Any]:
+    if not isinstance(theta, np.ndarray) or theta.shape != (size,):
+        given = theta.shape if isinstance(theta, np.ndarray) else type(theta).__name__
+        raise ValueError(
+            f"{name} must be a parameter vector of shape ({size},) (see parameters_to_vector), "
+            f"got {given}"
+        )
+    return theta
+
+
+def _grid(values: Sequence[float] | NDArray[Any], name: str) -> NDArray[np.float64]:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1 or arr.size == 0 or not np.isfinite(arr).all():
+        raise ValueError(
+            f"{name} must be a non-empty 1-D sequence of finite numbers, got {values!r}"
+        )
+    return arr
+
+
+def loss_along_line(
+    model: Module,
+    loss_fn: Loss,
+    X: NDArray[Any],
+    y: NDArray[Any],
+    start: NDArray[Any],
+    end: NDArray[Any],
+    ts: Sequence[float] | NDArray[Any],
+) -> NDArray[np.float64]:
+    r"""The loss along the straight line between two parameter vectors (chapter 9).
+
+    The loss at :math:`\theta(t) = (1-t)\,\theta_\text{start} + t\,\theta_\text{end}` for each
+    ``t``: ``t = 0`` and ``t = 1`` are the two end points; values outside [0, 1] extrapolate. The
+    model's own parameters are restored afterwards.
+    """
+    params = model.parameters()
+    saved = parameters_to_vector(params)
+    start = _check_theta(start, saved.size, "start")
+    end = _check_theta(end, saved.size, "end")
+    losses = []
+    try:
+        for t in _grid(ts, "ts"):
+            vector_to_parameters((1 - t) * start + t * end, params)
+            losses.append(loss_fn(model.forward(X), y))
+    finally:
+        vector_to_parameters(saved, params)
+    return np.array(losses)
+
+
+def loss_on_plane(
+    model: Module,
+    loss_fn: Loss,
+    X: NDArray[Any],
+    y: NDArray[Any],
+    center: NDArray[Any],
+    d1: NDArray[Any],
+    d2: NDArray[Any],
+    alphas: Sequence[float] | NDArray[Any],
+    betas: Sequence[float] | NDArray[Any],
+) -> NDArray[np.float64]:
+    r"""The loss at :math:`\theta = \theta_c + \alpha d_1 + \beta d_2` on a grid.
+
+    Returns an array of shape ``(len(betas), len(alphas))`` (row :math:`i` is
+    :math:`\beta_i`), the layout of ``matplotlib``'s ``contour(alphas, betas, losses)``. The
+    model's own parameters are restored afterwards.
+    """
+    params = model.parameters()
+    saved = parameters_to_vector(params)
+    center = _check_theta(center, saved.size, "center")
+    d1 = _check_theta(d1, saved.size, "d1")
+    d2 = _check_theta(d2, saved.size, "d2")
+    a_grid, b_grid = _grid(alphas, "alphas"), _grid(betas, "betas")
+    losses = np.empty((b_grid.size, a_grid.size))
+    try:
+        for i, beta in enumerate(b_grid):
+            for j, alpha in enumerate(a_grid):
+                vector_to_parameters(center + alpha * d1 + beta * d2, params)
+                losses[i, j] = loss_fn(model.forward(X), y)
+    finally:
+        vector_to_parameters(saved, params)
+    return losses
