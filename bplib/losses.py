@@ -138,7 +138,7 @@ class CrossEntropyLoss(Loss):
         grad[rows, target] -= 1
         grad /= n
         self._grad = grad
-        return float(loss)
+        return float(loss) + 0.0  # + 0.0 turns a perfect fit's -0.0 into 0.0
 
 
 class BCEWithLogitsLoss(Loss):

@@ -68,12 +68,24 @@ class Module:
         return self.forward(x)
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """Yield ``(name, parameter)`` pairs, e.g. ``("0.weight", ...)`` in a Sequential."""
+        """Yield ``(name, parameter)`` pairs, e.g. ``("0.weight", ...)`` in a Sequential.
+
+        A parameter shared by several layers is listed once, under its first name (as in
+        PyTorch), so an optimiser never updates it twice per step.
+        """
+        seen: set[int] = set()
+        for name, p in self._named_parameters(prefix):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _named_parameters(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
+        """Every ``(name, parameter)`` pair, repeats included: attributes in assignment order."""
         for attr, value in vars(self).items():
             if isinstance(value, Parameter):
                 yield prefix + attr, value
             elif isinstance(value, Module):
-                yield from value.named_parameters(prefix=f"{prefix}{attr}.")
+                yield from value._named_parameters(f"{prefix}{attr}.")
 
     def parameters(self) -> list[Parameter]:
         """All trainable parameters, in layer order, weight before bias."""
@@ -125,9 +137,9 @@ class Sequential(Module):
             grad_out = m.backward(grad_out)
         return grad_out
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+    def _named_parameters(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
         for i, m in enumerate(self.modules):
-            yield from m.named_parameters(prefix=f"{prefix}{i}.")
+            yield from m._named_parameters(f"{prefix}{i}.")
 
     def __getitem__(self, i: int) -> Module:
         return self.modules[i]

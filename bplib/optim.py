@@ -64,7 +64,7 @@ def _in_unit_interval(value: object, name: str, where: str) -> float:
 class Optimizer:
     r"""Base class: holds the parameters, the learning rate and the per-parameter ``state``.
 
-    Subclasses implement :meth:`_update`, the rule for one parameter. :meth:`step` checks
+    Subclasses implement ``_update``, the rule for one parameter. :meth:`step` checks
     every gradient (same shape as the parameter, finite) and then applies the rule to each
     parameter in turn, updating ``p.data`` in place and keeping its dtype.
 
@@ -195,6 +195,8 @@ class SGD(Optimizer):
     nesterov : bool
         Needs ``momentum > 0`` and ``dampening == 0``.
 
+    Notes
+    -----
     The positional order is PyTorch's: ``SGD(params, lr, momentum, dampening,
     weight_decay, nesterov)``.
 
@@ -504,7 +506,7 @@ class LRScheduler:
         self.last_epoch = 0
 
     def lr_at(self, epoch: int) -> float:
-        """The learning rate this schedule gives after ``epoch`` calls of :meth:`step`."""
+        """The learning rate this schedule gives after ``epoch`` calls of :meth:`~bplib.optim.LRScheduler.step`."""
         raise NotImplementedError
 
     def step(self) -> None:
@@ -513,7 +515,7 @@ class LRScheduler:
         self.optimizer.lr = self.lr_at(self.last_epoch)
 
     def get_last_lr(self) -> float:
-        """The learning rate set by the last :meth:`step` (PyTorch returns a list per group)."""
+        """The learning rate set by the last :meth:`~bplib.optim.LRScheduler.step` (PyTorch returns a list per group)."""
         return self.optimizer.lr
 
 

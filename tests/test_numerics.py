@@ -135,3 +135,16 @@ def test_import_bplib_needs_neither_sympy_nor_matplotlib():
     code = "import sys, bplib; print(sorted(m for m in sys.modules if m.split('.')[0] in ('sympy', 'matplotlib')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_parameter_shared_by_two_layers_is_listed_once():
+    first, second = bplib.Linear(3, 3, rng=0), bplib.Linear(3, 3, rng=1)
+    second.weight = first.weight  # tied weights
+    net = bplib.Sequential(first, bplib.Tanh(), second)
+    assert [name for name, _ in net.named_parameters()] == ["0.weight", "0.bias", "2.bias"]
+    assert len(net.parameters()) == 3
+
+
+def test_a_perfect_cross_entropy_fit_is_zero_not_minus_zero():
+    loss = bplib.CrossEntropyLoss()(np.array([[1000.0, 0.0]]), np.array([0]))
+    assert loss == 0.0 and np.copysign(1.0, loss) == 1.0
