@@ -3,6 +3,12 @@
 #   make test   run every test: unit, property and PyTorch cross-checks, strict nbval on chapters
 # Both create (or reuse) the virtual environment .venv and install what they need into it.
 PYTHON ?= python3
+# One BLAS thread per process: the tests run two chapters at once on two workers, and
+# BLAS thread pools that outnumber the cores busy-wait against each other (a 40x slowdown
+# was measured on 2 cores). The chapters' matrices are small, so nothing is lost.
+export OPENBLAS_NUM_THREADS = 1
+export OMP_NUM_THREADS = 1
+export MKL_NUM_THREADS = 1
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed

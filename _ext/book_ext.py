@@ -1,0 +1,70 @@
+"""The book's local Sphinx extension: two small fixes to how the HTML book comes out.
+
+1. Author-year citations in round brackets. sphinxcontrib-bibtex's ``author_year`` style writes ``{cite:t}`kingma2015adam``` as
+"Kingma and Ba [2015]" and ``{cite:p}`` as "[Kingma and Ba, 2015]". Textbooks write
+"Kingma and Ba (2015)" and "(Kingma and Ba, 2015)", as this book's prose does. This module
+registers the same style with round brackets under the name ``author_year_round``, the way
+sphinxcontrib-bibtex's documentation describes ("Custom Citation Reference Styles");
+``_config.yml`` selects it with ``bibtex_reference_style``.
+
+2. No script twice in a page. Sphinx 7.4 adds the inline scripts that extensions register
+after the builder starts (sphinx-thebe's ``const THEBE_JS_URL = ...``, sphinx-togglebutton's
+selector) a second time when it prepares writing (``StandaloneHTMLBuilder.prepare_writing``
+re-adds ``app.registry.js_files`` with the file name ``''`` where ``app.add_js_file`` had
+stored ``None``, so its de-duplication misses them). In the browser the second
+``const THEBE_JS_URL`` is a SyntaxError on every page; tests/test_browser.py catches it.
+``_drop_duplicate_scripts`` removes the repeats from each page's list of scripts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import sphinxcontrib.bibtex.plugin
+from sphinx.application import Sphinx
+from sphinxcontrib.bibtex.style.referencing import BracketStyle
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+
+
+def _round() -> BracketStyle:
+    return BracketStyle(left="(", right=")")
+
+
+@dataclasses.dataclass
+class RoundAuthorYearReferenceStyle(AuthorYearReferenceStyle):
+    """``author_year`` with ``(`` ``)`` instead of ``[`` ``]``."""
+
+    bracket_parenthetical: BracketStyle = dataclasses.field(default_factory=_round)
+    bracket_textual: BracketStyle = dataclasses.field(default_factory=_round)
+    bracket_author: BracketStyle = dataclasses.field(default_factory=_round)
+    bracket_label: BracketStyle = dataclasses.field(default_factory=_round)
+    bracket_year: BracketStyle = dataclasses.field(default_factory=_round)
+
+
+sphinxcontrib.bibtex.plugin.register_plugin(
+    "sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYearReferenceStyle
+)
+
+
+def _drop_duplicate_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    scripts = context.get("script_files")
+    if not isinstance(scripts, list):
+        return
+    seen: set[tuple[Any, ...]] = set()
+    unique = []
+    for js in scripts:
+        attributes = getattr(js, "attributes", {})
+        key = (getattr(js, "filename", js) or "", getattr(js, "priority", None))
+        key += tuple(sorted((k, str(v)) for k, v in attributes.items()))
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    scripts[:] = unique  # the builder's own list: it restores it after each page
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("html-page-context", _drop_duplicate_scripts)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,490 @@
+"""The HTML book, checked as a reader sees it: in a real (headless) Chromium.
+
+These tests build nothing: they read the book that ``make book`` (``jupyter-book build``)
+left in ``_build/html``, serve it on 127.0.0.1 from a thread, and drive Debian's
+``chromium`` over the DevTools protocol (websocket-client, which Jupyter already installs).
+They skip with the reason when the built book or the browser is missing
+(``apt-get install chromium``); ``BOOK_HTML=path`` points them at another build. Chromium runs with every host name but 127.0.0.1
+unresolvable, so a page that needs the network fails here instead of on a reader's train.
+
+Checked on every page: no JavaScript error, no request that fails or leaves the machine,
+every image loaded and (where shown) of non-zero size, every equation typeset by MathJax
+without a TeX error, every internal link and anchor resolves. Then: the search finds
+"backpropagation", each chapter's Colab and Binder buttons open that chapter's ``.ipynb``
+in the repository, the API reference documents every public name of ``bplib``, and a
+screenshot of a chapter goes to ``test-artifacts/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import importlib
+import json
+import os
+import pkgutil
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+# The built book; BOOK_HTML points the tests at another build (e.g. a trial build elsewhere)
+HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PAGE_TIMEOUT = 20.0  # seconds for one page to load and typeset its math
+
+pytestmark = pytest.mark.skipif(
+    not (HTML / "index.html").is_file(),
+    reason="the HTML book is not built: run `make book` (jupyter-book build) first",
+)
+
+
+# ----------------------------------------------------------------------------- serving
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    """The built book served over HTTP on a free port of 127.0.0.1, from a thread."""
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ----------------------------------------------------------------------------- browser
+class DevTools:
+    """A minimal Chrome DevTools Protocol client for one page (one websocket)."""
+
+    def __init__(self, ws_url: str) -> None:
+        websocket = pytest.importorskip(
+            "websocket", reason="websocket-client is needed to drive Chromium"
+        )
+        self._ws = websocket.create_connection(ws_url, timeout=PAGE_TIMEOUT, suppress_origin=True)
+        self._next_id = 0
+        self.events: list[dict[str, Any]] = []
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self._next_id += 1
+        msg_id = self._next_id
+        self._ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self._ws.recv())
+            if msg.get("id") == msg_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method} failed: {msg['error']}")
+                result: dict[str, Any] = msg.get("result", {})
+                return result
+            if "method" in msg:
+                self.events.append(msg)
+
+    def wait_for(self, method: str, timeout: float = PAGE_TIMEOUT) -> dict[str, Any]:
+        """Wait for the next event called ``method`` (events seen earlier are kept)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = json.loads(self._ws.recv())
+            if "method" in msg:
+                self.events.append(msg)
+                if msg["method"] == method:
+                    return msg
+        raise TimeoutError(f"no {method} within {timeout} s")
+
+    def evaluate(self, expression: str) -> Any:
+        """Evaluate JavaScript in the page (awaiting a promise) and return its JSON value."""
+        reply = self.call(
+            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+        )
+        if "exceptionDetails" in reply:
+            raise RuntimeError(f"JavaScript failed: {reply['exceptionDetails']}")
+        return reply["result"].get("value")
+
+    def close(self) -> None:
+        self._ws.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[DevTools]:
+    """Headless Chromium with a fresh profile, no network but 127.0.0.1, one open page."""
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    profile = tempfile.mkdtemp(prefix="bplib-chromium-")
+    proc = subprocess.Popen(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--hide-scrollbars",
+            "--mute-audio",
+            "--window-size=1280,900",
+            # the book must work offline: every host but the local server is unresolvable
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-address=127.0.0.1",
+            "--remote-debugging-port=0",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        port_file = Path(profile) / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not (port_file.is_file() and port_file.read_text().strip()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Chromium did not start (exit code {proc.poll()})")
+            time.sleep(0.05)
+        port = int(port_file.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
+            targets = json.load(r)
+        page = next(t for t in targets if t["type"] == "page")
+        tools = DevTools(page["webSocketDebuggerUrl"])
+        for domain in ("Page", "Runtime", "Network", "Log"):
+            tools.call(f"{domain}.enable")
+        yield tools
+        tools.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- visiting
+# Runs in the page once it has loaded: waits for MathJax's first typeset and the fonts, makes
+# lazy images load, then reports what the checks need.
+_INSPECT = r"""
+(async () => {
+  const mj = window.MathJax;
+  const mathjaxLoaded = !!(mj && mj.version);
+  if (mathjaxLoaded && mj.startup && mj.startup.promise) { await mj.startup.promise; }
+  const images = Array.from(document.images);
+  for (const img of images) { if (img.loading === 'lazy') img.loading = 'eager'; }
+  await Promise.all(images.map(img => img.decode().catch(() => null)));
+  await document.fonts.ready;
+  const shown = el => el.checkVisibility({checkOpacity: false, checkVisibilityCSS: true});
+  return {
+    mathjaxLoaded,
+    math: document.querySelectorAll('.math').length,
+    mathTypeset: Array.from(document.querySelectorAll('.math'))
+                   .filter(m => m.querySelector('mjx-container')).length,
+    mathErrors: Array.from(document.querySelectorAll('mjx-merror'))
+                  .map(e => e.getAttribute('data-mjx-error') || e.textContent).slice(0, 5),
+    fontErrors: Array.from(document.fonts).filter(f => f.status === 'error')
+                  .map(f => f.family),
+    images: images.map(img => {
+      const r = img.getBoundingClientRect();
+      return {src: img.currentSrc || img.src, natural: img.naturalWidth,
+              complete: img.complete, shown: shown(img), width: r.width, height: r.height};
+    }),
+    links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
+    ids: Array.from(document.querySelectorAll('[id]')).map(e => e.id)
+           .concat(Array.from(document.querySelectorAll('a[name]')).map(a => a.name)),
+    launch: Array.from(document.querySelectorAll('a[href]')).map(a => a.href)
+              .filter(h => h.includes('colab.research.google.com') || h.includes('mybinder.org')),
+  };
+})()
+"""
+
+
+@dataclass
+class Page:
+    url: str
+    info: dict[str, Any]
+    js_errors: list[str] = field(default_factory=list)
+    bad_requests: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+
+
+def _visit(browser: DevTools, site: str, url: str) -> Page:
+    browser.events.clear()
+    navigation = browser.call("Page.navigate", url=url)
+    if "loaderId" in navigation:  # a new document (not a jump within the same page)
+        browser.wait_for("Page.loadEventFired")
+    info = browser.evaluate(_INSPECT)
+    browser.call("Runtime.evaluate", expression="0")  # drain events that came meanwhile
+    page = Page(url, info)
+    for ev in browser.events:
+        method, p = ev["method"], ev["params"]
+        if method == "Runtime.exceptionThrown":
+            d = p["exceptionDetails"]
+            text = d.get("exception", {}).get("description") or d.get("text", "")
+            page.js_errors.append(f"{text} ({d.get('url', '')}:{d.get('lineNumber', '')})")
+        elif method == "Runtime.consoleAPICalled" and p["type"] == "error":
+            args = " ".join(str(a.get("value", a.get("description", ""))) for a in p["args"])
+            page.js_errors.append(f"console.error: {args}")
+        elif method == "Network.requestWillBeSent":
+            req_url = p["request"]["url"]
+            if not req_url.startswith((site, "data:", "blob:", "about:")):
+                page.external_requests.append(req_url)
+        elif method == "Network.responseReceived" and p["response"]["status"] >= 400:
+            page.bad_requests.append(f"{p['response']['status']} {p['response']['url']}")
+        elif method == "Network.loadingFailed" and not p.get("canceled"):
+            page.bad_requests.append(f"{p.get('errorText')} (request {p['requestId']})")
+    return page
+
+
+_REFRESH = re.compile(r'<meta http-equiv="refresh" content="\d+;\s*url=([^"]+)"', re.I)
+
+
+def _redirects() -> dict[str, str]:
+    """Pages that only redirect (index.html -> the first chapter): page -> target URL."""
+    found = {}
+    for path in HTML.glob("*.html"):
+        head = path.read_text(encoding="utf-8", errors="replace")[:500]
+        if match := _REFRESH.search(head):
+            found[path.relative_to(HTML).as_posix()] = match.group(1)
+    return found
+
+
+def _html_pages() -> list[str]:
+    """Every page of the site that shows content, as paths relative to _build/html."""
+    skip = ("_static/", "_sources/", "_images/", "mathjax/", "_downloads/")
+    redirects = _redirects()
+    return sorted(
+        rel
+        for rel in (p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html"))
+        if not rel.startswith(skip) and rel not in redirects
+    )
+
+
+@pytest.fixture(scope="module")
+def pages(browser: DevTools, site: str) -> dict[str, Page]:
+    """Every page, visited once; the checks below read what was recorded."""
+    return {rel: _visit(browser, site, site + rel) for rel in _html_pages()}
+
+
+def _notebook_chapters() -> list[str]:
+    """Built chapter pages (chapters/NN_name.html) whose source has a paired .ipynb."""
+    return sorted(
+        p.relative_to(HTML).as_posix()
+        for p in (HTML / "chapters").glob("*.html")
+        if (ROOT / "chapters" / f"{p.stem}.ipynb").is_file()
+    )
+
+
+# ----------------------------------------------------------------------------- checks
+def test_every_page_loads_without_javascript_errors(pages: dict[str, Page]) -> None:
+    errors = {rel: p.js_errors for rel, p in pages.items() if p.js_errors}
+    assert not errors, f"JavaScript errors: {json.dumps(errors, indent=1)}"
+
+
+def test_every_resource_of_every_page_loads(pages: dict[str, Page]) -> None:
+    bad = {rel: p.bad_requests for rel, p in pages.items() if p.bad_requests}
+    assert not bad, f"requests that failed: {json.dumps(bad, indent=1)}"
+
+
+def test_no_page_needs_the_network(pages: dict[str, Page]) -> None:
+    external = {rel: p.external_requests for rel, p in pages.items() if p.external_requests}
+    assert not external, (
+        f"pages that load resources from outside the book (they break offline): "
+        f"{json.dumps(external, indent=1)}"
+    )
+
+
+def test_every_image_loads_and_has_a_size(pages: dict[str, Page]) -> None:
+    broken = []
+    for rel, page in pages.items():
+        for img in page.info["images"]:
+            if not img["complete"] or img["natural"] == 0:
+                broken.append(f"{rel}: {img['src']} did not load")
+            elif img["shown"] and (img["width"] == 0 or img["height"] == 0):
+                broken.append(f"{rel}: {img['src']} is shown at {img['width']}x{img['height']}")
+    assert not broken, "\n".join(broken)
+
+
+def test_every_equation_is_typeset_offline(pages: dict[str, Page]) -> None:
+    with_math = {rel: p.info for rel, p in pages.items() if p.info["math"]}
+    assert with_math, "no page has any math: the chapters should"
+    problems = []
+    for rel, info in with_math.items():
+        if not info["mathjaxLoaded"]:
+            problems.append(f"{rel}: MathJax did not load")
+        elif info["mathTypeset"] != info["math"]:
+            problems.append(f"{rel}: {info['math'] - info['mathTypeset']} equations not typeset")
+        if info["mathErrors"]:
+            problems.append(f"{rel}: TeX errors {info['mathErrors']}")
+        if info["fontErrors"]:
+            problems.append(f"{rel}: fonts that failed to load {sorted(set(info['fontErrors']))}")
+    assert not problems, "\n".join(problems)
+
+
+def _target_file(path: str) -> Path:
+    target = HTML / urllib.parse.unquote(path).lstrip("/")
+    return target / "index.html" if target.is_dir() else target
+
+
+def test_every_internal_link_and_anchor_resolves(pages: dict[str, Page], site: str) -> None:
+    broken = []
+    checked = 0
+    for rel, page in pages.items():
+        for href in page.info["links"]:
+            if not href.startswith(site):
+                continue  # external, mailto:, javascript: ...
+            parts = urllib.parse.urlsplit(href)
+            target = _target_file(parts.path)
+            checked += 1
+            if not target.is_file():
+                broken.append(f"{rel}: {href} -> no file {target.relative_to(HTML)}")
+                continue
+            if parts.fragment and target.suffix == ".html":
+                target_rel = target.relative_to(HTML).as_posix()
+                fragment = urllib.parse.unquote(parts.fragment)
+                if target_rel in pages and fragment not in pages[target_rel].info["ids"]:
+                    broken.append(f"{rel}: {href} -> no anchor #{fragment} in {target_rel}")
+    assert checked > 0
+    assert not broken, "\n".join(sorted(set(broken)))
+
+
+def test_redirect_pages_lead_to_a_page() -> None:
+    redirects = _redirects()
+    assert "index.html" in redirects or (HTML / "index.html").stat().st_size > 1000
+    missing = {page: url for page, url in redirects.items() if not _target_file(url).is_file()}
+    assert not missing, f"redirects to pages that do not exist: {missing}"
+
+
+def test_search_finds_backpropagation(browser: DevTools, site: str) -> None:
+    _visit(browser, site, site + "search.html?q=backpropagation")
+    found: list[str] = []
+    deadline = time.monotonic() + PAGE_TIMEOUT
+    while not found and time.monotonic() < deadline:
+        time.sleep(0.2)
+        found = browser.evaluate(
+            "Array.from(document.querySelectorAll('#search-results li a'))"
+            ".map(a => a.getAttribute('href'))"
+        )
+    assert found, "the search page found nothing for 'backpropagation'"
+    assert any(href.startswith("chapters/") for href in found), found
+
+
+def _repository() -> tuple[str, str]:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    url = config["repository"]["url"].rstrip("/").removesuffix(".git")
+    return url.removeprefix("https://github.com/"), config["repository"].get("branch", "main")
+
+
+def test_launch_buttons_open_the_chapters_notebook(pages: dict[str, Page]) -> None:
+    chapters = _notebook_chapters()
+    assert chapters, "no built chapter has a paired .ipynb"
+    repo, branch = _repository()
+    for rel in chapters:
+        notebook = rel.removesuffix(".html") + ".ipynb"
+        assert (ROOT / notebook).is_file()
+        colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{notebook}"
+        binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/{notebook}"
+        launch = pages[rel].info["launch"]
+        assert colab in launch, f"{rel}: Colab links {launch}, expected {colab}"
+        assert binder in launch, f"{rel}: Binder links {launch}, expected {binder}"
+
+
+def test_pages_that_are_not_notebooks_have_no_launch_buttons(pages: dict[str, Page]) -> None:
+    notebooks = set(_notebook_chapters())
+    wrong = {rel: p.info["launch"] for rel, p in pages.items() if rel not in notebooks}
+    assert not {rel: links for rel, links in wrong.items() if links}
+
+
+def _screenshot(browser: DevTools, name: str) -> None:
+    png = base64.b64decode(browser.call("Page.captureScreenshot", format="png")["data"])
+    assert png.startswith(b"\x89PNG")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / name).write_bytes(png)
+
+
+def test_screenshot_of_a_chapter(browser: DevTools, site: str) -> None:
+    """Saves test-artifacts/chapter.png (the top of the first chapter after the preface) and
+    chapter-math.png (its first displayed equation and what follows) for a person to look at."""
+    chapters = [c for c in _notebook_chapters() if not c.startswith("chapters/00_")]
+    chapter = chapters[0] if chapters else _notebook_chapters()[0]
+    page = _visit(browser, site, site + chapter)
+    assert not page.js_errors
+    _screenshot(browser, "chapter.png")
+    found = browser.evaluate(
+        "(() => { const m = document.querySelector('div.math mjx-container');"
+        " if (m) { m.scrollIntoView({block: 'start'}); window.scrollBy(0, -120); }"
+        " return !!m; })()"
+    )
+    if found:
+        _screenshot(browser, "chapter-math.png")
+
+
+# ----------------------------------------------------------------------------- API reference
+def _inventory_names() -> set[str]:
+    """The Python objects the built book documents, read from its objects.inv."""
+    header = b"# Sphinx inventory version 2\n"
+    data = (HTML / "objects.inv").read_bytes()
+    assert data.startswith(header), "objects.inv is not a Sphinx inventory version 2"
+    compressed = data.split(b"\n", 4)[4]  # after four comment lines
+    entries = (line.split(" ", 2) for line in zlib.decompress(compressed).decode().splitlines())
+    return {e[0] for e in entries if len(e) == 3 and e[1].startswith("py:")}
+
+
+def _public_names() -> dict[str, list[str]]:
+    """Module -> its public names: ``__all__``, or what the module itself defines."""
+    import bplib
+
+    modules = {"bplib": bplib}
+    for info in pkgutil.iter_modules(bplib.__path__, "bplib."):
+        if not info.name.rsplit(".", 1)[1].startswith("_"):
+            modules[info.name] = importlib.import_module(info.name)
+    public = {}
+    for name, module in modules.items():
+        names = getattr(module, "__all__", None)
+        if names is None:
+            names = [
+                n
+                for n, obj in vars(module).items()
+                if not n.startswith("_")
+                and callable(obj)
+                and getattr(obj, "__module__", None) == name
+            ]
+        public[name] = [n for n in names if not n.startswith("_")]
+    return public
+
+
+def test_api_reference_documents_every_public_name() -> None:
+    import bplib
+
+    documented = _inventory_names()
+    missing = []
+    for module, names in _public_names().items():
+        for name in names:
+            obj = getattr(importlib.import_module(module), name)
+            # documented where it is defined, where it is exported, or (a name that bplib
+            # re-exports, such as bplib.Linear) at the top level
+            places = {f"{module}.{name}", f"{getattr(obj, '__module__', module)}.{name}"}
+            if getattr(bplib, name, None) is obj:
+                places.add(f"bplib.{name}")
+            if not places & documented:
+                missing.append(f"{module}.{name}")
+    assert not missing, f"public names missing from chapters/api.md: {missing}"
