@@ -39,5 +39,15 @@ __all__ = [
     "init",
     "optim",
     "plot",
+    "symbolic",
     "train",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``bplib.symbolic`` on first use: it imports SymPy, which ``import bplib`` must not."""
+    if name == "symbolic":
+        import importlib
+
+        return importlib.import_module(".symbolic", __name__)
+    raise AttributeError(f"module 'bplib' has no attribute {name!r}")
