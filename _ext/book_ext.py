@@ -28,7 +28,7 @@ from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferen
 
 
 def _round() -> BracketStyle:
-    return BracketStyle(left="(", right=")")
+    return BracketStyle(left="(", right=")", sep="; ")
 
 
 @dataclasses.dataclass

@@ -16,6 +16,7 @@ benchmarks/results/step.json.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import subprocess
@@ -40,7 +41,7 @@ def flops(sizes: list[int], batch: int) -> tuple[float, float]:
     Forward: Z = X W for each layer. Backward: dW = X^T delta for each layer, and
     dX = delta W^T for every layer but the first, whose input needs no gradient.
     """
-    layers = list(zip(sizes[:-1], sizes[1:], strict=True))
+    layers = list(itertools.pairwise(sizes))
     fwd = sum(2.0 * batch * i * o for i, o in layers)
     bwd = 2 * fwd - 2.0 * batch * layers[0][0] * layers[0][1]
     return fwd, bwd
@@ -77,7 +78,7 @@ def worker_bplib(cfg: dict[str, Any], dtype: str, reps: int, warmup: int) -> dic
     acts = {"relu": bplib.ReLU, "sigmoid": bplib.Sigmoid, "tanh": bplib.Tanh}
     sizes = cfg["sizes"]
     layers: list[bplib.Module] = []
-    for k, (i, o) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for k, (i, o) in enumerate(itertools.pairwise(sizes)):
         layers.append(bplib.Linear(i, o, rng=k, dtype=np.dtype(dtype)))
         if k < len(sizes) - 2:
             layers.append(acts[cfg["act"]]())
@@ -90,14 +91,15 @@ def worker_bplib(cfg: dict[str, Any], dtype: str, reps: int, warmup: int) -> dic
         loss_fn(model(X), y)
 
     def backward() -> None:
-        model.backward(loss_fn.backward())
+        model.backward_to_parameters(loss_fn.backward())  # the data needs no gradient
 
     def update() -> None:
         opt.step()
         opt.zero_grad()
 
-    return _time_phases([("forward", forward), ("backward", backward), ("update", update)],
-                        reps, warmup)
+    return _time_phases(
+        [("forward", forward), ("backward", backward), ("update", update)], reps, warmup
+    )
 
 
 def worker_torch(cfg: dict[str, Any], dtype: str, reps: int, warmup: int) -> dict[str, Any]:
@@ -107,7 +109,7 @@ def worker_torch(cfg: dict[str, Any], dtype: str, reps: int, warmup: int) -> dic
     acts = {"relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh}
     sizes = cfg["sizes"]
     layers: list[torch.nn.Module] = []
-    for k, (i, o) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for k, (i, o) in enumerate(itertools.pairwise(sizes)):
         layers.append(torch.nn.Linear(i, o))
         if k < len(sizes) - 2:
             layers.append(acts[cfg["act"]]())
@@ -129,15 +131,16 @@ def worker_torch(cfg: dict[str, Any], dtype: str, reps: int, warmup: int) -> dic
         opt.step()
         opt.zero_grad()
 
-    return _time_phases([("forward", forward), ("backward", backward), ("update", update)],
-                        reps, warmup)
+    return _time_phases(
+        [("forward", forward), ("backward", backward), ("update", update)], reps, warmup
+    )
 
 
 def worker_gemm(cfg: dict[str, Any], dtype: str, reps: int, warmup: int) -> dict[str, Any]:
     """The same matrix products as a step, and nothing else: the BLAS floor."""
     rng = np.random.default_rng(0)
     sizes, batch = cfg["sizes"], cfg["batch"]
-    Ws = [rng.standard_normal((i, o)).astype(dtype) for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
+    Ws = [rng.standard_normal((i, o)).astype(dtype) for i, o in itertools.pairwise(sizes)]
     Xs = [rng.standard_normal((batch, i)).astype(dtype) for i in sizes[:-1]]
     Ds = [rng.standard_normal((batch, o)).astype(dtype) for o in sizes[1:]]
 
@@ -160,8 +163,18 @@ WORKERS = {"bplib": worker_bplib, "torch": worker_torch, "gemm": worker_gemm}
 # ---------------------------------------------------------------- orchestration
 def run_worker(lib: str, config: str, dtype: str, reps: int) -> dict[str, float]:
     """Medians (seconds) of each phase, measured in a fresh process."""
-    cmd = [sys.executable, __file__, "--worker", lib, "--config", config, "--dtype", dtype,
-           "--reps", str(reps)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        lib,
+        "--config",
+        config,
+        "--dtype",
+        dtype,
+        "--reps",
+        str(reps),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     times = json.loads(out.stdout.strip().splitlines()[-1])
     medians = {k: float(np.median(v)) for k, v in times.items()}
@@ -175,7 +188,9 @@ def summarise(values: list[float]) -> dict[str, float]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--worker", choices=WORKERS)
     ap.add_argument("--config", choices=CONFIGS, action="append")
     ap.add_argument("--dtype", choices=["float32", "float64"], action="append")
@@ -192,19 +207,28 @@ def main() -> int:
 
     try:
         import torch  # noqa: F401
+
         libs = ["bplib", "torch", "gemm"]
     except ImportError:
-        print("PyTorch is not installed: timing bplib and the GEMMs only (pip install torch==2.13.0)")
+        print(
+            "PyTorch is not installed: timing bplib and the GEMMs only (pip install torch==2.13.0)"
+        )
         libs = ["bplib", "gemm"]
     rounds = 3 if args.quick else args.rounds
     report: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "numpy": np.__version__,
-                    "processor": platform.processor() or platform.machine(),
-                    "cpus": __import__("os").cpu_count()},
-        "rounds": rounds, "results": {},
+        "machine": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "processor": platform.processor() or platform.machine(),
+            "cpus": __import__("os").cpu_count(),
+        },
+        "rounds": rounds,
+        "results": {},
     }
-    print(f"{'config':<6} {'dtype':<8} {'bplib ms':>9} {'torch ms':>9} {'bplib/torch':>12} "
-          f"{'step/GEMM':>10} {'bwd/fwd':>8} {'FLOP b/f':>9} {'torch b/f':>9}")
+    print(
+        f"{'config':<6} {'dtype':<8} {'bplib ms':>9} {'torch ms':>9} {'bplib/torch':>12} "
+        f"{'step/GEMM':>10} {'bwd/fwd':>8} {'FLOP b/f':>9} {'torch b/f':>9}"
+    )
     for config in args.config or list(CONFIGS):
         cfg = CONFIGS[config]
         reps = args.reps or (30 if config == "big" else 200)
@@ -218,25 +242,35 @@ def main() -> int:
             entry: dict[str, Any] = {
                 "bplib_ms": {k: summarise([r[k] * 1e3 for r in b]) for k in b[0]},
                 "gemm_ms": {k: summarise([r[k] * 1e3 for r in g]) for k in g[0]},
-                "step_over_gemm": summarise([x["step"] / y["step"] for x, y in zip(b, g, strict=True)]),
+                "step_over_gemm": summarise(
+                    [x["step"] / y["step"] for x, y in zip(b, g, strict=True)]
+                ),
                 "bplib_bwd_over_fwd": summarise([x["backward"] / x["forward"] for x in b]),
-                "flop_bwd_over_fwd": flops(cfg["sizes"], cfg["batch"])[1] / flops(cfg["sizes"], cfg["batch"])[0],
+                "flop_bwd_over_fwd": flops(cfg["sizes"], cfg["batch"])[1]
+                / flops(cfg["sizes"], cfg["batch"])[0],
             }
             line_torch = f"{'-':>9} {'-':>12}"
             t_bf = "-"
             if "torch" in per_round:
                 t = per_round["torch"]
                 entry["torch_ms"] = {k: summarise([r[k] * 1e3 for r in t]) for k in t[0]}
-                entry["bplib_over_torch"] = summarise([x["step"] / y["step"] for x, y in zip(b, t, strict=True)])
+                entry["bplib_over_torch"] = summarise(
+                    [x["step"] / y["step"] for x, y in zip(b, t, strict=True)]
+                )
                 entry["torch_bwd_over_fwd"] = summarise([x["backward"] / x["forward"] for x in t])
-                line_torch = (f"{entry['torch_ms']['step']['median']:9.3f} "
-                              f"{entry['bplib_over_torch']['median']:7.2f} "
-                              f"[{entry['bplib_over_torch']['q1']:.2f}-{entry['bplib_over_torch']['q3']:.2f}]")
+                line_torch = (
+                    f"{entry['torch_ms']['step']['median']:9.3f} "
+                    f"{entry['bplib_over_torch']['median']:7.2f} "
+                    f"[{entry['bplib_over_torch']['q1']:.2f}-{entry['bplib_over_torch']['q3']:.2f}]"
+                )
                 t_bf = f"{entry['torch_bwd_over_fwd']['median']:.2f}"
             report["results"][f"{config}/{dtype}"] = entry
-            print(f"{config:<6} {dtype:<8} {entry['bplib_ms']['step']['median']:9.3f} {line_torch} "
-                  f"{entry['step_over_gemm']['median']:10.2f} {entry['bplib_bwd_over_fwd']['median']:8.2f} "
-                  f"{entry['flop_bwd_over_fwd']:9.2f} {t_bf:>9}", flush=True)
+            print(
+                f"{config:<6} {dtype:<8} {entry['bplib_ms']['step']['median']:9.3f} {line_torch} "
+                f"{entry['step_over_gemm']['median']:10.2f} {entry['bplib_bwd_over_fwd']['median']:8.2f} "
+                f"{entry['flop_bwd_over_fwd']:9.2f} {t_bf:>9}",
+                flush=True,
+            )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "step.json").write_text(json.dumps(report, indent=2))
     print(f"written: {RESULTS / 'step.json'}")

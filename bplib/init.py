@@ -24,12 +24,14 @@ name                   distribution
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-RngLike = int | np.random.Generator | None
+# A string, so that importing bplib does not import numpy.random (about 15 ms) before a
+# random number is needed; type checkers read it as the union it spells.
+RngLike: TypeAlias = "int | np.random.Generator | None"
 
 
 class Initializer(Protocol):

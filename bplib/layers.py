@@ -92,6 +92,11 @@ class Linear(Module):
         return z
 
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+        self.backward_to_parameters(grad_out)
+        return grad_out @ self.weight.data.T
+
+    def backward_to_parameters(self, grad_out: NDArray[Any]) -> None:
+        """:math:`\\partial L/\\partial W` and :math:`\\partial L/\\partial b` only (see ``Module.backward_to_parameters``)."""
         self._require_forward(self._x)
         x = self._x
         assert x is not None
@@ -99,7 +104,6 @@ class Linear(Module):
         self.weight.grad += x.T @ delta
         if self.bias is not None:
             self.bias.grad += delta.sum(axis=0)
-        return delta @ self.weight.data.T
 
     def __repr__(self) -> str:
         return (

@@ -64,6 +64,16 @@ class Module:
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
         raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
 
+    def backward_to_parameters(self, grad_out: NDArray[Any]) -> None:
+        """Accumulate the parameters' gradients, without returning :math:`\\partial L/\\partial x`.
+
+        A training step needs no gradient with respect to the data, so the first layer
+        can skip that product (for a ``Linear`` layer, :math:`\\delta W^\\top`: a third of its
+        backward cost; chapter 10 counts it). Here, by default, ``backward`` runs and its
+        result is dropped; ``Linear`` and ``Sequential`` skip the work.
+        """
+        self.backward(grad_out)
+
     def __call__(self, x: NDArray[Any]) -> NDArray[Any]:
         return self.forward(x)
 
@@ -136,6 +146,14 @@ class Sequential(Module):
         for m in reversed(self.modules):
             grad_out = m.backward(grad_out)
         return grad_out
+
+    def backward_to_parameters(self, grad_out: NDArray[Any]) -> None:
+        if not self.modules:
+            return
+        first, *rest = self.modules
+        for m in reversed(rest):
+            grad_out = m.backward(grad_out)
+        first.backward_to_parameters(grad_out)  # the input needs no gradient
 
     def _named_parameters(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
         for i, m in enumerate(self.modules):

@@ -440,7 +440,7 @@ def fit(
                         raise diverged(f"the loss got non-finite predictions ({err})") from err
                     if not math.isfinite(loss):
                         raise diverged(f"the loss is {loss}")
-                    model.backward(loss_fn.backward())
+                    model.backward_to_parameters(loss_fn.backward())  # no dL/dX needed
                 for name, p in model.named_parameters():
                     if not np.isfinite(p.grad).all():
                         raise diverged(f"the gradient of {name} contains NaN or infinity")

@@ -133,3 +133,17 @@ def test_backward_accumulates_into_grad_like_pytorch():
     np.testing.assert_allclose(layer.weight.grad, 2 * once)
     layer.zero_grad()
     assert not layer.weight.grad.any() and not layer.bias.grad.any()
+
+
+def test_backward_to_parameters_gives_the_same_gradients_as_backward():
+    rng = np.random.default_rng(3)
+    net = bplib.Sequential(bplib.Linear(3, 4, rng=rng), bplib.ReLU(), bplib.Linear(4, 2, rng=rng))
+    x, g = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    net(x)
+    net.backward(g)
+    full = [p.grad.copy() for p in net.parameters()]
+    net.zero_grad()
+    net(x)
+    assert net.backward_to_parameters(g) is None
+    for p, expected in zip(net.parameters(), full, strict=True):
+        np.testing.assert_array_equal(p.grad, expected)

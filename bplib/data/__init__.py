@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -277,6 +276,8 @@ def load_digits() -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     y : ndarray of int64, shape (1797,)
         Labels 0-9.
     """
+    from importlib import resources  # here, not at the top: it costs import bplib ~6 ms
+
     source = resources.files(__name__).joinpath("digits.npz")
     with source.open("rb") as f, np.load(f, allow_pickle=False) as npz:
         images, labels = npz["images"], npz["labels"]
