@@ -441,10 +441,10 @@ def fit(
                     if not math.isfinite(loss):
                         raise diverged(f"the loss is {loss}")
                     model.backward_to_parameters(loss_fn.backward())  # no dL/dX needed
-                for name, p in model.named_parameters():
-                    if not np.isfinite(p.grad).all():
-                        raise diverged(f"the gradient of {name} contains NaN or infinity")
-                optimizer.step()
+                try:  # step() refuses a NaN or infinite gradient before it updates anything
+                    optimizer.step()
+                except FloatingPointError as err:
+                    raise diverged(f"a gradient is not finite ({err})") from err
                 total_loss += loss * len(Xb)
                 for k, m in chosen.items():
                     totals[k] += m(out, yb) * len(Xb)

@@ -531,3 +531,28 @@ def test_importing_bplib_train_does_not_import_tqdm():
     code = "import sys, bplib.train; print('tqdm' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_non_finite_gradient_with_a_finite_loss_stops_before_the_update():
+    class InfiniteSlope(bplib.Tanh):
+        def backward(self, grad_out):  # a broken derivative: the loss itself stays finite
+            return np.full_like(grad_out, np.inf)
+
+    net = bplib.Sequential(bplib.Linear(2, 3, rng=0), InfiniteSlope(), bplib.Linear(3, 2, rng=1))
+    before = params_of(net)
+    X, y = blobs(8)
+    with pytest.raises(
+        FloatingPointError,
+        match=r"diverged in epoch 1 of 2, batch 1 of 1: a gradient is not finite .*parameter 0",
+    ):
+        fit(
+            net,
+            bplib.CrossEntropyLoss(),
+            optim.SGD(net.parameters(), lr=0.1),
+            X,
+            y,
+            epochs=2,
+            progress=False,
+        )
+    for p, old in zip(params_of(net), before, strict=True):
+        np.testing.assert_array_equal(p, old)
