@@ -101,7 +101,7 @@ class Linear(Module):
         x = self._x
         assert x is not None
         delta = same_shape(grad_out, (x.shape[0], self.out_features), self)
-        self.weight.grad += x.T @ delta
+        self.weight.accumulate_matmul(x.T, delta)  # weight.grad += x.T @ delta
         if self.bias is not None:
             self.bias.grad += delta.sum(axis=0)
 

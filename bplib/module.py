@@ -34,8 +34,23 @@ class Parameter:
         if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
             raise TypeError(f"Parameter expected a floating numpy array, got {data!r:.60}")
         self.data = data
-        self.grad = np.zeros_like(data)
+        self._grad = np.zeros_like(data)
+        # True while the gradient is known to be all zeros: from zero_grad() until anything
+        # reads, writes or replaces .grad. accumulate_matmul uses it to write a product
+        # straight into the gradient instead of into a temporary that is then added.
+        self._grad_is_zero = True
         self.name = name
+
+    @property
+    def grad(self) -> NDArray[Any]:
+        # Whoever takes the array may write into it, so it is no longer known to be zero.
+        self._grad_is_zero = False
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: NDArray[Any]) -> None:
+        self._grad = value
+        self._grad_is_zero = False
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -43,7 +58,22 @@ class Parameter:
 
     def zero_grad(self) -> None:
         """Set the gradient to zero, in place."""
-        self.grad.fill(0)
+        self._grad.fill(0)
+        self._grad_is_zero = True
+
+    def accumulate_matmul(self, a: NDArray[Any], b: NDArray[Any]) -> None:
+        """``grad += a @ b``, as a layer's backward needs it (``Linear``: :math:`X^\\top\\delta`).
+
+        Right after ``zero_grad()`` the sum is just the product, so it is written straight
+        into ``grad`` (``np.matmul(a, b, out=grad)``): no temporary the size of the weights,
+        and no pass to add it. Otherwise the product is added as usual. The result is the
+        same either way; ``benchmarks/bench_step.py`` measures the time it saves.
+        """
+        if self._grad_is_zero:
+            np.matmul(a, b, out=self._grad)
+            self._grad_is_zero = False
+        else:
+            self._grad += a @ b
 
     def __repr__(self) -> str:
         return f"Parameter(name={self.name!r}, shape={self.data.shape}, dtype={self.data.dtype})"

@@ -15,12 +15,15 @@ from bplib.gradcheck import numerical_gradient
 # 1e-7. The error is therefore taken relative to max(gradient scale, FLOOR): for gradients
 # of size >= FLOOR it is the plain relative error; below, an absolute error of FLOOR * 1e-7.
 # A real bug is an error of the gradient's own size, far above either bound.
+# The rounding error scales with the size of the numbers L is computed from, not with L
+# itself: cross-entropy of logits near 17 is a small L computed as a difference of numbers
+# near 17, so its rounding error is 17 times larger; pass floor=FLOOR * that size then.
 FLOOR = 1e-2
 
 
-def checked_error(analytic: NDArray[Any], numeric: NDArray[Any]) -> float:
-    """max|a - n| / max(max|a|, max|n|, FLOOR): see FLOOR above."""
-    scale = max(float(np.abs(analytic).max()), float(np.abs(numeric).max()), FLOOR)
+def checked_error(analytic: NDArray[Any], numeric: NDArray[Any], floor: float = FLOOR) -> float:
+    """max|a - n| / max(max|a|, max|n|, floor): see FLOOR above."""
+    scale = max(float(np.abs(analytic).max()), float(np.abs(numeric).max()), floor)
     return float(np.abs(analytic - numeric).max()) / scale
 
 

@@ -12,6 +12,7 @@ from bplib.gradcheck import numerical_gradient
 
 from .helpers import (
     ACTIVATIONS,
+    FLOOR,
     away_from_kinks,
     checked_error,
     min_abs_preactivation,
@@ -67,7 +68,8 @@ def _loss_gradient_error(loss_fn, pred, target) -> float:
     loss_fn(pred, target)
     analytic = loss_fn.backward().copy()
     numeric = numerical_gradient(lambda: loss_fn(pred, target), pred)
-    return checked_error(analytic, numeric)
+    # the loss is computed from numbers as large as the predictions: see tests/helpers.py
+    return checked_error(analytic, numeric, floor=FLOOR * max(1.0, float(np.abs(pred).max())))
 
 
 @property_test
@@ -133,6 +135,60 @@ def test_backward_accumulates_into_grad_like_pytorch():
     np.testing.assert_allclose(layer.weight.grad, 2 * once)
     layer.zero_grad()
     assert not layer.weight.grad.any() and not layer.bias.grad.any()
+
+
+def _linear_and_batch(seed: int = 4):
+    rng = np.random.default_rng(seed)
+    layer = bplib.Linear(3, 2, rng=rng)
+    x, g = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    return layer, x, g
+
+
+def test_accumulate_matmul_writes_in_place_only_while_the_gradient_is_known_zero():
+    layer, x, g = _linear_and_batch()
+    expected = x.T @ g
+    array = layer.weight._grad
+    layer(x)
+    layer.backward(g)  # fresh parameter: the product is written straight into .grad
+    assert layer.weight._grad is array  # no new array: updated in place
+    np.testing.assert_array_equal(layer.weight.grad, expected)
+    layer.backward(g)  # no zero_grad in between: added, as PyTorch accumulates
+    np.testing.assert_allclose(layer.weight.grad, 2 * expected, rtol=1e-15)
+    layer.zero_grad()
+    layer.backward(g)
+    np.testing.assert_array_equal(layer.weight.grad, expected)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda p: p.grad.__iadd__(1.0),  # p.grad += 1, through the array it hands out
+        lambda p: p.grad.__setitem__(..., 1.0),  # p.grad[...] = 1
+        lambda p: setattr(p, "grad", np.ones_like(p.data)),  # p.grad = ...
+    ],
+    ids=["iadd", "setitem", "assign"],
+)
+def test_a_gradient_written_after_zero_grad_is_added_to_not_overwritten(write):
+    layer, x, g = _linear_and_batch()
+    layer(x)
+    layer.zero_grad()
+    write(layer.weight)  # e.g. a penalty's gradient, added before backward
+    layer.backward(g)
+    np.testing.assert_allclose(layer.weight.grad, x.T @ g + 1.0, rtol=1e-15)
+
+
+def test_tied_weights_sum_both_uses_after_zero_grad():
+    rng = np.random.default_rng(5)
+    first, second = bplib.Linear(3, 3, rng=rng), bplib.Linear(3, 3, rng=rng)
+    second.weight = first.weight
+    net = bplib.Sequential(first, bplib.Tanh(), second)
+    x, g = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    net.zero_grad()
+    h = np.tanh(net[0](x))
+    net(x)
+    net.backward(g)
+    delta = (g @ first.weight.data.T) * (1 - h * h)
+    np.testing.assert_allclose(first.weight.grad, x.T @ delta + h.T @ g, rtol=1e-12)
 
 
 def test_backward_to_parameters_gives_the_same_gradients_as_backward():

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import ClassVar
 
 import numpy as np
 import pytest
 
 import bplib
-from bplib import init
+from bplib import init, optim
 
 from .helpers import ACTIVATIONS
 
@@ -148,3 +149,74 @@ def test_a_parameter_shared_by_two_layers_is_listed_once():
 def test_a_perfect_cross_entropy_fit_is_zero_not_minus_zero():
     loss = bplib.CrossEntropyLoss()(np.array([[1000.0, 0.0]]), np.array([0]))
     assert loss == 0.0 and np.copysign(1.0, loss) == 1.0
+
+
+class _DtypeRecorder(np.ndarray):
+    """An ndarray that records the dtype of every ufunc result computed from it.
+
+    Every numpy ufunc (arithmetic, ``@``, ``np.exp``, ``np.maximum``, reductions such as
+    ``.sum()``, in-place ``-=``) applied to a recorder returns a recorder, so all the arrays
+    a training step derives from the data and the parameters are traced.
+    """
+
+    seen: ClassVar[list[tuple[str, np.dtype]]] = []
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        def plain(a):
+            return a.view(np.ndarray) if isinstance(a, _DtypeRecorder) else a
+
+        if out is not None:
+            kwargs["out"] = tuple(plain(o) for o in out)
+        result = getattr(ufunc, method)(*map(plain, inputs), **kwargs)
+        for r in result if isinstance(result, tuple) else (result,):
+            _DtypeRecorder.seen.append((f"{ufunc.__name__}.{method}", np.result_type(r)))
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        if isinstance(result, tuple):
+            return tuple(r.view(_DtypeRecorder) for r in result)
+        return result.view(_DtypeRecorder) if isinstance(result, np.ndarray) else result
+
+
+OPTIMISERS = {
+    "sgd": lambda ps: optim.SGD(ps, lr=0.01),
+    "sgd_nesterov_wd": lambda ps: optim.SGD(
+        ps, lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-4
+    ),
+    "adam": lambda ps: optim.Adam(ps, weight_decay=1e-4),
+    "adamw_amsgrad": lambda ps: optim.AdamW(ps, amsgrad=True),
+    "rmsprop_centered": lambda ps: optim.RMSprop(ps, momentum=0.9, centered=True),
+    "adagrad": lambda ps: optim.Adagrad(ps),
+}
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMISERS))
+@pytest.mark.parametrize("loss_name", ["cross_entropy", "mse", "bce"])
+def test_a_float32_training_step_makes_no_float64_temporaries(loss_name, optimizer):
+    # A float64 temporary inside a float32 step is invisible in the results (an in-place
+    # update casts it back to float32) but doubles the memory traffic of that operation;
+    # np.float64(lr) * grad is enough to make one. Trace every ufunc of two full steps.
+    rng = np.random.default_rng(0)
+    layers = [bplib.Linear(5, 6, rng=rng, dtype=np.float32)]
+    for activation in sorted(ACTIVATIONS):
+        layers += [ACTIVATIONS[activation](), bplib.Linear(6, 6, rng=rng, dtype=np.float32)]
+    net = bplib.Sequential(*layers)
+    for p in net.parameters():
+        p.data = p.data.view(_DtypeRecorder)
+        p.grad = p.grad.view(_DtypeRecorder)
+    opt = OPTIMISERS[optimizer](net.parameters())
+    loss, target = {
+        "cross_entropy": (bplib.CrossEntropyLoss(), rng.integers(0, 6, 4)),
+        "mse": (bplib.MSELoss(), rng.standard_normal((4, 6)).astype(np.float32)),
+        "bce": (bplib.BCEWithLogitsLoss(), (rng.random((4, 6)) < 0.5).astype(np.float32)),
+    }[loss_name]
+    x = rng.standard_normal((4, 5)).astype(np.float32).view(_DtypeRecorder)
+    _DtypeRecorder.seen.clear()
+    for _ in range(2):  # the second step runs with the optimiser's state in place
+        loss(net(x), target)
+        net.backward(loss.backward())
+        opt.step()
+        opt.zero_grad()
+    traced = {name for name, _ in _DtypeRecorder.seen}
+    assert {"matmul.__call__", "subtract.__call__", "isfinite.__call__"} <= traced
+    promoted = [(name, str(dtype)) for name, dtype in _DtypeRecorder.seen if dtype == np.float64]
+    assert promoted == []
