@@ -329,47 +329,60 @@ def measure(
     return entry
 
 
-HEADER = (
-    f"{'config':<6} {'dtype':<8} {'thr':>3} {'bplib ms':>9} {'torch ms':>9} {'bplib/torch':>18} "
-    f"{'bplib/GEMM':>11} {'hand/GEMM':>10} {'bwd/fwd':>8} {'FLOP b/f':>9} {'torch b/f':>9}"
-)
+# (heading on stdout, heading in the README's table, width on stdout) of each column
+COLUMNS = [
+    ("config", "network", 6),
+    ("dtype", "dtype", 8),
+    ("thr", "threads", 3),
+    ("bplib ms", "bplib step (ms)", 9),
+    ("torch ms", "PyTorch step (ms)", 9),
+    ("bplib/torch", "bplib / PyTorch (IQR)", 18),
+    ("bplib/GEMM", "bplib / GEMMs", 11),
+    ("hand/GEMM", "by hand / GEMMs", 10),
+    ("bwd/fwd", "backward / forward: time", 8),
+    ("FLOP b/f", "FLOPs", 9),
+    ("torch b/f", "PyTorch time", 9),
+]
 
 
-def row(e: dict[str, Any]) -> str:
+def cells(e: dict[str, Any]) -> list[str]:
+    """One result, formatted column by column ("-" for PyTorch when it was not measured)."""
     torch_ms, ratio, t_bf = "-", "-", "-"
     if "torch_ms" in e:
         r = e["bplib_over_torch"]
         torch_ms = f"{e['torch_ms']['step']['median']:.3f}"
-        ratio = f"{r['median']:.2f} [{r['q1']:.2f}-{r['q3']:.2f}]"
+        ratio = f"{r['median']:.2f} ({r['q1']:.2f}-{r['q3']:.2f})"
         t_bf = f"{e['torch_bwd_over_fwd']['median']:.2f}"
-    return (
-        f"{e['config']:<6} {e['dtype']:<8} {e['threads']:>3} {e['bplib_ms']['step']['median']:9.3f} "
-        f"{torch_ms:>9} {ratio:>18} {e['bplib_over_gemm']['median']:11.2f} "
-        f"{e['by_hand_over_gemm']['median']:10.2f} {e['bplib_bwd_over_fwd']['median']:8.2f} "
-        f"{e['flop_bwd_over_fwd']:9.2f} {t_bf:>9}"
+    return [
+        e["config"],
+        e["dtype"],
+        str(e["threads"]),
+        f"{e['bplib_ms']['step']['median']:.3f}",
+        torch_ms,
+        ratio,
+        f"{e['bplib_over_gemm']['median']:.2f}",
+        f"{e['by_hand_over_gemm']['median']:.2f}",
+        f"{e['bplib_bwd_over_fwd']['median']:.2f}",
+        f"{e['flop_bwd_over_fwd']:.2f}",
+        t_bf,
+    ]
+
+
+def row(texts: list[str]) -> str:
+    """A line of the table on stdout: the first two columns left-aligned, numbers right."""
+    return " ".join(
+        text.ljust(width) if k < 2 else text.rjust(width)
+        for k, (text, (_, _, width)) in enumerate(zip(texts, COLUMNS, strict=True))
     )
 
 
 def markdown_table(report: dict[str, Any]) -> str:
     """The results as the Markdown table of the README's performance section."""
     lines = [
-        "| network | dtype | threads | bplib step (ms) | PyTorch step (ms) | bplib / PyTorch (IQR) "
-        "| bplib / GEMMs | by hand / GEMMs | backward / forward: time | FLOPs | PyTorch time |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| " + " | ".join(heading for _, heading, _ in COLUMNS) + " |",
+        "| --- | --- |" + " ---: |" * (len(COLUMNS) - 2),
     ]
-    for e in report["results"].values():
-        torch_ms, ratio, t_bf = "-", "-", "-"
-        if "torch_ms" in e:
-            r = e["bplib_over_torch"]
-            torch_ms = f"{e['torch_ms']['step']['median']:.3f}"
-            ratio = f"{r['median']:.2f} ({r['q1']:.2f}-{r['q3']:.2f})"
-            t_bf = f"{e['torch_bwd_over_fwd']['median']:.2f}"
-        lines.append(
-            f"| {e['config']} | {e['dtype']} | {e['threads']} | {e['bplib_ms']['step']['median']:.3f} "
-            f"| {torch_ms} | {ratio} | {e['bplib_over_gemm']['median']:.2f} "
-            f"| {e['by_hand_over_gemm']['median']:.2f} | {e['bplib_bwd_over_fwd']['median']:.2f} "
-            f"| {e['flop_bwd_over_fwd']:.2f} | {t_bf} |"
-        )
+    lines += ["| " + " | ".join(cells(e)) + " |" for e in report["results"].values()]
     return "\n".join(lines)
 
 
@@ -425,14 +438,14 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": rounds,
         "results": {},
     }
-    print(HEADER)
+    print(row([heading for heading, _, _ in COLUMNS]))
     for config in args.config or list(CONFIGS):
         reps = args.reps or (30 if config == "big" else 200)
         for dtype in args.dtype or ["float32", "float64"]:
             for threads in args.threads or [1, 2]:
                 entry = measure(config, dtype, threads, rounds, reps, libs)
                 report["results"][f"{config}/{dtype}/{threads}"] = entry
-                print(row(entry), flush=True)
+                print(row(cells(entry)), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"written: {args.out}")
