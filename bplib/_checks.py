@@ -6,6 +6,7 @@ so a reader never has to decode a numpy broadcasting error (or, worse, no error 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -20,13 +21,6 @@ def as_float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     if dt not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be float32 or float64, got {dt}")
     return dt
-
-
-def positive_int(value: object, name: str) -> int:
-    """Return ``value`` if it is an integer >= 1, else raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def as_batch(x: object, dtype: np.dtype[Any], where: object) -> NDArray[Any]:
@@ -68,3 +62,93 @@ def same_shape(grad: object, shape: tuple[int, ...], where: object) -> NDArray[A
             f"forward output), got {grad.shape}"
         )
     return grad
+
+
+# ---------------------------------------------------------------------------------------
+# Arguments: one helper per kind of check, one message idiom
+# ---------------------------------------------------------------------------------------
+
+
+def describe(x: object) -> str:
+    """What an error message says it was given: an array's dtype and shape, else the type."""
+    if isinstance(x, np.ndarray):
+        return f"dtype {x.dtype}, shape {x.shape}"
+    return type(x).__name__
+
+
+def _prefix(where: str) -> str:
+    return f"{where}: " if where else ""
+
+
+def positive_int(value: object, name: str, where: str = "") -> int:
+    """Return ``value`` if it is an integer >= 1, else raise naming ``name`` (and ``where``)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{_prefix(where)}{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def non_negative(value: object, name: str, where: str = "") -> float:
+    """Return ``value`` as a float if it is a finite real number >= 0, else raise."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(
+            f"{_prefix(where)}{name} must be a real number >= 0, got {type(value).__name__}"
+        )
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{_prefix(where)}{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def rows(a: object, name: str, where: str, *, finite: bool = True) -> NDArray[Any]:
+    """A real numeric array with at least one row (one per example), finite if asked."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{where}: {name} must be a numpy array, got {type(a).__name__}")
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: {name} must be a real numeric array, got dtype {a.dtype}")
+    if a.ndim == 0 or len(a) == 0:
+        raise ValueError(f"{where}: {name} must have at least one row, got shape {a.shape}")
+    if finite and a.dtype.kind == "f" and not np.isfinite(a).all():
+        bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
+        raise ValueError(
+            f"{where}: {name} contains {bad} NaN or infinite value(s); clean or impute the "
+            "data first (a single NaN makes every gradient NaN)"
+        )
+    return a
+
+
+def xy(
+    X: object,
+    y: object,
+    where: str,
+    names: tuple[str, str] = ("X", "y"),
+    *,
+    finite: bool = True,
+) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Inputs and targets: numeric arrays with the same number of rows (at least one)."""
+    X = rows(X, names[0], where, finite=finite)
+    y = rows(y, names[1], where, finite=finite)
+    if len(X) != len(y):
+        raise ValueError(
+            f"{where}: {names[0]} and {names[1]} must have the same number of examples (rows), "
+            f"got {names[0]} with {len(X)} (shape {X.shape}) and {names[1]} with {len(y)} "
+            f"(shape {y.shape})"
+        )
+    return X, y
+
+
+def class_labels(target: object, n: int, n_classes: int, where: object) -> NDArray[Any]:
+    """``n`` integer class labels in ``0 .. n_classes - 1``, one per row of the logits."""
+    if not isinstance(target, np.ndarray) or target.dtype.kind not in "iu":
+        raise TypeError(
+            f"{where!r} expected integer class labels (e.g. int64), got {describe(target)}"
+        )
+    if target.shape != (n,):
+        raise ValueError(
+            f"{where!r} expected integer labels of shape ({n},), one per row of the logits, "
+            f"got {target.shape}"
+        )
+    if target.min() < 0 or target.max() >= n_classes:
+        raise ValueError(
+            f"{where!r} expected labels in 0..{n_classes - 1} for {n_classes} classes, "
+            f"got values from {target.min()} to {target.max()}"
+        )
+    return target
