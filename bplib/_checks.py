@@ -90,9 +90,7 @@ def positive_int(value: object, name: str, where: str = "") -> int:
 def non_negative(value: object, name: str, where: str = "") -> float:
     """Return ``value`` as a float if it is a finite real number >= 0, else raise."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(
-            f"{_prefix(where)}{name} must be a real number >= 0, got {type(value).__name__}"
-        )
+        raise TypeError(f"{_prefix(where)}{name} must be a real number, got {type(value).__name__}")
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"{_prefix(where)}{name} must be a finite number >= 0, got {value!r}")
     return float(value)

@@ -52,7 +52,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import init as _init
-from ._checks import positive_int
+from ._checks import describe, positive_int
 from .init import RngLike
 from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import Loss
@@ -463,12 +463,9 @@ def layer_statistics(
     else:
         assert grad_output is not None
         if not isinstance(grad_output, np.ndarray) or grad_output.dtype.kind != "f":
-            given = (
-                f"dtype {grad_output.dtype}"
-                if isinstance(grad_output, np.ndarray)
-                else type(grad_output).__name__
+            raise TypeError(
+                f"grad_output must be a floating numpy array, got {describe(grad_output)}"
             )
-            raise TypeError(f"grad_output must be a floating numpy array, got {given}")
         if grad_output.shape != out.shape:
             raise ValueError(
                 f"grad_output must have the shape of the model's output {out.shape}, "

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._checks import non_negative as _non_negative
+from ._checks import positive_int
 from .module import Parameter
 
 __all__ = [
@@ -42,15 +44,6 @@ __all__ = [
     "RMSprop",
     "StepLR",
 ]
-
-
-def _non_negative(value: object, name: str, where: str) -> float:
-    """Return ``value`` as a float if it is a finite real number >= 0, else raise."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{where}: {name} must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{where}: {name} must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 def _in_unit_interval(value: object, name: str, where: str) -> float:
@@ -527,9 +520,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         super().__init__(optimizer)
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
-        self.step_size = step_size
+        self.step_size = positive_int(step_size, "step_size", "StepLR")
         self.gamma = _non_negative(gamma, "gamma", "StepLR")
 
     def lr_at(self, epoch: int) -> float:
@@ -555,9 +546,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         super().__init__(optimizer)
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, got {T_max!r}")
-        self.T_max = T_max
+        self.T_max = positive_int(T_max, "T_max", "CosineAnnealingLR")
         self.eta_min = _non_negative(eta_min, "eta_min", "CosineAnnealingLR")
 
     def lr_at(self, epoch: int) -> float:

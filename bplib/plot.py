@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import metrics
+from ._checks import describe
 from .module import Module
 from .train import History, predict_classes
 
@@ -143,12 +144,10 @@ def decision_boundary(
     matplotlib Axes
     """
     if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != 2:
-        shape = X.shape if isinstance(X, np.ndarray) else type(X).__name__
-        raise ValueError(f"decision_boundary needs 2-D inputs X of shape (n, 2), got {shape}")
+        raise ValueError(f"decision_boundary needs 2-D inputs X of shape (n, 2), got {describe(X)}")
     if not isinstance(y, np.ndarray) or y.dtype.kind not in "iu" or y.shape != (len(X),):
-        given = f"{y.dtype} {y.shape}" if isinstance(y, np.ndarray) else type(y).__name__
         raise ValueError(
-            f"decision_boundary needs integer labels of shape ({len(X)},), got {given}"
+            f"decision_boundary needs integer labels of shape ({len(X)},), got {describe(y)}"
         )
     from matplotlib.colors import ListedColormap
 
@@ -270,10 +269,9 @@ def confusion_matrix(
             or C.shape[0] != C.shape[1]
             or (C.size and C.min() < 0)
         ):
-            given = f"dtype {C.dtype}, shape {C.shape}" if isinstance(C, np.ndarray) else type(C)
             raise ValueError(
                 "confusion_matrix called with one argument expects a square matrix of counts "
-                f"(non-negative integers), got {given}; or pass (y_true, y_pred)"
+                f"(non-negative integers), got {describe(C)}; or pass (y_true, y_pred)"
             )
     else:
         C = metrics.confusion_matrix(y_true, y_pred, n_classes)

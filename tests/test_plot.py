@@ -101,13 +101,13 @@ def test_decision_boundary_fills_the_class_regions_and_draws_the_points():
 
 def test_decision_boundary_needs_two_features():
     net = bplib.Linear(3, 2, rng=0)
-    with pytest.raises(ValueError, match=r"shape \(n, 2\), got \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"shape \(n, 2\), got dtype float64, shape \(4, 3\)"):
         plot.decision_boundary(net, np.zeros((4, 3)), np.zeros(4, dtype=np.int64))
 
 
 def test_decision_boundary_needs_integer_labels():
     net = bplib.Linear(2, 2, rng=0)
-    with pytest.raises(ValueError, match=r"integer labels of shape \(4,\), got float64"):
+    with pytest.raises(ValueError, match=r"integer labels of shape \(4,\), got dtype float64"):
         plot.decision_boundary(net, np.zeros((4, 2)), np.zeros(4))
 
 
