@@ -177,7 +177,9 @@ def main(argv: list[str]) -> int:
         blas = seen["blas"][0] if seen["blas"] else ("?", "?", "?")  # type: ignore[index]
         simd = "+".join(seen["simd"])  # type: ignore[arg-type]
         print(f"\n=== {name}: {profile.what}")
-        print(f"    numpy {seen['numpy']} SIMD {simd}; BLAS {blas[0]} {blas[1]}, {blas[2]} thread(s)")
+        print(
+            f"    numpy {seen['numpy']} SIMD {simd}; BLAS {blas[0]} {blas[1]}, {blas[2]} thread(s)"
+        )
         if problems:
             print(f"    PROFILE NOT APPLIED: {'; '.join(problems)}")
             ok = False
@@ -203,7 +205,13 @@ def main(argv: list[str]) -> int:
             )
             print(f"    {label:<10} {'PASS' if passed else 'FAIL'}  {result}  log: {log}")
             rows.append(
-                (name, simd, f"{blas[1]} x{blas[2]}", label, ("PASS " if passed else "FAIL ") + result)
+                (
+                    name,
+                    simd,
+                    f"{blas[1]} x{blas[2]}",
+                    label,
+                    ("PASS " if passed else "FAIL ") + result,
+                )
             )
 
     print("\n| profile | numpy SIMD in use | OpenBLAS kernel x threads | tests | result |")
