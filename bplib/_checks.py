@@ -6,6 +6,7 @@ so a reader never has to decode a numpy broadcasting error (or, worse, no error 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -68,3 +69,120 @@ def same_shape(grad: object, shape: tuple[int, ...], where: object) -> NDArray[A
             f"forward output), got {grad.shape}"
         )
     return grad
+
+
+# --------------------------------------------------------------------------------------
+# Checks of hyperparameters and arrays (issue 17). One helper per kind of check; every
+# message names the argument, says what was expected and shows what was given.
+
+
+def describe(x: object) -> str:
+    """What was given, for an error message: a number's repr, an array's dtype and shape.
+
+    Never the whole array: a message must stay one line even for a million entries.
+    """
+    if isinstance(x, np.ndarray):
+        kind = "np.matrix" if isinstance(x, np.matrix) else "array"
+        return f"{kind} of dtype {x.dtype} and shape {x.shape}"
+    if x is None or isinstance(x, bool | int | float | complex | str | np.generic):
+        text = repr(x)
+        text = text if len(text) <= 60 else text[:57] + "..."
+        return f"str {text}" if isinstance(x, str) else text
+    return type(x).__name__
+
+
+def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    if low is not None and high is not None:
+        return f"lie in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f"be a finite number {'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f"be a finite number {'<' if high_open else '<='} {high:g}"
+    return "be a finite number"
+
+
+def real(
+    value: object,
+    name: str,
+    where: str = "",
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a float if it is a finite real number in the given interval.
+
+    A bool, a string, ``None`` or an array is a TypeError; NaN, infinity or a value outside
+    ``[low, high]`` (open ends with ``low_open`` / ``high_open``) a ValueError.
+    """
+    prefix = f"{where}: " if where else ""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{prefix}{name} must be a real number, got {describe(value)}")
+    try:
+        v = float(value)
+    except OverflowError:  # an int too large for a float
+        v = math.inf
+    bad = not math.isfinite(v)
+    bad = bad or (low is not None and (v <= low if low_open else v < low))
+    bad = bad or (high is not None and (v >= high if high_open else v > high))
+    if bad:
+        raise ValueError(
+            f"{prefix}{name} must {_interval(low, high, low_open, high_open)}, got {value!r}"
+        )
+    return v
+
+
+def integer(value: object, name: str, where: str = "", *, low: int = 1) -> int:
+    """Return ``value`` as an int if it is an integer (Python or numpy) >= ``low``.
+
+    A float such as 2.0 or 2.7 is refused rather than truncated, and so is a bool.
+    """
+    prefix = f"{where}: " if where else ""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        wanted = {1: "a positive integer", 0: "a non-negative integer"}.get(
+            low, f"an integer >= {low}"
+        )
+        raise ValueError(f"{prefix}{name} must be {wanted}, got {describe(value)}")
+    return int(value)
+
+
+def finite_array(x: NDArray[Any], name: str, where: str = "") -> NDArray[Any]:
+    """Return ``x`` if every entry is finite; else say how many are NaN or infinite."""
+    if not np.isfinite(x).all():
+        n_nan = int(np.isnan(x).sum())
+        n_inf = int(np.isinf(x).sum())
+        prefix = f"{where}: " if where else ""
+        raise ValueError(
+            f"{prefix}{name} must be finite, got {n_nan} NaN and {n_inf} infinite "
+            f"entries in {describe(x)}"
+        )
+    return x
+
+
+def plain_array(x: object, name: str, where: str = "") -> NDArray[Any]:
+    """Return ``x`` if it is a numpy array but not an ``np.matrix``.
+
+    ``np.matrix`` redefines ``*`` and keeps every result 2-D, so formulas written for arrays
+    give silently wrong numbers on it: convert it with ``np.asarray``.
+    """
+    prefix = f"{where}: " if where else ""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{prefix}{name} must be a numpy array, got {describe(x)}")
+    if isinstance(x, np.matrix):
+        raise TypeError(
+            f"{prefix}{name} must be a plain numpy array, got an np.matrix (its * is a matrix "
+            "product, so elementwise formulas go wrong): convert it with np.asarray(x)"
+        )
+    return x
+
+
+def all_finite(x: NDArray[Any]) -> bool:
+    """Whether every entry of ``x`` is finite, cheaply: one summation, no temporary array.
+
+    A sum is finite only if every term is (NaN and infinities propagate), so a finite sum
+    settles it; an infinite sum of finite terms (an overflow) falls back to the exact test.
+    This keeps the check off the profile of a training step. Call it under
+    ``np.errstate(over="ignore")`` where the terms may be huge.
+    """
+    return math.isfinite(x.sum()) or bool(np.isfinite(x).all())

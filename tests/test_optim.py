@@ -463,11 +463,11 @@ def test_a_string_learning_rate_is_refused():
             "dampening = 0",
         ),
         (lambda ps: RMSprop(ps, alpha=1.5), r"alpha must lie in \[0, 1\]"),
-        (lambda ps: RMSprop(ps, eps=-1e-8), "eps must be a finite number >= 0"),
+        (lambda ps: RMSprop(ps, eps=-1e-8), "eps must be a finite number > 0"),
         (lambda ps: Adagrad(ps, lr_decay=-1), "lr_decay must be"),
         (lambda ps: Adagrad(ps, initial_accumulator_value=-1), "initial_accumulator_value"),
         (lambda ps: Adam(ps, betas=(0.9, 1.0)), r"betas\[1\] \(beta2\) must lie in \[0, 1\)"),
-        (lambda ps: Adam(ps, betas=(-0.1, 0.9)), r"betas\[0\] \(beta1\) must be"),
+        (lambda ps: Adam(ps, betas=(-0.1, 0.9)), r"betas\[0\] \(beta1\) must lie in \[0, 1\)"),
         (lambda ps: AdamW(ps, weight_decay=-0.01), "weight_decay must be"),
     ],
 )
