@@ -163,7 +163,7 @@ class Optimizer:
             for p in self.params:
                 state = self.state.get(p, _NO_STATE)
                 updates.append(self._update(p, p._grad, state, state["step"] + 1))
-            for i, (p, (new_data, new_state)) in enumerate(zip(self.params, updates)):
+            for i, (p, (new_data, new_state)) in enumerate(zip(self.params, updates, strict=True)):
                 if all_finite(new_data) and (
                     not new_state or all(all_finite(v) for v in new_state.values())
                 ):
@@ -179,7 +179,7 @@ class Optimizer:
                     f"its gradient is finite (hyperparameters {self._hyperparameters()}); "
                     "no parameter was changed: try a smaller learning rate"
                 )
-        for p, (new_data, new_state) in zip(self.params, updates):
+        for p, (new_data, new_state) in zip(self.params, updates, strict=True):
             p.data[...] = new_data
             state = self.state.setdefault(p, {"step": 0})
             state["step"] += 1
