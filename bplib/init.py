@@ -70,6 +70,8 @@ def zeros(
 ) -> NDArray[Any]:
     """All zeros: the symmetric start that gradient descent cannot break (chapter 9)."""
     dt = _shape(fan_in, fan_out, dtype, "zeros")
+    if not isinstance(rng, np.random.Generator):
+        as_rng(rng)  # no random numbers are drawn, but a wrong rng is still an error
     return np.zeros((fan_in, fan_out), dtype=dt)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import all_finite, describe, integer, real
-from .module import Parameter
+from .module import Module, Parameter
 
 __all__ = [
     "SGD",
@@ -93,6 +93,11 @@ class Optimizer:
             raise TypeError(
                 f"{name} expected an iterable of Parameters (e.g. model.parameters()), "
                 "got a single Parameter; wrap it in a list: [p]"
+            )
+        if isinstance(params, Module):
+            raise TypeError(
+                f"{name} expected an iterable of Parameters, got {type(params).__name__} (a "
+                "model): pass model.parameters()"
             )
         try:
             plist = list(params)
