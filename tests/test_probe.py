@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 import bplib
-from bplib import autodiff, data, experiments, functional, init, optim, train
+from bplib import autodiff, init, optim
 from bplib import gradcheck as _gc_function  # the function; the module is below
 from bplib.autodiff import Tensor
 
@@ -99,7 +99,7 @@ def readonly(a: np.ndarray) -> np.ndarray:
 
 def strided(a: np.ndarray) -> np.ndarray:
     """The same values in non-contiguous memory (every other column of a wider array)."""
-    wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
+    wide = np.zeros((*a.shape[:-1], 2 * a.shape[-1]), a.dtype)
     wide[..., ::2] = a
     view = wide[..., ::2]
     assert not view.flags.c_contiguous
@@ -632,8 +632,8 @@ TABLE: dict[str, list[Case]] = {
         f"bplib.optim.{cls.__name__}": _optimizer_rows(cls, {})
         for cls in (optim.Adagrad, optim.Adam, optim.AdamW, optim.RMSprop)
     },
-    "bplib.optim.SGD": _optimizer_rows(optim.SGD, {"lr": 0.1})
-    + [
+    "bplib.optim.SGD": [
+        *_optimizer_rows(optim.SGD, {"lr": 0.1}),
         bad(
             "lr=1e10 with a 1e300 gradient overflows: refused, nothing written",
             _sgd_overflow,
@@ -643,7 +643,7 @@ TABLE: dict[str, list[Case]] = {
         bad(
             "a huge momentum buffer: all or nothing",
             refused_step_changes_nothing(
-                lambda ps: optim.SGD(ps, lr=1e10, momentum=0.9), _huge_grad
+                lambda ps: optim.SGD(ps, lr=10000000000.0, momentum=0.9), _huge_grad
             ),
             FloatingPointError,
             r"would become NaN or infinite",
@@ -730,8 +730,8 @@ TABLE: dict[str, list[Case]] = {
         ),
     ],
     # ----------------------------------------------------------------------------- losses
-    "bplib.losses.MSELoss": _loss_cases(bplib.MSELoss, _like_target)
-    + [
+    "bplib.losses.MSELoss": [
+        *_loss_cases(bplib.MSELoss, _like_target),
         bad(
             "1e200 overflows",
             lambda: bplib.MSELoss()(np.full((3, 1), 1e200), np.zeros((3, 1))),
@@ -757,8 +757,8 @@ TABLE: dict[str, list[Case]] = {
             r"reduction must be 'mean' or 'sum', got 'avg'",
         ),
     ],
-    "bplib.losses.CrossEntropyLoss": _loss_cases(bplib.CrossEntropyLoss, _ce_target)
-    + [
+    "bplib.losses.CrossEntropyLoss": [
+        *_loss_cases(bplib.CrossEntropyLoss, _ce_target),
         bad(
             "+-1e308 logits overflow",
             lambda: bplib.CrossEntropyLoss()(np.array([[1e308, -1e308]]), np.array([1])),
@@ -784,8 +784,8 @@ TABLE: dict[str, list[Case]] = {
             r"labels of shape \(2,\).*got \(2, 1\)",
         ),
     ],
-    "bplib.losses.BCEWithLogitsLoss": _loss_cases(bplib.BCEWithLogitsLoss, _like_target)
-    + [
+    "bplib.losses.BCEWithLogitsLoss": [
+        *_loss_cases(bplib.BCEWithLogitsLoss, _like_target),
         ok(
             "-1e308 logits with target 1: a finite mean of huge terms",
             lambda: bplib.BCEWithLogitsLoss()(np.full((3, 1), -1e308), np.ones((3, 1))),
@@ -1166,7 +1166,7 @@ TABLE["bplib.optim.SGD"].append(
 # ------------------------------------------------------------------- the enumeration
 def public_callables() -> dict[str, object]:
     """Every public callable of bplib, keyed ``module.qualname`` where it is defined."""
-    import bplib.symbolic  # noqa: F401  (lazily imported by bplib)
+    import bplib.symbolic
 
     modules = [bplib] + [
         importlib.import_module(f"bplib.{m.name}")
