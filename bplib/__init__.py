@@ -1,16 +1,38 @@
 """bplib: the companion library of "Backpropagation: Derive It, Build It, Break It".
 
 A small, readable, PyTorch-shaped neural-network library in plain numpy. Each class names
-the chapter of the book that derives it. ``import bplib`` needs only numpy; the SymPy and
-matplotlib parts are imported when first used.
+the chapter of the book that derives it. ``import bplib`` loads numpy and the core (the
+modules, layers, losses and gradient check); every other submodule (``bplib.optim``,
+``bplib.train``, ``bplib.data``, ...) and ``bplib.fit`` are imported on first use, and
+SymPy and matplotlib only by the parts that draw or differentiate symbolically.
 """
 
-from . import autodiff, data, experiments, functional, init, optim, plot, train
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, Parameter, Sequential
-from .train import fit
+
+if TYPE_CHECKING:  # what the lazy names below will be, for mypy and editors
+    from . import (
+        autodiff,
+        data,
+        experiments,
+        functional,
+        init,
+        landscape,
+        metrics,
+        optim,
+        plot,
+        symbolic,
+        train,
+        utils,
+    )
+    from .train import fit
 
 __version__ = "0.1.0"
 
@@ -37,17 +59,39 @@ __all__ = [
     "functional",
     "gradcheck",
     "init",
+    "landscape",
+    "metrics",
     "optim",
     "plot",
     "symbolic",
     "train",
+    "utils",
 ]
+
+_SUBMODULES = {
+    "autodiff",
+    "data",
+    "experiments",
+    "functional",
+    "init",
+    "landscape",
+    "metrics",
+    "optim",
+    "plot",
+    "symbolic",
+    "train",
+    "utils",
+}
 
 
 def __getattr__(name: str) -> object:
-    """``bplib.symbolic`` on first use: it imports SymPy, which ``import bplib`` must not."""
-    if name == "symbolic":
-        import importlib
-
-        return importlib.import_module(".symbolic", __name__)
+    """Import a submodule (``bplib.optim``) or ``bplib.fit`` on first use (PEP 562)."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name == "fit":
+        return importlib.import_module(".train", __name__).fit
     raise AttributeError(f"module 'bplib' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -23,13 +23,6 @@ def as_float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     return dt
 
 
-def positive_int(value: object, name: str) -> int:
-    """Return ``value`` if it is an integer >= 1, else raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def as_batch(x: object, dtype: np.dtype[Any], where: object) -> NDArray[Any]:
     """Return ``x`` as a 2-D array of ``dtype``: shape (batch, features), batch >= 1.
 
@@ -71,24 +64,92 @@ def same_shape(grad: object, shape: tuple[int, ...], where: object) -> NDArray[A
     return grad
 
 
-# --------------------------------------------------------------------------------------
-# Checks of hyperparameters and arrays (issue 17). One helper per kind of check; every
-# message names the argument, says what was expected and shows what was given.
+# ---------------------------------------------------------------------------------------
+# Arguments: one helper per kind of check, one message idiom
+# ---------------------------------------------------------------------------------------
 
 
 def describe(x: object) -> str:
-    """What was given, for an error message: a number's repr, an array's dtype and shape.
-
-    Never the whole array: a message must stay one line even for a million entries.
-    """
+    """What an error message says it was given: an array's dtype and shape, a number's or a
+    short string's value, else the type. Never a whole array: a message stays one line."""
     if isinstance(x, np.ndarray):
-        kind = "np.matrix" if isinstance(x, np.matrix) else "array"
-        return f"{kind} of dtype {x.dtype} and shape {x.shape}"
+        kind = "np.matrix of " if isinstance(x, np.matrix) else ""
+        return f"{kind}dtype {x.dtype}, shape {x.shape}"
     if x is None or isinstance(x, bool | int | float | complex | str | np.generic):
         text = repr(x)
         text = text if len(text) <= 60 else text[:57] + "..."
         return f"str {text}" if isinstance(x, str) else text
     return type(x).__name__
+
+
+def _prefix(where: str) -> str:
+    return f"{where}: " if where else ""
+
+
+def positive_int(value: object, name: str, where: str = "") -> int:
+    """Return ``value`` if it is an integer >= 1, else raise naming ``name`` (and ``where``)."""
+    return integer(value, name, where, low=1)
+
+
+def non_negative(value: object, name: str, where: str = "") -> float:
+    """Return ``value`` as a float if it is a finite real number >= 0, else raise."""
+    return real(value, name, where, low=0.0)
+
+
+def rows(a: object, name: str, where: str, *, finite: bool = True) -> NDArray[Any]:
+    """A real numeric array with at least one row (one per example), finite if asked."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{where}: {name} must be a numpy array, got {type(a).__name__}")
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: {name} must be a real numeric array, got dtype {a.dtype}")
+    if a.ndim == 0 or len(a) == 0:
+        raise ValueError(f"{where}: {name} must have at least one row, got shape {a.shape}")
+    if finite and a.dtype.kind == "f" and not np.isfinite(a).all():
+        bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
+        raise ValueError(
+            f"{where}: {name} contains {bad} NaN or infinite value(s); clean or impute the "
+            "data first (a single NaN makes every gradient NaN)"
+        )
+    return a
+
+
+def xy(
+    X: object,
+    y: object,
+    where: str,
+    names: tuple[str, str] = ("X", "y"),
+    *,
+    finite: bool = True,
+) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Inputs and targets: numeric arrays with the same number of rows (at least one)."""
+    X = rows(X, names[0], where, finite=finite)
+    y = rows(y, names[1], where, finite=finite)
+    if len(X) != len(y):
+        raise ValueError(
+            f"{where}: {names[0]} and {names[1]} must have the same number of examples (rows), "
+            f"got {names[0]} with {len(X)} (shape {X.shape}) and {names[1]} with {len(y)} "
+            f"(shape {y.shape})"
+        )
+    return X, y
+
+
+def class_labels(target: object, n: int, n_classes: int, where: object) -> NDArray[Any]:
+    """``n`` integer class labels in ``0 .. n_classes - 1``, one per row of the logits."""
+    if not isinstance(target, np.ndarray) or target.dtype.kind not in "iu":
+        raise TypeError(
+            f"{where!r} expected integer class labels (e.g. int64), got {describe(target)}"
+        )
+    if target.shape != (n,):
+        raise ValueError(
+            f"{where!r} expected integer labels of shape ({n},), one per row of the logits, "
+            f"got {target.shape}"
+        )
+    if target.min() < 0 or target.max() >= n_classes:
+        raise ValueError(
+            f"{where!r} expected labels in 0..{n_classes - 1} for {n_classes} classes, "
+            f"got values from {target.min()} to {target.max()}"
+        )
+    return target
 
 
 def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:

@@ -13,7 +13,8 @@ gradient with respect to each parent :math:`u`,
 
 :meth:`Tensor.backward` visits the graph in reverse topological order (every node after
 all the nodes that use it), so each node's gradient is complete, summed over every path
-to the loss, before it is passed on. The whole engine is this file: read it in one sitting.
+to the loss, before it is passed on. The whole engine is this file: read it in one sitting
+(its pictures are drawn by :func:`bplib.plot.draw_graph`).
 
 Examples
 --------
@@ -42,7 +43,7 @@ Array = NDArray[Any]
 #: (``None`` for a parent that needs no gradient).
 VJP = Callable[[Array], Sequence[Array | None]]
 
-__all__ = ["Tensor", "draw_graph", "topological_order", "unbroadcast"]
+__all__ = ["Tensor", "topological_order", "unbroadcast"]
 
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -105,7 +106,7 @@ class Tensor:
         The value: a number, a nested list or a numpy array. Integers and booleans become
         float64; float32 stays float32. NaN and infinity are refused.
     label : str
-        A name shown by ``repr`` and :func:`draw_graph`.
+        A name shown by ``repr`` and :func:`bplib.plot.draw_graph`.
     requires_grad : bool
         Whether ``backward`` should compute this tensor's gradient (default True: a Tensor
         you create is something you want the derivative of; a plain number or array that
@@ -524,13 +525,14 @@ class Tensor:
                     grads[id(parent)] = parent_grad
 
 
-def topological_order(root: Tensor) -> list[Tensor]:
+def topological_order(root: Tensor, *, constants: bool = False) -> list[Tensor]:
     """Every tensor ``root`` depends on (needing a gradient), parents before children.
 
     A depth-first search that appends a node once all its parents are in the list. It keeps
     its own stack instead of recursing, so a graph thousands of nodes deep (a recurrent
     network unrolled over a long sequence, chapter 11) does not hit Python's recursion
-    limit.
+    limit. With ``constants=True`` the tensors that need no gradient are listed too
+    (:func:`bplib.plot.draw_graph` draws them).
     """
     order: list[Tensor] = []
     seen: set[int] = set()
@@ -540,94 +542,9 @@ def topological_order(root: Tensor) -> list[Tensor]:
         if parents_done:
             order.append(node)
             continue
-        if id(node) in seen or not node.requires_grad:
+        if id(node) in seen or not (constants or node.requires_grad):
             continue
         seen.add(id(node))
         stack.append((node, True))  # comes back to it after all its parents
         stack.extend((p, False) for p in node.parents if id(p) not in seen)
     return order
-
-
-def _node_text(t: Tensor) -> str:
-    """The text of a node's box: its label and operation, then its value and gradient."""
-    kind = "const" if not t.requires_grad else ""
-    name = " ".join(part for part in (t.label, f"[{t.op}]" if t.op else kind) if part)
-    if t.size == 1:
-        return f"{name}\ndata {t.item():.4f}\ngrad {float(t.grad.reshape(())):.4f}"
-    return (
-        f"{name} {t.shape}\n|data| {np.linalg.norm(t.data):.4f}\n"
-        f"|grad| {np.linalg.norm(t.grad):.4f}"
-    )
-
-
-def draw_graph(root: Tensor, ax: Any = None, *, show_constants: bool = True) -> Any:
-    """Draw the computational graph of ``root`` with each node's value and gradient.
-
-    Leaves are on the left, ``root`` on the right; an arrow goes from each parent to the
-    node computed from it, whose box names its operation in brackets. One-element tensors
-    show their value and gradient, larger ones their shape and the norms of both. Uses
-    matplotlib only (no graphviz).
-
-    Parameters
-    ----------
-    root : Tensor
-        The output (usually the loss), after or before ``root.backward()``.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure sized to the graph by default.
-    show_constants : bool
-        Also draw the constants (numbers and arrays that need no gradient).
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    import matplotlib.pyplot as plt
-
-    if not isinstance(root, Tensor):
-        raise TypeError(f"draw_graph expected a Tensor, got {type(root).__name__}")
-    nodes: list[Tensor] = []  # every node, parents before children (constants too)
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            nodes.append(node)
-        elif id(node) not in seen and (show_constants or node.requires_grad):
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((p, False) for p in reversed(node.parents) if id(p) not in seen)
-    # column = longest distance to the root, counted from the right; rows in visiting order
-    dist = {id(root): 0}
-    for node in reversed(nodes):
-        for p in node.parents:
-            if id(p) in seen:
-                dist[id(p)] = max(dist.get(id(p), 0), dist[id(node)] + 1)
-    n_cols = max(dist.values()) + 1
-    columns: dict[int, list[Tensor]] = {}
-    for node in nodes:
-        columns.setdefault(n_cols - 1 - dist[id(node)], []).append(node)
-    n_rows = max(len(c) for c in columns.values())
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.9 * n_cols + 0.4, 0.95 * n_rows + 0.4))
-    ax.set_xlim(-0.5, n_cols - 0.5)
-    ax.set_ylim(-0.7, n_rows - 0.3)
-    ax.axis("off")
-    boxes = {}
-    for col, members in columns.items():
-        for row, node in enumerate(members):
-            y = (n_rows - 1) / 2 + (len(members) - 1) / 2 - row
-            color = "#dbe9f6" if not node.parents else "#fde8c8"
-            if not node.requires_grad:
-                color = "#eeeeee"
-            boxes[id(node)] = ax.text(
-                col, y, _node_text(node), ha="center", va="center", fontsize=8, family="monospace",
-                bbox={"boxstyle": "round,pad=0.4", "fc": color, "ec": "0.4"},
-            )  # fmt: skip
-    for node in nodes:
-        for p in node.parents:
-            if id(p) in boxes:
-                ax.annotate(
-                    "", xy=(0, 0.5), xycoords=boxes[id(node)], xytext=(1, 0.5),
-                    textcoords=boxes[id(p)], arrowprops={"arrowstyle": "->", "color": "0.35"},
-                )  # fmt: skip
-    return ax

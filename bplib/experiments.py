@@ -35,10 +35,10 @@ What is here (activations are named ``"sigmoid"``, ``"tanh"``, ``"relu"``,
 - :func:`measure` and :func:`sweep`: the same statistics over many random networks (seeds,
   depths, widths, activations, initialisations), with the prediction beside the measurement
   (:class:`Measurement`, :func:`table`, :func:`format_table`).
-- :func:`clip_grad_norm`: gradient clipping, the classic remedy for exploding gradients,
-  with the semantics of ``torch.nn.utils.clip_grad_norm_``.
-- :func:`parameters_to_vector`, :func:`vector_to_parameters`, :func:`loss_along_line` and
-  :func:`loss_on_plane`: slices through a loss surface (chapter 9).
+
+The remedy for exploding gradients, :func:`bplib.utils.clip_grad_norm`, is in
+:mod:`bplib.utils`; the slices through a loss surface of chapter 9 are in
+:mod:`bplib.landscape`.
 """
 
 from __future__ import annotations
@@ -52,29 +52,24 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import init as _init
-from ._checks import positive_int
+from ._checks import describe, positive_int
 from .init import RngLike
 from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import Loss
-from .module import Module, Parameter, Sequential
+from .module import Module, Sequential
 
 __all__ = [
     "LayerStats",
     "Measurement",
-    "clip_grad_norm",
     "derivative_mean_square",
     "format_table",
     "layer_statistics",
-    "loss_along_line",
-    "loss_on_plane",
     "measure",
-    "parameters_to_vector",
     "predicted_ratio",
     "random_network",
     "ratio_tolerance",
     "sweep",
     "table",
-    "vector_to_parameters",
     "weight_variance",
 ]
 
@@ -468,12 +463,9 @@ def layer_statistics(
     else:
         assert grad_output is not None
         if not isinstance(grad_output, np.ndarray) or grad_output.dtype.kind != "f":
-            given = (
-                f"dtype {grad_output.dtype}"
-                if isinstance(grad_output, np.ndarray)
-                else type(grad_output).__name__
+            raise TypeError(
+                f"grad_output must be a floating numpy array, got {describe(grad_output)}"
             )
-            raise TypeError(f"grad_output must be a floating numpy array, got {given}")
         if grad_output.shape != out.shape:
             raise ValueError(
                 f"grad_output must have the shape of the model's output {out.shape}, "
@@ -765,197 +757,3 @@ def format_table(measurements: Iterable[Measurement]) -> str:
             f"{cols['first_grad_norm'][k]:>10.3e} {cols['last_grad_norm'][k]:>10.3e}"
         )
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------
-# The remedy for exploding gradients
-# --------------------------------------------------------------------------------------
-
-
-def _parameter_list(parameters: Parameter | Iterable[Parameter], where: str) -> list[Parameter]:
-    params = [parameters] if isinstance(parameters, Parameter) else list(parameters)
-    if not params:
-        raise ValueError(f"{where} got an empty parameter list")
-    for i, p in enumerate(params):
-        if not isinstance(p, Parameter):
-            raise TypeError(
-                f"{where} expects bplib Parameters (e.g. model.parameters()); "
-                f"item {i} is {type(p).__name__}"
-            )
-    return params
-
-
-def clip_grad_norm(
-    parameters: Parameter | Iterable[Parameter],
-    max_norm: float,
-    norm_type: float = 2.0,
-    error_if_nonfinite: bool = True,
-) -> float:
-    r"""Rescale the gradients in place so that their joint norm is at most ``max_norm`` (chapter 8).
-
-    With :math:`g` all the gradients concatenated into one vector and
-    :math:`\|g\|` its ``norm_type``-norm (``float("inf")`` for the largest magnitude),
-
-    .. math::
-
-        g \leftarrow g \cdot \min\Big(1, \frac{\text{max\_norm}}{\|g\| + 10^{-6}}\Big),
-
-    which keeps the gradient's direction and caps the length of a step (Pascanu, Mikolov &
-    Bengio, 2013). Call it between ``model.backward(...)`` and ``optimizer.step()``.
-
-    The semantics are those of ``torch.nn.utils.clip_grad_norm_`` (same formula, same
-    :math:`10^{-6}`, the norm *before* clipping is returned), with one difference: by default
-    a NaN or infinite norm raises ``FloatingPointError`` instead of silently multiplying every
-    gradient by NaN (PyTorch's ``error_if_nonfinite`` defaults to False; pass
-    ``error_if_nonfinite=False`` for its behaviour).
-
-    Returns
-    -------
-    float
-        The total norm of the gradients before clipping.
-    """
-    params = _parameter_list(parameters, "clip_grad_norm")
-    if isinstance(max_norm, bool) or not isinstance(
-        max_norm, int | float | np.floating | np.integer
-    ):
-        raise TypeError(f"max_norm must be a number, got {type(max_norm).__name__}")
-    if not (np.isfinite(max_norm) and max_norm > 0):
-        raise ValueError(f"max_norm must be a positive finite number, got {max_norm!r}")
-    if not (norm_type == np.inf or (np.isfinite(norm_type) and norm_type > 0)):
-        raise ValueError(f"norm_type must be positive (or inf), got {norm_type!r}")
-    # the norm of all gradients together, computed as m * ||g / m|| with m = max |g| so that
-    # squaring a huge (but finite) gradient cannot overflow
-    m = float(np.max([np.max(np.abs(p.grad), initial=0.0) for p in params]))  # NaN if any is
-    if norm_type == np.inf or m == 0.0 or not np.isfinite(m):
-        total = m
-    else:
-        total = m * sum(float(np.sum((np.abs(p.grad) / m) ** norm_type)) for p in params) ** (
-            1.0 / norm_type
-        )
-    if not np.isfinite(total) and error_if_nonfinite:
-        raise FloatingPointError(
-            f"the total {norm_type}-norm of the gradients is {total}: some gradient is "
-            "NaN or infinite, and clipping cannot repair that (the forward pass has "
-            "probably diverged; lower the learning rate or the initial weights). Pass "
-            "error_if_nonfinite=False to scale anyway, as PyTorch does by default"
-        )
-    coef = max_norm / (total + 1e-6)  # NaN if total is NaN, 0 if it is infinite (as torch)
-    if not coef >= 1.0:  # torch clamps the coefficient to at most 1; times 1 changes nothing
-        with np.errstate(invalid="ignore"):  # inf * 0 = NaN, as in torch, when asked for
-            for p in params:
-                p.grad *= coef
-    return total
-
-
-# --------------------------------------------------------------------------------------
-# Slices through the loss surface (chapter 9)
-# --------------------------------------------------------------------------------------
-
-
-def parameters_to_vector(parameters: Iterable[Parameter]) -> NDArray[Any]:
-    r"""All parameters flattened into one vector :math:`\theta`, in order (a copy).
-
-    As ``torch.nn.utils.parameters_to_vector``; chapter 9 slices the loss surface with it.
-    """
-    params = _parameter_list(parameters, "parameters_to_vector")
-    return np.concatenate([p.data.ravel() for p in params])
-
-
-def vector_to_parameters(vector: NDArray[Any], parameters: Iterable[Parameter]) -> None:
-    """Copy the entries of ``vector`` into the parameters, in order (the inverse of the above)."""
-    params = _parameter_list(parameters, "vector_to_parameters")
-    size = sum(p.data.size for p in params)
-    if not isinstance(vector, np.ndarray) or vector.shape != (size,):
-        given = vector.shape if isinstance(vector, np.ndarray) else type(vector).__name__
-        raise ValueError(
-            f"vector_to_parameters expected a vector of shape ({size},), one entry per "
-            f"parameter entry, got {given}"
-        )
-    if not np.isfinite(vector).all():
-        raise ValueError("vector_to_parameters got a vector containing NaN or infinity")
-    start = 0
-    for p in params:
-        p.data[...] = vector[start : start + p.data.size].reshape(p.data.shape)
-        start += p.data.size
-
-
-def _check_theta(theta: NDArray[Any], size: int, name: str) -> NDArray[Any]:
-    if not isinstance(theta, np.ndarray) or theta.shape != (size,):
-        given = theta.shape if isinstance(theta, np.ndarray) else type(theta).__name__
-        raise ValueError(
-            f"{name} must be a parameter vector of shape ({size},) (see parameters_to_vector), "
-            f"got {given}"
-        )
-    return theta
-
-
-def _grid(values: Sequence[float] | NDArray[Any], name: str) -> NDArray[np.float64]:
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.ndim != 1 or arr.size == 0 or not np.isfinite(arr).all():
-        raise ValueError(
-            f"{name} must be a non-empty 1-D sequence of finite numbers, got {values!r}"
-        )
-    return arr
-
-
-def loss_along_line(
-    model: Module,
-    loss_fn: Loss,
-    X: NDArray[Any],
-    y: NDArray[Any],
-    start: NDArray[Any],
-    end: NDArray[Any],
-    ts: Sequence[float] | NDArray[Any],
-) -> NDArray[np.float64]:
-    r"""The loss along the straight line between two parameter vectors (chapter 9).
-
-    The loss at :math:`\theta(t) = (1-t)\,\theta_\text{start} + t\,\theta_\text{end}` for each
-    ``t``: ``t = 0`` and ``t = 1`` are the two end points; values outside [0, 1] extrapolate. The
-    model's own parameters are restored afterwards.
-    """
-    params = model.parameters()
-    saved = parameters_to_vector(params)
-    start = _check_theta(start, saved.size, "start")
-    end = _check_theta(end, saved.size, "end")
-    losses = []
-    try:
-        for t in _grid(ts, "ts"):
-            vector_to_parameters((1 - t) * start + t * end, params)
-            losses.append(loss_fn(model.forward(X), y))
-    finally:
-        vector_to_parameters(saved, params)
-    return np.array(losses)
-
-
-def loss_on_plane(
-    model: Module,
-    loss_fn: Loss,
-    X: NDArray[Any],
-    y: NDArray[Any],
-    center: NDArray[Any],
-    d1: NDArray[Any],
-    d2: NDArray[Any],
-    alphas: Sequence[float] | NDArray[Any],
-    betas: Sequence[float] | NDArray[Any],
-) -> NDArray[np.float64]:
-    r"""The loss at :math:`\theta = \theta_c + \alpha d_1 + \beta d_2` on a grid.
-
-    Returns an array of shape ``(len(betas), len(alphas))`` (row :math:`i` is
-    :math:`\beta_i`), the layout of ``matplotlib``'s ``contour(alphas, betas, losses)``. The
-    model's own parameters are restored afterwards.
-    """
-    params = model.parameters()
-    saved = parameters_to_vector(params)
-    center = _check_theta(center, saved.size, "center")
-    d1 = _check_theta(d1, saved.size, "d1")
-    d2 = _check_theta(d2, saved.size, "d2")
-    a_grid, b_grid = _grid(alphas, "alphas"), _grid(betas, "betas")
-    losses = np.empty((b_grid.size, a_grid.size))
-    try:
-        for i, beta in enumerate(b_grid):
-            for j, alpha in enumerate(a_grid):
-                vector_to_parameters(center + alpha * d1 + beta * d2, params)
-                losses[i, j] = loss_fn(model.forward(X), y)
-    finally:
-        vector_to_parameters(saved, params)
-    return losses

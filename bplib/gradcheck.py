@@ -126,8 +126,7 @@ def gradcheck(
                 f"gradcheck needs a float64 model; parameter {name!r} is {p.data.dtype}"
             )
     if not isinstance(X, np.ndarray) or X.dtype != np.float64:
-        given = X.dtype if isinstance(X, np.ndarray) else type(X).__name__
-        raise TypeError(f"gradcheck needs a float64 input X, got {given}")
+        raise TypeError(f"gradcheck needs a float64 input X, got {describe(X)}")
     X = X.copy()  # nudged in place below
 
     def loss() -> float:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import plain_array
+from ._checks import class_labels, describe, plain_array
 from .functional import log_softmax, sigmoid, softplus
 
 
@@ -30,8 +30,9 @@ def _check_pred(pred: object, where: object) -> NDArray[Any]:
     if isinstance(pred, np.matrix):
         plain_array(pred, "pred (the predictions)", repr(where))
     if not isinstance(pred, np.ndarray) or pred.dtype.kind != "f":
-        given = f"dtype {pred.dtype}" if isinstance(pred, np.ndarray) else type(pred).__name__
-        raise TypeError(f"{where!r} expected predictions as a floating numpy array, got {given}")
+        raise TypeError(
+            f"{where!r} expected predictions as a floating numpy array, got {describe(pred)}"
+        )
     if pred.size == 0:
         raise ValueError(f"{where!r} got an empty batch: predictions of shape {pred.shape}")
     if not np.isfinite(pred).all():
@@ -47,8 +48,9 @@ def _check_target_like(target: object, pred: NDArray[Any], where: object) -> NDA
     if isinstance(target, np.matrix):
         plain_array(target, "target", repr(where))
     if not isinstance(target, np.ndarray) or target.dtype.kind not in "biuf":
-        given = f"dtype {target.dtype}" if isinstance(target, np.ndarray) else type(target).__name__
-        raise TypeError(f"{where!r} expected the target as a real numpy array, got {given}")
+        raise TypeError(
+            f"{where!r} expected the target as a real numpy array, got {describe(target)}"
+        )
     if target.shape != pred.shape:
         hint = ""
         if target.size == pred.size:
@@ -142,21 +144,7 @@ class CrossEntropyLoss(Loss):
         if z.ndim != 2:
             raise ValueError(f"{where!r} expected logits of shape (batch, classes), got {z.shape}")
         n, c = z.shape
-        if not isinstance(target, np.ndarray) or target.dtype.kind not in "iu":
-            given = (
-                f"dtype {target.dtype}" if isinstance(target, np.ndarray) else type(target).__name__
-            )
-            raise TypeError(f"{where!r} expected integer class labels (e.g. int64), got {given}")
-        if target.shape != (n,):
-            raise ValueError(
-                f"{where!r} expected labels of shape ({n},), one per row of the logits, "
-                f"got {target.shape}"
-            )
-        if target.min() < 0 or target.max() >= c:
-            raise ValueError(
-                f"{where!r} expected labels in 0..{c - 1} for {c} classes, "
-                f"got values from {target.min()} to {target.max()}"
-            )
+        target = class_labels(target, n, c, where)
         rows = np.arange(n)
         with np.errstate(over="ignore", invalid="ignore"):
             log_p = log_softmax(z)

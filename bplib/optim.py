@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import all_finite, describe, integer, real
+from ._checks import all_finite, describe, non_negative, positive_int, real
 from .module import Module, Parameter
 
 __all__ = [
@@ -43,11 +43,6 @@ __all__ = [
     "RMSprop",
     "StepLR",
 ]
-
-
-def _non_negative(value: object, name: str, where: str) -> float:
-    """Return ``value`` as a float if it is a finite real number >= 0, else raise."""
-    return real(value, name, where, low=0.0)
 
 
 def _positive(value: object, name: str, where: str) -> float:
@@ -132,7 +127,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _non_negative(value, "lr (the learning rate)", type(self).__name__)
+        self._lr = non_negative(value, "lr (the learning rate)", type(self).__name__)
 
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to zero, in place."""
@@ -262,9 +257,9 @@ class SGD(Optimizer):
         nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = _non_negative(momentum, "momentum", "SGD")
-        self.dampening = _non_negative(dampening, "dampening", "SGD")
-        self.weight_decay = _non_negative(weight_decay, "weight_decay", "SGD")
+        self.momentum = non_negative(momentum, "momentum", "SGD")
+        self.dampening = non_negative(dampening, "dampening", "SGD")
+        self.weight_decay = non_negative(weight_decay, "weight_decay", "SGD")
         if nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError(
                 "SGD: Nesterov momentum needs momentum > 0 and dampening = 0, got "
@@ -329,12 +324,12 @@ class RMSprop(Optimizer):
         centered: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        self.alpha = _non_negative(alpha, "alpha", "RMSprop")
+        self.alpha = non_negative(alpha, "alpha", "RMSprop")
         if self.alpha > 1:
             raise ValueError(f"RMSprop: alpha must lie in [0, 1], got {alpha!r}")
         self.eps = _positive(eps, "eps", "RMSprop")
-        self.weight_decay = _non_negative(weight_decay, "weight_decay", "RMSprop")
-        self.momentum = _non_negative(momentum, "momentum", "RMSprop")
+        self.weight_decay = non_negative(weight_decay, "weight_decay", "RMSprop")
+        self.momentum = non_negative(momentum, "momentum", "RMSprop")
         self.centered = bool(centered)
 
     def _update(
@@ -396,9 +391,9 @@ class Adagrad(Optimizer):
         eps: float = 1e-10,
     ) -> None:
         super().__init__(params, lr)
-        self.lr_decay = _non_negative(lr_decay, "lr_decay", "Adagrad")
-        self.weight_decay = _non_negative(weight_decay, "weight_decay", "Adagrad")
-        self.initial_accumulator_value = _non_negative(
+        self.lr_decay = non_negative(lr_decay, "lr_decay", "Adagrad")
+        self.weight_decay = non_negative(weight_decay, "weight_decay", "Adagrad")
+        self.initial_accumulator_value = non_negative(
             initial_accumulator_value, "initial_accumulator_value", "Adagrad"
         )
         self.eps = _positive(eps, "eps", "Adagrad")
@@ -467,7 +462,7 @@ class Adam(Optimizer):
             _in_unit_interval(betas[1], "betas[1] (beta2)", name),
         )
         self.eps = _positive(eps, "eps", name)
-        self.weight_decay = _non_negative(weight_decay, "weight_decay", name)
+        self.weight_decay = non_negative(weight_decay, "weight_decay", name)
         self.amsgrad = bool(amsgrad)
 
     def _update(
@@ -587,8 +582,8 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         super().__init__(optimizer)
-        self.step_size = integer(step_size, "step_size", "StepLR")
-        self.gamma = _non_negative(gamma, "gamma", "StepLR")
+        self.step_size = positive_int(step_size, "step_size", "StepLR")
+        self.gamma = non_negative(gamma, "gamma", "StepLR")
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -613,8 +608,8 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         super().__init__(optimizer)
-        self.T_max = integer(T_max, "T_max", "CosineAnnealingLR")
-        self.eta_min = _non_negative(eta_min, "eta_min", "CosineAnnealingLR")
+        self.T_max = positive_int(T_max, "T_max", "CosineAnnealingLR")
+        self.eta_min = non_negative(eta_min, "eta_min", "CosineAnnealingLR")
 
     def lr_at(self, epoch: int) -> float:
         cosine = 1 + math.cos(math.pi * epoch / self.T_max)

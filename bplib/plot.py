@@ -1,5 +1,5 @@
-r"""The figures the chapters share: loss curves, decision boundaries, optimiser paths on a
-2-D loss surface, confusion matrices (chapters 6 and 7).
+r"""All of bplib's drawing: loss curves, decision boundaries, optimiser paths on a 2-D loss
+surface, confusion matrices (chapters 6 and 7) and computational graphs (chapter 10).
 
 matplotlib is imported inside each function, so ``import bplib`` (and ``import
 bplib.plot``) needs only numpy. Every function draws on the ``ax`` it is given, or on a new
@@ -9,16 +9,20 @@ figure, and returns the Axes, so figures can be composed with ``plt.subplots``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from . import metrics
+from ._checks import describe
 from .module import Module
 from .train import History, predict_classes
-from .train import confusion_matrix as _confusion_matrix
 
-__all__ = ["confusion_matrix", "decision_boundary", "loss_curves", "optimizer_paths"]
+if TYPE_CHECKING:
+    from .autodiff import Tensor
+
+__all__ = ["confusion_matrix", "decision_boundary", "draw_graph", "loss_curves", "optimizer_paths"]
 
 
 def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
@@ -140,12 +144,10 @@ def decision_boundary(
     matplotlib Axes
     """
     if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != 2:
-        shape = X.shape if isinstance(X, np.ndarray) else type(X).__name__
-        raise ValueError(f"decision_boundary needs 2-D inputs X of shape (n, 2), got {shape}")
+        raise ValueError(f"decision_boundary needs 2-D inputs X of shape (n, 2), got {describe(X)}")
     if not isinstance(y, np.ndarray) or y.dtype.kind not in "iu" or y.shape != (len(X),):
-        given = f"{y.dtype} {y.shape}" if isinstance(y, np.ndarray) else type(y).__name__
         raise ValueError(
-            f"decision_boundary needs integer labels of shape ({len(X)},), got {given}"
+            f"decision_boundary needs integer labels of shape ({len(X)},), got {describe(y)}"
         )
     from matplotlib.colors import ListedColormap
 
@@ -250,7 +252,7 @@ def confusion_matrix(
     """The confusion matrix (rows: true class, columns: predicted class) as a heat map.
 
     Call it with the labels, ``confusion_matrix(y_true, y_pred)`` (the counts come from
-    :func:`bplib.train.confusion_matrix`), or with a matrix of counts already computed,
+    :func:`bplib.metrics.confusion_matrix`), or with a matrix of counts already computed,
     ``confusion_matrix(C)``. Each cell is annotated with its count, or with its fraction of
     the true class when ``normalize=True`` (then each row sums to 1).
 
@@ -267,13 +269,12 @@ def confusion_matrix(
             or C.shape[0] != C.shape[1]
             or (C.size and C.min() < 0)
         ):
-            given = f"dtype {C.dtype}, shape {C.shape}" if isinstance(C, np.ndarray) else type(C)
             raise ValueError(
                 "confusion_matrix called with one argument expects a square matrix of counts "
-                f"(non-negative integers), got {given}; or pass (y_true, y_pred)"
+                f"(non-negative integers), got {describe(C)}; or pass (y_true, y_pred)"
             )
     else:
-        C = _confusion_matrix(y_true, y_pred, n_classes)
+        C = metrics.confusion_matrix(y_true, y_pred, n_classes)
     k = len(C)
     if labels is not None and len(labels) != k:
         raise ValueError(f"confusion_matrix got {len(labels)} labels for {k} classes")
@@ -295,4 +296,82 @@ def confusion_matrix(
     ax.set_ylabel("true class")
     if title:
         ax.set_title(title)
+    return ax
+
+
+def _node_text(t: Any) -> str:
+    """The text of a node's box: its label and operation, then its value and gradient."""
+    kind = "const" if not t.requires_grad else ""
+    name = " ".join(part for part in (t.label, f"[{t.op}]" if t.op else kind) if part)
+    if t.size == 1:
+        return f"{name}\ndata {t.item():.4f}\ngrad {float(t.grad.reshape(())):.4f}"
+    return (
+        f"{name} {t.shape}\n|data| {np.linalg.norm(t.data):.4f}\n"
+        f"|grad| {np.linalg.norm(t.grad):.4f}"
+    )
+
+
+def draw_graph(root: Tensor, ax: Any = None, *, show_constants: bool = True) -> Any:
+    """Draw the computational graph of ``root`` with each node's value and gradient.
+
+    Chapter 10. Leaves are on the left, ``root`` on the right; an arrow goes from each parent to the
+    node computed from it, whose box names its operation in brackets. One-element tensors
+    show their value and gradient, larger ones their shape and the norms of both. Uses
+    matplotlib only (no graphviz).
+
+    Parameters
+    ----------
+    root : Tensor
+        The output (usually the loss), after or before ``root.backward()``.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure sized to the graph by default.
+    show_constants : bool
+        Also draw the constants (numbers and arrays that need no gradient).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    from .autodiff import Tensor, topological_order
+
+    if not isinstance(root, Tensor):
+        raise TypeError(f"draw_graph expected a Tensor, got {type(root).__name__}")
+    nodes = topological_order(root, constants=show_constants)  # parents before children
+    seen = {id(node) for node in nodes}
+    # column = longest distance to the root, counted from the right; rows in visiting order
+    dist = {id(root): 0}
+    for node in reversed(nodes):
+        for p in node.parents:
+            if id(p) in seen:
+                dist[id(p)] = max(dist.get(id(p), 0), dist[id(node)] + 1)
+    n_cols = max(dist.values()) + 1
+    columns: dict[int, list[Tensor]] = {}
+    for node in nodes:
+        columns.setdefault(n_cols - 1 - dist[id(node)], []).append(node)
+    n_rows = max(len(c) for c in columns.values())
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.9 * n_cols + 0.4, 0.95 * n_rows + 0.4))
+    ax.set_xlim(-0.5, n_cols - 0.5)
+    ax.set_ylim(-0.7, n_rows - 0.3)
+    ax.axis("off")
+    boxes = {}
+    for col, members in columns.items():
+        for row, node in enumerate(members):
+            y = (n_rows - 1) / 2 + (len(members) - 1) / 2 - row
+            color = "#dbe9f6" if not node.parents else "#fde8c8"
+            if not node.requires_grad:
+                color = "#eeeeee"
+            boxes[id(node)] = ax.text(
+                col, y, _node_text(node), ha="center", va="center", fontsize=8, family="monospace",
+                bbox={"boxstyle": "round,pad=0.4", "fc": color, "ec": "0.4"},
+            )  # fmt: skip
+    for node in nodes:
+        for p in node.parents:
+            if id(p) in boxes:
+                ax.annotate(
+                    "", xy=(0, 0.5), xycoords=boxes[id(node)], xytext=(1, 0.5),
+                    textcoords=boxes[id(p)], arrowprops={"arrowstyle": "->", "color": "0.35"},
+                )  # fmt: skip
     return ax

@@ -38,6 +38,7 @@ import numpy as np
 import sympy
 from numpy.typing import NDArray
 
+from ._checks import class_labels, positive_int
 from .gradcheck import relative_error
 from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
@@ -243,10 +244,7 @@ class SymbolicMLP:
                 f"sizes must be a sequence of at least two layer widths, e.g. [2, 3, 2]; "
                 f"got {sizes!r}"
             )
-        for s in sizes:
-            if isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 1:
-                raise ValueError(f"every layer width must be a positive integer, got {sizes!r}")
-        return [int(s) for s in sizes]
+        return [positive_int(s, f"every layer width (sizes={list(sizes)!r})") for s in sizes]
 
     @staticmethod
     def _check_activations(
@@ -464,16 +462,7 @@ class SymbolicMLP:
         if not isinstance(y, np.ndarray):
             raise TypeError(f"y must be a numpy array, got {type(y).__name__}")
         if self.loss_name == "cross_entropy":
-            if y.dtype.kind not in "iu" or y.shape != (X.shape[0],):
-                raise ValueError(
-                    f"loss 'cross_entropy' expects integer labels of shape ({X.shape[0]},), "
-                    f"got {y.dtype} array of shape {y.shape}"
-                )
-            if y.min() < 0 or y.max() >= n_out:
-                raise ValueError(
-                    f"labels must lie in 0..{n_out - 1}, got values from {y.min()} to {y.max()}"
-                )
-            return X, np.eye(n_out)[y]
+            return X, np.eye(n_out)[class_labels(y, X.shape[0], n_out, self)]
         if y.dtype.kind not in "biuf" or y.shape != (X.shape[0], n_out):
             raise ValueError(
                 f"loss {self.loss_name!r} expects real targets of shape "
@@ -614,8 +603,7 @@ def layer_jacobians(
     True
     """
     for value, what in ((n_in, "n_in"), (n_out, "n_out"), (batch, "batch")):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{what} must be a positive integer, got {value!r}")
+        positive_int(value, what)
     if activation_name not in ACTIVATIONS:
         raise ValueError(
             f"unknown activation {activation_name!r}; expected one of {', '.join(ACTIVATIONS)}"

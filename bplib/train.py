@@ -14,155 +14,46 @@ NaN or infinity), a loss or gradient that stops being finite halts training with
 :class:`FloatingPointError` naming the epoch and the batch, and the optimiser must hold the
 model's own parameters.
 
-Classifier outputs follow the losses: :class:`~bplib.CrossEntropyLoss` models output one
-logit per class (the predicted class is the arg-max), :class:`~bplib.BCEWithLogitsLoss`
-models output one logit (the predicted class is 1 where the logit is > 0, i.e.
-:math:`\sigma(z) > 1/2`).
+What counts as a correct class is :mod:`bplib.metrics`' business.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .data import batches as _batches
+from ._checks import positive_int, rows, xy
+from .data.batching import iterate_batches
 from .init import RngLike, as_rng
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss
+from .metrics import METRICS, Metric, _labels_from_outputs, accuracy
 from .module import Module
 from .optim import LRScheduler, Optimizer
 
 __all__ = [
     "History",
-    "accuracy",
-    "confusion_matrix",
     "evaluate",
     "fit",
     "predict",
     "predict_classes",
 ]
 
-Metric = Callable[[NDArray[Any], NDArray[Any]], float]
-
-
-# ---------------------------------------------------------------------------------------
-# predictions and metrics
-# ---------------------------------------------------------------------------------------
-
-
-def _labels_from_outputs(out: NDArray[Any]) -> NDArray[np.int64]:
-    """Class labels from logits: arg-max of several columns, ``logit > 0`` for one column."""
-    if out.ndim != 2:
-        raise ValueError(f"expected model outputs of shape (batch, outputs), got {out.shape}")
-    if out.shape[1] == 1:
-        return (out[:, 0] > 0).astype(np.int64)
-    return out.argmax(axis=1).astype(np.int64)
-
-
-def _labels_from_targets(y: NDArray[Any]) -> NDArray[np.int64]:
-    """Class labels from targets: integer labels (n,), 0/1 targets (n, 1) or one-hot (n, k)."""
-    if y.ndim == 1 and y.dtype.kind in "iu":
-        return y.astype(np.int64, copy=False)
-    if y.ndim == 2 and y.shape[1] == 1:
-        return (y[:, 0] >= 0.5).astype(np.int64)
-    if y.ndim == 2:
-        return y.argmax(axis=1).astype(np.int64)
-    raise ValueError(
-        "accuracy expected integer labels of shape (n,), 0/1 targets of shape (n, 1) or "
-        f"one-hot targets of shape (n, classes), got dtype {y.dtype} and shape {y.shape}"
-    )
-
-
-def accuracy(outputs: NDArray[Any], y: NDArray[Any]) -> float:
-    r"""Fraction of examples whose predicted class is the true class (chapter 6).
-
-    .. math:: \text{accuracy} = \frac1N \sum_n [\hat c_n = c_n]
-
-    ``outputs`` are the model's logits (see the module docstring for how a class is
-    read off them); ``y`` holds integer labels, 0/1 targets of shape (n, 1) or one-hot rows.
-    """
-    predicted, true = _labels_from_outputs(outputs), _labels_from_targets(y)
-    if predicted.shape != true.shape:
-        raise ValueError(
-            f"accuracy got {predicted.shape[0]} predictions and {true.shape[0]} labels"
-        )
-    return float(np.mean(predicted == true))
-
-
-METRICS: dict[str, Metric] = {"accuracy": accuracy}
-"""The metrics :func:`fit` and :func:`evaluate` know by name."""
-
-
-def _check_finite_array(a: object, name: str, where: str) -> NDArray[Any]:
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{where}: {name} must be a numpy array, got {type(a).__name__}")
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{where}: {name} must be a real numeric array, got dtype {a.dtype}")
-    if a.ndim == 0 or len(a) == 0:
-        raise ValueError(f"{where}: {name} must have at least one row, got shape {a.shape}")
-    if a.dtype.kind == "f" and not np.isfinite(a).all():
-        bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-        raise ValueError(
-            f"{where}: {name} contains {bad} NaN or infinite value(s); clean or impute the "
-            "data first (a single NaN makes every gradient NaN)"
-        )
-    return a
-
-
-def _check_xy(X: object, y: object, where: str, names: tuple[str, str] = ("X", "y")) -> None:
-    X = _check_finite_array(X, names[0], where)
-    y = _check_finite_array(y, names[1], where)
-    if len(X) != len(y):
-        raise ValueError(
-            f"{where}: {names[0]} and {names[1]} must have the same number of examples (rows), "
-            f"got {len(X)} (shape {X.shape}) and {len(y)} (shape {y.shape})"
-        )
-
 
 def predict(model: Module, X: NDArray[Any]) -> NDArray[Any]:
     """The model's outputs on ``X`` (logits for a classifier), after checking ``X`` is finite."""
-    _check_finite_array(X, "X", "predict")
+    rows(X, "X", "predict")
     return model(X)
 
 
 def predict_classes(model: Module, X: NDArray[Any]) -> NDArray[np.int64]:
     """Predicted class labels: the arg-max logit, or ``logit > 0`` for a one-output model."""
     return _labels_from_outputs(predict(model, X))
-
-
-def confusion_matrix(
-    y_true: NDArray[Any], y_pred: NDArray[Any], n_classes: int | None = None
-) -> NDArray[np.int64]:
-    r"""Counts :math:`C_{ij}` of examples of true class :math:`i` predicted as class :math:`j`.
-
-    Chapter 7. Rows are true classes, columns predictions, so the diagonal holds the correct
-    predictions and ``C.sum(axis=1)`` the class sizes. ``n_classes`` defaults to one more
-    than the largest label seen.
-    """
-    for name, a in (("y_true", y_true), ("y_pred", y_pred)):
-        if not isinstance(a, np.ndarray) or a.dtype.kind not in "iu" or a.ndim != 1:
-            given = f"dtype {a.dtype}, shape {a.shape}" if isinstance(a, np.ndarray) else type(a)
-            raise TypeError(
-                f"confusion_matrix: {name} must be a 1-D array of integer labels, got {given}"
-            )
-        if a.size and a.min() < 0:
-            raise ValueError(f"confusion_matrix: {name} has a negative label {a.min()}")
-    if y_true.shape != y_pred.shape:
-        raise ValueError(
-            f"confusion_matrix: y_true has {y_true.size} labels but y_pred has {y_pred.size}"
-        )
-    seen = int(max(y_true.max(initial=-1), y_pred.max(initial=-1))) + 1
-    k = seen if n_classes is None else int(n_classes)
-    if k < seen:
-        raise ValueError(f"confusion_matrix: n_classes={n_classes} but a label {seen - 1} occurs")
-    C = np.zeros((k, k), dtype=np.int64)
-    np.add.at(C, (y_true, y_pred), 1)
-    return C
 
 
 def _resolve_metrics(metrics: Iterable[str | Metric] | None, loss_fn: object) -> dict[str, Metric]:
@@ -199,7 +90,7 @@ def evaluate(
     ``metrics`` as in :func:`fit` (accuracy by default for the classification losses).
     Returns a dict such as ``{"loss": 0.12, "accuracy": 0.97}``.
     """
-    _check_xy(X, y, "evaluate")
+    xy(X, y, "evaluate")
     return _evaluate(model, loss_fn, X, y, _resolve_metrics(metrics, loss_fn))
 
 
@@ -385,28 +276,20 @@ def fit(
             "model's, so training would not change the model; build it with "
             "optimizer = ...(model.parameters(), ...)"
         )
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
-        raise ValueError(f"{where}: epochs must be a positive integer, got {epochs!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int | np.integer)
-        or batch_size < 1
-    ):
-        raise ValueError(
-            f"{where}: batch_size must be a positive integer or None (full batch), "
-            f"got {batch_size!r}"
-        )
+    epochs = positive_int(epochs, "epochs", where)
+    if batch_size is not None:
+        batch_size = positive_int(batch_size, "batch_size (or None for full batch)", where)
     if scheduler is not None and (
         not isinstance(scheduler, LRScheduler) or scheduler.optimizer is not optimizer
     ):
         raise ValueError(f"{where}: scheduler must be a bplib.optim schedule of this optimizer")
-    _check_xy(X, y, where)
+    xy(X, y, where)
     if validation is not None:
         if not isinstance(validation, tuple | list) or len(validation) != 2:
             raise TypeError(
                 f"{where}: validation must be a pair (X_val, y_val), got {validation!r:.60}"
             )
-        _check_xy(validation[0], validation[1], where, ("X_val", "y_val"))
+        xy(validation[0], validation[1], where, ("X_val", "y_val"))
     chosen = _resolve_metrics(metrics, loss_fn)
 
     n = len(X)
@@ -422,7 +305,8 @@ def fit(
         for epoch in epoch_iter:
             history.lr.append(optimizer.lr)
             total_loss, totals = 0.0, dict.fromkeys(chosen, 0.0)
-            for b, (Xb, yb) in enumerate(_batches(X, y, size, shuffle=size < n, rng=gen)):
+            order = gen.permutation(n) if size < n else None  # a fresh order every epoch
+            for b, (Xb, yb) in enumerate(iterate_batches(X, y, size, order)):  # checked above
 
                 def diverged(what: str, epoch: int = epoch, b: int = b) -> FloatingPointError:
                     return FloatingPointError(

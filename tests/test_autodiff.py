@@ -18,7 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import bplib
-from bplib.autodiff import Tensor, draw_graph, topological_order, unbroadcast
+from bplib.autodiff import Tensor, topological_order, unbroadcast
 from bplib.gradcheck import numerical_gradient, relative_error
 
 from .helpers import checked_error
@@ -399,23 +399,6 @@ def test_import_of_autodiff_needs_numpy_only():
     assert out.stdout.strip() == "[]"
 
 
-def test_draw_graph_draws_one_box_per_node_and_one_arrow_per_edge():
-    pytest.importorskip("matplotlib")
-    import matplotlib.pyplot as plt
-
-    x, w, b = Tensor(0.5, "x"), Tensor(-1.0, "w"), Tensor(0.25, "b")
-    o = (x * w + b).tanh()
-    o.backward()
-    ax = draw_graph(o)
-    boxes = [t.get_text() for t in ax.texts if type(t).__name__ == "Text"]
-    arrows = [t for t in ax.texts if type(t).__name__ == "Annotation"]
-    assert len(boxes) == 6  # x, w, x*w, b, +, tanh
-    assert len(arrows) == 5  # x->*, w->*, *->+, b->+, +->tanh
-    dw = 0.5 * (1 - np.tanh(-0.25) ** 2)  # do/dw = x tanh'(n)
-    assert f"w\ndata -1.0000\ngrad {dw:.4f}" in boxes
-    plt.close(ax.figure)
-
-
 # ----------------------------------------------------------------------- bad input
 def test_matmul_refuses_mismatched_inner_dimensions():
     with pytest.raises(
@@ -503,8 +486,3 @@ def test_a_custom_vjp_of_the_wrong_shape_is_refused_by_name():
     bad = Tensor.from_op(x.data.sum(), (x,), lambda g: (g,), "badsum")
     with pytest.raises(ValueError, match=r"VJP of 'badsum' returned a gradient of shape \(\)"):
         bad.backward()
-
-
-def test_draw_graph_refuses_a_non_tensor():
-    with pytest.raises(TypeError, match="draw_graph expected a Tensor, got ndarray"):
-        draw_graph(np.ones(2))

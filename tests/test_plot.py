@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import bplib
+from bplib.autodiff import Tensor
 from bplib.train import History
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -100,13 +101,13 @@ def test_decision_boundary_fills_the_class_regions_and_draws_the_points():
 
 def test_decision_boundary_needs_two_features():
     net = bplib.Linear(3, 2, rng=0)
-    with pytest.raises(ValueError, match=r"shape \(n, 2\), got \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"shape \(n, 2\), got dtype float64, shape \(4, 3\)"):
         plot.decision_boundary(net, np.zeros((4, 3)), np.zeros(4, dtype=np.int64))
 
 
 def test_decision_boundary_needs_integer_labels():
     net = bplib.Linear(2, 2, rng=0)
-    with pytest.raises(ValueError, match=r"integer labels of shape \(4,\), got float64"):
+    with pytest.raises(ValueError, match=r"integer labels of shape \(4,\), got dtype float64"):
         plot.decision_boundary(net, np.zeros((4, 2)), np.zeros(4))
 
 
@@ -157,3 +158,21 @@ def test_importing_bplib_plot_does_not_import_matplotlib():
     code = "import sys, bplib.plot; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_draw_graph_draws_one_box_per_node_and_one_arrow_per_edge():
+    x, w, b = Tensor(0.5, "x"), Tensor(-1.0, "w"), Tensor(0.25, "b")
+    o = (x * w + b).tanh()
+    o.backward()
+    ax = plot.draw_graph(o)
+    boxes = [t.get_text() for t in ax.texts if type(t).__name__ == "Text"]
+    arrows = [t for t in ax.texts if type(t).__name__ == "Annotation"]
+    assert len(boxes) == 6  # x, w, x*w, b, +, tanh
+    assert len(arrows) == 5  # x->*, w->*, *->+, b->+, +->tanh
+    dw = 0.5 * (1 - np.tanh(-0.25) ** 2)  # do/dw = x tanh'(n)
+    assert f"w\ndata -1.0000\ngrad {dw:.4f}" in boxes
+
+
+def test_draw_graph_refuses_a_non_tensor():
+    with pytest.raises(TypeError, match="draw_graph expected a Tensor, got ndarray"):
+        plot.draw_graph(np.ones(2))

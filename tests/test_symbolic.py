@@ -306,9 +306,11 @@ def test_evaluate_rejects_badly_shaped_batches_and_labels():
         mse.evaluate(model, np.ones(3), np.ones((1, 3)))
     with pytest.raises(ValueError, match=r"real targets of shape \(1, 3\)"):
         mse.evaluate(model, np.ones((1, 2)), np.ones(3))
-    with pytest.raises(ValueError, match=r"integer labels of shape \(2,\)"):
+    with pytest.raises(TypeError, match=r"integer class labels \(e.g. int64\), got dtype float64"):
         ce.evaluate(model, np.ones((2, 2)), np.array([0.0, 1.0]))
-    with pytest.raises(ValueError, match=r"labels must lie in 0..2, got values from 0 to 3"):
+    with pytest.raises(ValueError, match=r"integer labels of shape \(2,\)"):
+        ce.evaluate(model, np.ones((2, 2)), np.array([0, 1, 1]))
+    with pytest.raises(ValueError, match=r"labels in 0..2 for 3 classes, got values from 0 to 3"):
         ce.evaluate(model, np.ones((2, 2)), np.array([0, 3]))
 
 

@@ -1,0 +1,122 @@
+r"""Utilities on a model's parameters, as ``torch.nn.utils`` (chapters 8 and 9).
+
+- :func:`clip_grad_norm`: gradient clipping, the classic remedy for exploding gradients
+  (chapter 8), with the semantics of ``torch.nn.utils.clip_grad_norm_``.
+- :func:`parameters_to_vector` and :func:`vector_to_parameters`: all parameters as one
+  vector :math:`\theta` and back, as ``torch.nn.utils.parameters_to_vector``; chapter 9
+  slices the loss surface with them (:mod:`bplib.landscape`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._checks import describe
+from .module import Parameter
+
+__all__ = ["clip_grad_norm", "parameters_to_vector", "vector_to_parameters"]
+
+
+def _parameter_list(parameters: Parameter | Iterable[Parameter], where: str) -> list[Parameter]:
+    params = [parameters] if isinstance(parameters, Parameter) else list(parameters)
+    if not params:
+        raise ValueError(f"{where} got an empty parameter list")
+    for i, p in enumerate(params):
+        if not isinstance(p, Parameter):
+            raise TypeError(
+                f"{where} expects bplib Parameters (e.g. model.parameters()); "
+                f"item {i} is {type(p).__name__}"
+            )
+    return params
+
+
+def clip_grad_norm(
+    parameters: Parameter | Iterable[Parameter],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = True,
+) -> float:
+    r"""Rescale the gradients in place so that their joint norm is at most ``max_norm`` (chapter 8).
+
+    With :math:`g` all the gradients concatenated into one vector and
+    :math:`\|g\|` its ``norm_type``-norm (``float("inf")`` for the largest magnitude),
+
+    .. math::
+
+        g \leftarrow g \cdot \min\Big(1, \frac{\text{max\_norm}}{\|g\| + 10^{-6}}\Big),
+
+    which keeps the gradient's direction and caps the length of a step (Pascanu, Mikolov &
+    Bengio, 2013). Call it between ``model.backward(...)`` and ``optimizer.step()``.
+
+    The semantics are those of ``torch.nn.utils.clip_grad_norm_`` (same formula, same
+    :math:`10^{-6}`, the norm *before* clipping is returned), with one difference: by default
+    a NaN or infinite norm raises ``FloatingPointError`` instead of silently multiplying every
+    gradient by NaN (PyTorch's ``error_if_nonfinite`` defaults to False; pass
+    ``error_if_nonfinite=False`` for its behaviour).
+
+    Returns
+    -------
+    float
+        The total norm of the gradients before clipping.
+    """
+    params = _parameter_list(parameters, "clip_grad_norm")
+    if isinstance(max_norm, bool) or not isinstance(
+        max_norm, int | float | np.floating | np.integer
+    ):
+        raise TypeError(f"max_norm must be a number, got {type(max_norm).__name__}")
+    if not (np.isfinite(max_norm) and max_norm > 0):
+        raise ValueError(f"max_norm must be a positive finite number, got {max_norm!r}")
+    if not (norm_type == np.inf or (np.isfinite(norm_type) and norm_type > 0)):
+        raise ValueError(f"norm_type must be positive (or inf), got {norm_type!r}")
+    # the norm of all gradients together, computed as m * ||g / m|| with m = max |g| so that
+    # squaring a huge (but finite) gradient cannot overflow
+    m = float(np.max([np.max(np.abs(p.grad), initial=0.0) for p in params]))  # NaN if any is
+    if norm_type == np.inf or m == 0.0 or not np.isfinite(m):
+        total = m
+    else:
+        total = m * sum(float(np.sum((np.abs(p.grad) / m) ** norm_type)) for p in params) ** (
+            1.0 / norm_type
+        )
+    if not np.isfinite(total) and error_if_nonfinite:
+        raise FloatingPointError(
+            f"the total {norm_type}-norm of the gradients is {total}: some gradient is "
+            "NaN or infinite, and clipping cannot repair that (the forward pass has "
+            "probably diverged; lower the learning rate or the initial weights). Pass "
+            "error_if_nonfinite=False to scale anyway, as PyTorch does by default"
+        )
+    coef = max_norm / (total + 1e-6)  # NaN if total is NaN, 0 if it is infinite (as torch)
+    if not coef >= 1.0:  # torch clamps the coefficient to at most 1; times 1 changes nothing
+        with np.errstate(invalid="ignore"):  # inf * 0 = NaN, as in torch, when asked for
+            for p in params:
+                p.grad *= coef
+    return total
+
+
+def parameters_to_vector(parameters: Iterable[Parameter]) -> NDArray[Any]:
+    r"""All parameters flattened into one vector :math:`\theta`, in order (a copy).
+
+    As ``torch.nn.utils.parameters_to_vector``; chapter 9 slices the loss surface with it.
+    """
+    params = _parameter_list(parameters, "parameters_to_vector")
+    return np.concatenate([p.data.ravel() for p in params])
+
+
+def vector_to_parameters(vector: NDArray[Any], parameters: Iterable[Parameter]) -> None:
+    """Copy the entries of ``vector`` into the parameters, in order (the inverse of the above)."""
+    params = _parameter_list(parameters, "vector_to_parameters")
+    size = sum(p.data.size for p in params)
+    if not isinstance(vector, np.ndarray) or vector.shape != (size,):
+        raise ValueError(
+            f"vector_to_parameters expected a vector of shape ({size},), one entry per "
+            f"parameter entry, got {describe(vector)}"
+        )
+    if not np.isfinite(vector).all():
+        raise ValueError("vector_to_parameters got a vector containing NaN or infinity")
+    start = 0
+    for p in params:
+        p.data[...] = vector[start : start + p.data.size].reshape(p.data.shape)
+        start += p.data.size
