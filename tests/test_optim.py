@@ -483,7 +483,9 @@ def test_betas_must_be_a_pair():
 
 def test_a_gradient_of_the_wrong_shape_is_refused():
     p = bplib.Parameter(np.zeros((2, 3)), "weight")
-    p.grad = np.zeros(3)
+    with pytest.raises(TypeError, match=r"grad must be a numpy array of the parameter's shape"):
+        p.grad = np.zeros(3)  # refused where the mistake is made
+    p._grad = np.zeros(3)  # and if it gets there behind the setter's back, step refuses it
     with pytest.raises(ValueError, match=r"weight\) has shape \(2, 3\) but its gradient has shape"):
         SGD([p], lr=0.1).step()
 
