@@ -31,7 +31,9 @@ def as_batch(x: object, dtype: np.dtype[Any], where: object) -> NDArray[Any]:
     so a float32 model never runs in float64 by accident (and vice versa).
     """
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"{where!r} expected a numpy array, got {type(x).__name__}")
+        raise TypeError(f"{where!r} expected a numpy array, got {describe(x)}")
+    if isinstance(x, np.matrix):
+        plain_array(x, "the input", repr(where))
     if x.ndim != 2:
         hint = " (use x.reshape(1, -1) for a single example)" if x.ndim == 1 else ""
         raise ValueError(
@@ -52,14 +54,28 @@ def as_batch(x: object, dtype: np.dtype[Any], where: object) -> NDArray[Any]:
     raise TypeError(f"{where!r} expected a real numeric array, got dtype {x.dtype}")
 
 
-def same_shape(grad: object, shape: tuple[int, ...], where: object) -> NDArray[Any]:
-    """Check that a gradient passed to ``backward`` has the shape of the forward output."""
-    if not isinstance(grad, np.ndarray):
-        raise TypeError(f"{where!r}.backward expected a numpy array, got {type(grad).__name__}")
+def same_shape(
+    grad: object, shape: tuple[int, ...], where: object, dtype: np.dtype[Any] | None = None
+) -> NDArray[Any]:
+    """Check that a gradient passed to ``backward`` has the shape of the forward output.
+
+    With ``dtype`` (the layer's), integers and booleans are converted to it, as ``forward``
+    converts its input, and the other float precision or a complex gradient is refused: a
+    float32 layer never hands back a float64 gradient (nor an integer one).
+    """
+    if not isinstance(grad, np.ndarray) or isinstance(grad, np.matrix):
+        plain_array(grad, "the gradient", f"{where!r}.backward")
     if grad.shape != shape:
         raise ValueError(
             f"{where!r}.backward expected a gradient of shape {shape} (the shape of the "
             f"forward output), got {grad.shape}"
+        )
+    if dtype is not None and grad.dtype != dtype:
+        if grad.dtype.kind in "biu":
+            return grad.astype(dtype)
+        raise TypeError(
+            f"{where!r}.backward expected a gradient of dtype {dtype} (the layer's), got "
+            f"{describe(grad)}; convert it with grad.astype(np.{dtype})"
         )
     return grad
 
