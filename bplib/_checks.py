@@ -262,3 +262,14 @@ def all_finite(x: NDArray[Any]) -> bool:
     ``np.errstate(over="ignore")`` where the terms may be huge.
     """
     return math.isfinite(x.sum()) or bool(np.isfinite(x).all())
+
+
+def axis_of(axis: object, ndim: int, where: str) -> int:
+    """Return ``axis`` as an int if it names one of the ``ndim`` axes (negative counts back)."""
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"{where}: axis must be an int, got {describe(axis)}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{where}: axis must lie in {-ndim}..{ndim - 1} for a {ndim}-D array, got {axis}"
+        )
+    return int(axis)

@@ -52,7 +52,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import init as _init
-from ._checks import describe, positive_int
+from ._checks import describe, finite_array, integer, positive_int, real
 from .init import RngLike
 from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import Loss
@@ -228,6 +228,7 @@ def ratio_tolerance(
     n_seeds = positive_int(n_seeds, "n_seeds")
     if depth < 2:
         raise ValueError(f"a per-layer ratio needs depth >= 2 layers, got depth={depth}")
+    z = real(z, "z (the number of standard errors)", "ratio_tolerance", low=0.0, low_open=True)
     per_layer = 2.0 / width
     if activation is not None and _activation_name(activation) in ("relu", "leaky_relu"):
         per_layer += 1.0 / width
@@ -441,6 +442,9 @@ def layer_statistics(
         )
     if loss_fn is not None and target is None:
         raise ValueError("layer_statistics got loss_fn but no target")
+    for name, arr in (("x", x), ("grad_output", grad_output)):
+        if isinstance(arr, np.ndarray) and arr.dtype.kind == "f":
+            finite_array(arr, name, "layer_statistics")  # statistics of NaN are NaN
 
     model.zero_grad()
     inputs: list[NDArray[Any]] = []  # A^(l-1)
@@ -677,6 +681,9 @@ def measure(
     n_seeds = positive_int(n_seeds, "n_seeds")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    depth = integer(
+        depth, "depth (a per-layer ratio compares consecutive layers)", "measure", low=2
+    )
     nets = [
         random_network(
             depth, width, activation, init, rng=int(seed) + s, batch=batch, input_std=input_std
