@@ -442,9 +442,8 @@ def layer_statistics(
         )
     if loss_fn is not None and target is None:
         raise ValueError("layer_statistics got loss_fn but no target")
-    for name, arr in (("x", x), ("grad_output", grad_output)):
-        if isinstance(arr, np.ndarray) and arr.dtype.kind == "f":
-            finite_array(arr, name, "layer_statistics")  # statistics of NaN are NaN
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        finite_array(x, "x", "layer_statistics")  # statistics of NaN are NaN
 
     model.zero_grad()
     inputs: list[NDArray[Any]] = []  # A^(l-1)
