@@ -273,3 +273,14 @@ def axis_of(axis: object, ndim: int, where: str) -> int:
             f"{where}: axis must lie in {-ndim}..{ndim - 1} for a {ndim}-D array, got {axis}"
         )
     return int(axis)
+
+
+def interval(value: object, name: str, where: str) -> tuple[float, float]:
+    """Return ``value`` as ``(lo, hi)``: a pair of finite numbers with ``lo < hi``."""
+    if not isinstance(value, tuple | list | np.ndarray) or len(value) != 2:
+        raise ValueError(f"{where}: {name} must be a pair (lo, hi), got {value!r:.60}")
+    lo = real(value[0], f"{name}[0]", where)
+    hi = real(value[1], f"{name}[1]", where)
+    if not lo < hi:
+        raise ValueError(f"{where}: {name} must have lo < hi, got {value!r:.60}")
+    return lo, hi
