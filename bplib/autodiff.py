@@ -464,13 +464,13 @@ class Tensor:
         """Set this tensor's gradient to zero, in place."""
         self.grad.fill(0)
 
-    def backward(self, grad: object = None) -> None:
-        r"""Add :math:`\partial\,\text{self}/\partial v` times ``grad`` to the ``.grad`` of
+    def backward(self, grad_out: object = None) -> None:
+        r"""Add :math:`\partial\,\text{self}/\partial v` times ``grad_out`` to the ``.grad`` of
         every tensor :math:`v` this one was computed from (reverse-mode AD).
 
         Parameters
         ----------
-        grad : array_like, optional
+        grad_out : array_like, optional
             :math:`\partial L/\partial\,\text{self}`, the seed of the backward pass. Leave it
             out for a one-element tensor (a loss): the seed is then
             :math:`\partial L/\partial L = 1`. A tensor with more elements needs it, with its
@@ -483,19 +483,19 @@ class Tensor:
         collected apart and *added* to each ``.grad`` at the end, so a second call adds the
         same gradients again, as in PyTorch.
         """
-        if grad is None:
+        if grad_out is None:
             if self.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient needs a tensor with one element (a loss), "
-                    f"got shape {self.shape}; pass backward(grad) with an array of that shape, "
+                    f"got shape {self.shape}; pass backward(grad_out) with an array of that shape, "
                     "or reduce it first, e.g. y.sum().backward()"
                 )
             seed = np.ones_like(self.data)
         else:
-            seed = _as_array(grad, "backward(grad)")
+            seed = _as_array(grad_out, "backward(grad_out)")
             if seed.shape != self.shape:
                 raise ValueError(
-                    f"backward(grad) needs a gradient of the tensor's shape {self.shape}, "
+                    f"backward(grad_out) needs a gradient of the tensor's shape {self.shape}, "
                     f"got {seed.shape}"
                 )
         if not self.requires_grad:
@@ -530,7 +530,7 @@ def topological_order(root: Tensor, *, constants: bool = False) -> list[Tensor]:
 
     A depth-first search that appends a node once all its parents are in the list. It keeps
     its own stack instead of recursing, so a graph thousands of nodes deep (a recurrent
-    network unrolled over a long sequence, chapter 11) does not hit Python's recursion
+    network unrolled over a long sequence) does not hit Python's recursion
     limit. With ``constants=True`` the tensors that need no gradient are listed too
     (:func:`bplib.plot.draw_graph` draws them).
     """

@@ -24,7 +24,7 @@ name                   distribution
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
@@ -34,14 +34,6 @@ from ._checks import as_float_dtype, integer, real
 # A string, so that importing bplib does not import numpy.random (about 15 ms) before a
 # random number is needed; type checkers read it as the union it spells.
 RngLike: TypeAlias = "int | np.random.Generator | None"
-
-
-class Initializer(Protocol):
-    """The signature every initialiser shares."""
-
-    def __call__(
-        self, fan_in: int, fan_out: int, *, rng: RngLike = None, dtype: DTypeLike = np.float64
-    ) -> NDArray[Any]: ...
 
 
 def as_rng(rng: RngLike) -> np.random.Generator:

@@ -8,7 +8,7 @@ Row convention: a batch ``X`` has shape ``(batch, in_features)`` and a dense lay
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
@@ -67,7 +67,6 @@ class Linear(Module):
         self.in_features = positive_int(in_features, "in_features")
         self.out_features = positive_int(out_features, "out_features")
         self.dtype = as_float_dtype(dtype)
-        self.init = init if isinstance(init, str) else getattr(init, "__name__", repr(init))
         w = _init.get(init)(
             self.in_features, self.out_features, rng=_init.as_rng(rng), dtype=self.dtype
         )
@@ -137,85 +136,95 @@ class Linear(Module):
 
 
 class _Activation(Module):
-    """An elementwise function :math:`a = f(z)`; backward is :math:`\\delta_z = \\delta_a \\odot f'(z)`."""
+    r"""An elementwise function :math:`a = f(z)` and its derivative :math:`f'(z)` (chapter 1).
+
+    A subclass gives the two formulas and nothing else: :meth:`function`, :math:`f(z)`, and
+    :meth:`derivative`, :math:`f'(z)` (from :math:`z` or from :math:`a = f(z)`, whichever is
+    cheaper), as Nielsen's ``sigmoid``/``sigmoid_prime``. This base class checks the input,
+    caches :math:`z` and :math:`a` in ``forward``, and applies the chain rule in ``backward``:
+
+    .. math:: \frac{\partial L}{\partial z} = \frac{\partial L}{\partial a} \odot f'(z).
+    """
 
     def __init__(self) -> None:
-        self._cache: NDArray[Any] | None = None
+        self._cache: tuple[NDArray[Any], NDArray[Any]] | None = None
 
-    def _check_input(self, z: NDArray[Any]) -> NDArray[Any]:
-        if not isinstance(z, np.ndarray) or z.dtype.kind != "f":
-            given = z.dtype if isinstance(z, np.ndarray) else type(z).__name__
-            raise TypeError(f"{self!r} expected a floating numpy array, got {given}")
-        return z
+    def function(self, z: NDArray[Any]) -> NDArray[Any]:
+        """:math:`f(z)`, elementwise."""
+        raise NotImplementedError
 
-    def _check_grad(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
+        """:math:`f'(z)`, elementwise, given :math:`z` and :math:`a = f(z)`."""
+        raise NotImplementedError
+
+    def forward(self, z: NDArray[Any]) -> NDArray[Any]:
+        self._cache = None  # a refused call must not leave the last call's cache for backward
+        if not isinstance(z, np.ndarray) or z.dtype.kind != "f" or isinstance(z, np.matrix):
+            raise TypeError(
+                f"{self!r} expected a floating numpy array (not an np.matrix), got {describe(z)}"
+            )
+        a = self.function(z)
+        self._cache = (z, a)
+        return a
+
+    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
         self._require_forward(self._cache)
         assert self._cache is not None
-        return same_shape(grad_out, self._cache.shape, self)
+        z, a = self._cache
+        return same_shape(grad_out, z.shape, self, z.dtype) * self.derivative(z, a)
 
 
 class Sigmoid(_Activation):
-    """:math:`\\sigma(z) = 1/(1+e^{-z})`, :math:`\\sigma'(z) = \\sigma(z)(1-\\sigma(z)) \\le 1/4`."""
+    r""":math:`\sigma(z) = 1/(1+e^{-z})`, :math:`\sigma'(z) = \sigma(z)(1-\sigma(z)) \le 1/4`."""
 
-    def forward(self, z: NDArray[Any]) -> NDArray[Any]:
-        self._cache = a = sigmoid(self._check_input(z))
-        return a
+    def function(self, z: NDArray[Any]) -> NDArray[Any]:
+        return sigmoid(z)
 
-    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        grad_out = self._check_grad(grad_out)
-        a = self._cache
-        assert a is not None
-        return grad_out * a * (1 - a)
+    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
+        return a * (1 - a)
 
 
 class Tanh(_Activation):
-    """:math:`\\tanh(z)`, with :math:`\\tanh'(z) = 1 - \\tanh^2(z) \\le 1`."""
+    """:math:`\tanh(z)`, with :math:`\tanh'(z) = 1 - \tanh^2(z) \\le 1`."""
 
-    def forward(self, z: NDArray[Any]) -> NDArray[Any]:
-        self._cache = a = np.tanh(self._check_input(z))
-        return a
+    def function(self, z: NDArray[Any]) -> NDArray[Any]:
+        return np.tanh(z)
 
-    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        grad_out = self._check_grad(grad_out)
-        a = self._cache
-        assert a is not None
-        return grad_out * (1 - a * a)
+    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
+        return 1 - a * a
 
 
 class ReLU(_Activation):
-    """:math:`\\max(z, 0)`, with derivative 1 for :math:`z > 0` and 0 otherwise (0 at 0, as PyTorch)."""
+    r""":math:`\max(z, 0)`, with derivative 1 for :math:`z > 0` and 0 otherwise (0 at 0, as PyTorch)."""
 
-    def forward(self, z: NDArray[Any]) -> NDArray[Any]:
-        z = self._check_input(z)
-        self._cache = z
+    def function(self, z: NDArray[Any]) -> NDArray[Any]:
         return np.maximum(z, 0)
 
-    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        grad_out = self._check_grad(grad_out)
-        z = self._cache
-        assert z is not None
-        return grad_out * (z > 0)
+    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
+        return (z > 0).astype(z.dtype)
 
 
 class LeakyReLU(_Activation):
-    """:math:`z` for :math:`z > 0`, :math:`\\alpha z` otherwise; derivative 1 or :math:`\\alpha`."""
+    """:math:`z` for :math:`z > 0`, :math:`\alpha z` otherwise; derivative 1 or :math:`\alpha`.
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    :math:`\alpha` is ``negative_slope``, by default :attr:`default_negative_slope` (0.01, as
+    PyTorch's).
+    """
+
+    default_negative_slope: ClassVar[float] = 0.01
+
+    def __init__(self, negative_slope: float = default_negative_slope) -> None:
         super().__init__()
         if not np.isfinite(negative_slope) or negative_slope < 0:
             raise ValueError(f"negative_slope must be finite and >= 0, got {negative_slope!r}")
         self.negative_slope = float(negative_slope)
 
-    def forward(self, z: NDArray[Any]) -> NDArray[Any]:
-        z = self._check_input(z)
-        self._cache = z
+    def function(self, z: NDArray[Any]) -> NDArray[Any]:
         return np.where(z > 0, z, self.negative_slope * z)
 
-    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        grad_out = self._check_grad(grad_out)
-        z = self._cache
-        assert z is not None
-        return np.where(z > 0, grad_out, self.negative_slope * grad_out)
+    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
+        one, alpha = z.dtype.type(1), z.dtype.type(self.negative_slope)
+        return np.where(z > 0, one, alpha)
 
     def __repr__(self) -> str:
         return f"LeakyReLU(negative_slope={self.negative_slope})"
@@ -224,9 +233,19 @@ class LeakyReLU(_Activation):
 class Identity(_Activation):
     """:math:`f(z) = z`, derivative 1: the output layer of a regression network."""
 
-    def forward(self, z: NDArray[Any]) -> NDArray[Any]:
-        self._cache = z = self._check_input(z)
+    def function(self, z: NDArray[Any]) -> NDArray[Any]:
         return z
 
-    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        return self._check_grad(grad_out)
+    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
+        return np.ones_like(z)
+
+
+#: The activations by the names the book uses (chapters 8 and 9 and :mod:`bplib.symbolic`
+#: pick them by name): the one registry.
+ACTIVATIONS: dict[str, type[_Activation]] = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "identity": Identity,
+}

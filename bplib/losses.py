@@ -65,7 +65,15 @@ def _check_target_like(target: object, pred: NDArray[Any], where: object) -> NDA
 
 
 class Loss:
-    """Base class: ``__call__(pred, target) -> float`` caches, ``backward()`` returns dL/dpred."""
+    r"""Base class: ``__call__(pred, target) -> float`` caches, ``backward()`` returns dL/dpred.
+
+    A loss computes its gradient during ``forward``, and ``backward`` only hands it over.
+    The gradient is made of the intermediate values the loss itself needs (the difference
+    :math:`\hat y - y`, the softmax probabilities, :math:`\sigma(z)`), so computing it there
+    costs one more elementwise pass and no recomputation, while computing it later would
+    mean caching those same intermediates anyway. It is no bigger than the predictions, and
+    in training every loss is followed by its backward pass.
+    """
 
     def __init__(self) -> None:
         self._grad: NDArray[Any] | None = None

@@ -38,9 +38,10 @@ import numpy as np
 import sympy
 from numpy.typing import NDArray
 
+from . import layers as _layers
 from ._checks import class_labels, describe, positive_int, real
 from .gradcheck import relative_error
-from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
+from .layers import LeakyReLU, Linear
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, Sequential
 
@@ -56,8 +57,12 @@ __all__ = [
     "relu_convention",
 ]
 
-#: The activation names :class:`SymbolicMLP` understands, in the book's order.
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+#: The activation names :class:`SymbolicMLP` understands, in the book's order: those of
+#: the registry :data:`bplib.layers.ACTIVATIONS`.
+ACTIVATIONS = tuple(_layers.ACTIVATIONS)
+
+#: Leaky ReLU's slope unless one is given: bplib's default.
+_SLOPE = LeakyReLU.default_negative_slope
 
 #: Loss name -> how per-example losses are combined over a batch ("mean" or "sum").
 LOSSES = {
@@ -68,16 +73,8 @@ LOSSES = {
     "bce_with_logits": "mean",
 }
 
-_MODULE_ACTIVATION: dict[type[Module], str] = {
-    Sigmoid: "sigmoid",
-    Tanh: "tanh",
-    ReLU: "relu",
-    LeakyReLU: "leaky_relu",
-    Identity: "identity",
-}
 
-
-def activation(name: str, z: Any, negative_slope: float = 0.01) -> Any:
+def activation(name: str, z: Any, negative_slope: float = _SLOPE) -> Any:
     r"""The activation ``name`` applied to the SymPy expression ``z``.
 
     ``sigmoid`` is :math:`1/(1+e^{-z})`, ``tanh`` is :math:`\tanh z`, ``relu`` is
@@ -205,7 +202,7 @@ class SymbolicMLP:
         loss: str = "mse",
         *,
         output_activation: str | None = None,
-        negative_slope: float | Sequence[float] = 0.01,
+        negative_slope: float | Sequence[float] = _SLOPE,
         bias: bool | Sequence[bool] = True,
     ) -> None:
         self.sizes = self._check_sizes(sizes)
@@ -373,16 +370,16 @@ class SymbolicMLP:
                 sizes.append(m.out_features)
                 linear_at.append(i)
                 acts.append("identity")
-                slopes.append(0.01)
+                slopes.append(_SLOPE)
                 bias.append(m.bias is not None)
-            elif isinstance(m, tuple(_MODULE_ACTIVATION)):
+            elif isinstance(m, tuple(_layers.ACTIVATIONS.values())):
                 if not linear_at:
                     raise ValueError(f"layer {i} {m!r} comes before any Linear layer")
                 if acts[-1] != "identity" or i != linear_at[-1] + 1:
                     raise ValueError(
                         f"layer {i} {m!r}: expected at most one activation after each Linear"
                     )
-                acts[-1] = next(a for t, a in _MODULE_ACTIVATION.items() if isinstance(m, t))
+                acts[-1] = next(a for a, t in _layers.ACTIVATIONS.items() if isinstance(m, t))
                 if isinstance(m, LeakyReLU):
                     slopes[-1] = m.negative_slope
             else:
@@ -396,7 +393,7 @@ class SymbolicMLP:
 
     # ------------------------------------------------------------------ symbols
     @property
-    def parameters(self) -> list[Any]:
+    def parameter_symbols(self) -> list[Any]:
         """Every weight and bias symbol, in ``model.parameters()`` order (row-major)."""
         out: list[Any] = []
         for W, b, has_b in zip(self.weights, self.biases, self.has_bias, strict=True):
@@ -409,7 +406,9 @@ class SymbolicMLP:
         r"""SymPy's :math:`\partial L/\partial\theta` for every weight and bias symbol
         :math:`\theta`, of the loss of one example (computed once, then cached)."""
         if self._gradient is None:
-            self._gradient = {p: relu_convention(sympy.diff(self.loss, p)) for p in self.parameters}
+            self._gradient = {
+                p: relu_convention(sympy.diff(self.loss, p)) for p in self.parameter_symbols
+            }
         return self._gradient
 
     def gradient_matrices(self) -> list[tuple[Any, Any | None]]:
@@ -429,7 +428,7 @@ class SymbolicMLP:
 
     # ------------------------------------------------------------------ numbers
     def _arguments(self) -> list[Any]:
-        return [*self.inputs, *self.targets, *self.parameters]
+        return [*self.inputs, *self.targets, *self.parameter_symbols]
 
     def _values(
         self, model: Module, X: NDArray[Any], y: NDArray[Any]
@@ -484,7 +483,9 @@ class SymbolicMLP:
         values = np.broadcast_to(np.asarray(per_example, dtype=np.float64), (n,))
         return values.mean() if self.reduction == "mean" else values.sum()
 
-    def evaluate(self, model: Module, X: NDArray[Any], y: NDArray[Any]) -> dict[str, NDArray[Any]]:
+    def gradient_at(
+        self, model: Module, X: NDArray[Any], y: NDArray[Any]
+    ) -> dict[str, NDArray[Any]]:
         """SymPy's gradient at the model's current parameters, on the batch ``(X, y)``.
 
         Each example's gradient comes from the compiled symbolic derivatives; they are
@@ -510,8 +511,8 @@ class SymbolicMLP:
             start += size
         return out
 
-    def loss_value(self, model: Module, X: NDArray[Any], y: NDArray[Any]) -> float:
-        """The symbolic loss evaluated on the batch and reduced as in :meth:`evaluate`."""
+    def loss_at(self, model: Module, X: NDArray[Any], y: NDArray[Any]) -> float:
+        """The symbolic loss evaluated on the batch and reduced as in :meth:`gradient_at`."""
         values, n, _ = self._values(model, X, y)
         if self._compiled_loss is None:
             self._compiled_loss = sympy.lambdify(self._arguments(), self.loss, "numpy", cse=True)
@@ -542,7 +543,7 @@ def compare_model(
     if not isinstance(loss_fn, Loss):
         raise TypeError(f"loss_fn must be a bplib loss, got {type(loss_fn).__name__}")
     net = SymbolicMLP.from_model(model, loss_fn)
-    expected = net.evaluate(model, X, y)
+    expected = net.gradient_at(model, X, y)
     model.zero_grad()
     loss_fn(model.forward(X), y)
     model.backward(loss_fn.backward())
@@ -563,7 +564,7 @@ def check_model(model: Sequential, X: NDArray[Any], y: NDArray[Any], loss_fn: Lo
 @dataclass
 class LayerJacobians:
     r"""The symbolic pieces of one dense layer :math:`Z = XW + b`, :math:`A = f(Z)`
-    (chapter 4), with every matrix flattened row by row for its Jacobians.
+    (:func:`layer_jacobians`), with every matrix flattened row by row for its Jacobians.
 
     Attributes
     ----------
@@ -597,7 +598,7 @@ def layer_jacobians(
     activation_name: str = "identity",
     *,
     batch: int = 1,
-    negative_slope: float = 0.01,
+    negative_slope: float = _SLOPE,
 ) -> LayerJacobians:
     r"""Symbolic Jacobians of a dense layer :math:`Z = XW + b` and its activation.
 

@@ -79,7 +79,7 @@ def test_sequential_refuses_a_non_module():
 
 
 def test_activation_refuses_integer_input():
-    with pytest.raises(TypeError, match="expected a floating numpy array, got int64"):
+    with pytest.raises(TypeError, match="expected a floating numpy array, got dtype int64"):
         bplib.Sigmoid()(np.array([[1, 2]]))
 
 

@@ -10,6 +10,7 @@ import pytest
 import bplib
 from bplib import experiments as ex
 from bplib import init
+from bplib.layers import ACTIVATIONS
 
 # ----------------------------------------------------------------------------------------
 # layer_statistics
@@ -94,7 +95,7 @@ def test_gradients_are_not_accumulated_over_repeated_calls():
 # ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("activation", sorted(ex.ACTIVATIONS))
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_measure_agrees_with_layer_statistics_on_each_seeds_bplib_network(activation):
     m = ex.measure(activation, "xavier_uniform", depth=4, width=5, n_seeds=3, seed=7, batch=6)
     assert m.per_seed.delta_std.shape == (3, 4)
@@ -168,10 +169,10 @@ def test_weight_variance_is_the_variance_of_what_bplib_init_draws(name):
     assert w.var() == pytest.approx(ex.weight_variance(name, fan_in, fan_out), rel=0.05, abs=0)
 
 
-@pytest.mark.parametrize("activation", sorted(ex.ACTIVATIONS))
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_derivative_mean_square_is_what_the_activation_backward_gives_near_zero(activation):
     z = np.random.default_rng(0).standard_normal(100_000) * 1e-3
-    f = ex.ACTIVATIONS[activation]()
+    f = ACTIVATIONS[activation]()
     f.forward(z)
     measured = float(np.mean(f.backward(np.ones_like(z)) ** 2))
     # smooth activations: f'(z)^2 = f'(0)^2 (1 + O(z^2)), z ~ 1e-3; (leaky) ReLU: the fraction
@@ -306,14 +307,14 @@ def test_layer_statistics_needs_exactly_one_starting_gradient():
         ex.layer_statistics(net, x, loss_fn=bplib.MSELoss())
 
 
-def test_layer_statistics_refuses_a_grad_output_of_the_wrong_shape_dtype_or_value():
+def test_layer_statistics_refuses_a_grad_out_of_the_wrong_shape_dtype_or_value():
     net = bplib.Sequential(bplib.Linear(2, 1))
     x = np.ones((3, 2))
     with pytest.raises(ValueError, match=r"model's output \(3, 1\), got \(3,\)"):
         ex.layer_statistics(net, x, np.ones(3))
     with pytest.raises(TypeError, match="floating numpy array, got dtype int64"):
         ex.layer_statistics(net, x, np.ones((3, 1), dtype=np.int64))
-    with pytest.raises(ValueError, match="grad_output contains NaN"):
+    with pytest.raises(ValueError, match="grad_out contains NaN"):
         ex.layer_statistics(net, x, np.full((3, 1), np.nan))
 
 

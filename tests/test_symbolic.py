@@ -103,21 +103,20 @@ def test_relu_derivative_at_exactly_zero_follows_bplib(activation):
     assert check_model(model, X, y, bplib.MSELoss()) < TOL
 
 
-def test_symbolic_loss_matches_bplib_loss_value():
+def test_symbolic_loss_matches_bplib_loss():
     for loss, make in LOSS_FUNCTIONS.items():
         model = random_network("tanh", 7)
         X, y = random_batch(model, loss, 7)
         net = SymbolicMLP.from_model(model, make())
-        assert net.loss_value(model, X, y) == pytest.approx(make()(model(X), y), rel=1e-12)
+        assert net.loss_at(model, X, y) == pytest.approx(make()(model(X), y), rel=1e-12)
 
 
 # ---------------------------------------------------------------- it catches bugs
 class SigmoidWithoutOneMinus(bplib.Sigmoid):
     """A classic slip: sigma' written as sigma instead of sigma (1 - sigma)."""
 
-    def backward(self, grad_out):
-        grad_out = self._check_grad(grad_out)
-        return grad_out * self._cache
+    def derivative(self, z, a):
+        return a
 
 
 class LinearWithUntransposedBackward(bplib.Linear):
@@ -182,7 +181,7 @@ def test_the_output_is_the_composed_expression():
 def test_gradient_has_one_derivative_per_parameter_and_is_cached():
     net = SymbolicMLP([2, 3, 2], "tanh")
     g = net.gradient()
-    assert list(g) == net.parameters and len(g) == 2 * 3 + 3 + 3 * 2 + 2
+    assert list(g) == net.parameter_symbols and len(g) == 2 * 3 + 3 + 3 * 2 + 2
     assert net.gradient() is g
 
 
@@ -195,8 +194,8 @@ def test_gradient_matrices_have_the_parameter_shapes():
 def test_half_sse_is_half_the_sum_of_squares_loss():
     model = random_network("sigmoid", 4)
     X, y = random_batch(model, "sse", 4)
-    half = SymbolicMLP.from_model(model, "half_sse").evaluate(model, X, y)
-    full = SymbolicMLP.from_model(model, "sse").evaluate(model, X, y)
+    half = SymbolicMLP.from_model(model, "half_sse").gradient_at(model, X, y)
+    full = SymbolicMLP.from_model(model, "sse").gradient_at(model, X, y)
     for name in full:
         np.testing.assert_allclose(2 * half[name], full[name], rtol=1e-14)
 
@@ -206,15 +205,15 @@ def test_mean_losses_average_the_per_example_gradients():
     X, y = random_batch(model, "mse", 5)
     X, y = np.vstack([X, X[:1] + 1]), np.vstack([y, y[:1]])  # at least two examples
     net = SymbolicMLP.from_model(model, "mse")
-    batch = net.evaluate(model, X, y)
-    singles = [net.evaluate(model, X[i : i + 1], y[i : i + 1]) for i in range(len(X))]
+    batch = net.gradient_at(model, X, y)
+    singles = [net.gradient_at(model, X[i : i + 1], y[i : i + 1]) for i in range(len(X))]
     for name in batch:
         np.testing.assert_allclose(batch[name], np.mean([s[name] for s in singles], axis=0))
 
 
 def test_evaluate_is_keyed_and_shaped_like_the_model_parameters():
     model = bplib.Sequential(bplib.Linear(2, 3, rng=0), bplib.Linear(3, 2, rng=1))
-    grads = SymbolicMLP.from_model(model).evaluate(model, np.ones((2, 2)), np.zeros((2, 2)))
+    grads = SymbolicMLP.from_model(model).gradient_at(model, np.ones((2, 2)), np.zeros((2, 2)))
     assert {k: v.shape for k, v in grads.items()} == {
         name: p.shape for name, p in model.named_parameters()
     }
@@ -287,31 +286,31 @@ def test_from_model_rejects_what_it_cannot_express():
         SymbolicMLP.from_model(bplib.Linear(2, 2))  # type: ignore[arg-type]
 
 
-def test_evaluate_rejects_a_model_of_another_shape_or_activation():
+def test_gradient_at_rejects_a_model_of_another_shape_or_activation():
     net = SymbolicMLP([2, 3, 2], "tanh", output_activation="identity")
     with pytest.raises(ValueError, match="does not match"):
-        net.evaluate(
+        net.gradient_at(
             bplib.Sequential(bplib.Linear(2, 3), bplib.Sigmoid(), bplib.Linear(3, 2)),
             np.ones((1, 2)),
             np.ones((1, 2)),
         )
     with pytest.raises(ValueError, match="does not match"):
-        net.evaluate(bplib.Sequential(bplib.Linear(2, 2)), np.ones((1, 2)), np.ones((1, 2)))
+        net.gradient_at(bplib.Sequential(bplib.Linear(2, 2)), np.ones((1, 2)), np.ones((1, 2)))
 
 
-def test_evaluate_rejects_badly_shaped_batches_and_labels():
+def test_gradient_at_rejects_badly_shaped_batches_and_labels():
     model = bplib.Sequential(bplib.Linear(2, 3, rng=0))
     mse, ce = SymbolicMLP.from_model(model, "mse"), SymbolicMLP.from_model(model, "cross_entropy")
     with pytest.raises(ValueError, match=r"X must have shape \(batch >= 1, 2\), got \(3,\)"):
-        mse.evaluate(model, np.ones(3), np.ones((1, 3)))
+        mse.gradient_at(model, np.ones(3), np.ones((1, 3)))
     with pytest.raises(ValueError, match=r"real targets of shape \(1, 3\)"):
-        mse.evaluate(model, np.ones((1, 2)), np.ones(3))
+        mse.gradient_at(model, np.ones((1, 2)), np.ones(3))
     with pytest.raises(TypeError, match=r"integer class labels \(e.g. int64\), got dtype float64"):
-        ce.evaluate(model, np.ones((2, 2)), np.array([0.0, 1.0]))
+        ce.gradient_at(model, np.ones((2, 2)), np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match=r"integer labels of shape \(2,\)"):
-        ce.evaluate(model, np.ones((2, 2)), np.array([0, 1, 1]))
+        ce.gradient_at(model, np.ones((2, 2)), np.array([0, 1, 1]))
     with pytest.raises(ValueError, match=r"labels in 0..2 for 3 classes, got values from 0 to 3"):
-        ce.evaluate(model, np.ones((2, 2)), np.array([0, 3]))
+        ce.gradient_at(model, np.ones((2, 2)), np.array([0, 3]))
 
 
 def test_check_model_rejects_a_loss_without_a_symbolic_form():

@@ -1,4 +1,4 @@
-r"""Splitting, scaling and encoding (chapters 2 and 7).
+r"""Splitting, scaling and encoding (chapters 6 and 7).
 
 :func:`train_test_split` (stratified), :class:`Standardizer` and :func:`standardize`,
 :func:`one_hot`.
@@ -217,7 +217,7 @@ class Standardizer:
 def standardize(X_train: Array, *others: Array) -> tuple[NDArray[np.float64], ...]:
     r"""Standardise ``X_train`` and every array in ``others`` with the statistics of ``X_train``.
 
-    Chapter 7. A shortcut for ``s = Standardizer().fit(X_train)`` followed by
+    A shortcut for ``s = Standardizer().fit(X_train)`` followed by
     ``s.transform`` of each array; see :class:`Standardizer`.
 
     Examples
@@ -231,7 +231,7 @@ def standardize(X_train: Array, *others: Array) -> tuple[NDArray[np.float64], ..
 def one_hot(y: Array, n_classes: int | None = None) -> NDArray[np.float64]:
     r"""One-hot encode integer labels: row :math:`i` is :math:`e_{y_i}`.
 
-    Chapter 2. ``Y[i, c] = 1`` if ``y[i] == c`` else 0.
+    ``Y[i, c] = 1`` if ``y[i] == c`` else 0.
 
     Parameters
     ----------

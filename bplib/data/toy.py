@@ -1,4 +1,4 @@
-r"""Toy problems generated from a seed (chapters 3, 6 and 9).
+r"""Toy problems generated from a seed (chapters 6, 8 and 9).
 
 :func:`xor`, :func:`spirals`, :func:`moons`, :func:`circles` (2-D classification, integer
 labels) and :func:`regression_1d` (a noisy sine). The same seed gives the same data.
@@ -20,7 +20,7 @@ def xor(
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     r"""The XOR problem: :math:`y = x_1 \oplus x_2` on the corners of the unit square.
 
-    Chapters 3 and 9. With the defaults it returns exactly the four classic points
+    Chapter 9. With the defaults it returns exactly the four classic points
     :math:`(0,0)\to 0`, :math:`(0,1)\to 1`, :math:`(1,0)\to 1`, :math:`(1,1)\to 0`,
     the smallest problem that no linear model solves (Minsky & Papert, 1969).
 
@@ -91,7 +91,7 @@ def moons(
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     r"""Two interleaving half circles.
 
-    Chapter 6. Class 0 (the first :math:`\lceil n/2 \rceil` points) lies on
+    Chapter 8. Class 0 (the first :math:`\lceil n/2 \rceil` points) lies on
     :math:`(\cos t, \sin t)`, class 1 on :math:`(1 - \cos t, \tfrac12 - \sin t)`, with
     :math:`t` evenly spaced in :math:`[0, \pi]` and Gaussian noise of standard deviation
     ``noise`` added to every coordinate (the layout of scikit-learn's ``make_moons``).
@@ -122,7 +122,7 @@ def circles(
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     r"""Two concentric circles: class 0 of radius 1, class 1 of radius ``factor``.
 
-    Chapter 6. The first :math:`\lceil n/2 \rceil` points (class 0) sit at evenly spaced
+    The first :math:`\lceil n/2 \rceil` points (class 0) sit at evenly spaced
     angles on the unit circle, the rest on the circle of radius ``factor``; Gaussian noise
     of standard deviation ``noise`` is added to every coordinate.
 
@@ -153,7 +153,7 @@ def regression_1d(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""A noisy sine: :math:`y = \sin x + \sigma\varepsilon`, :math:`x \sim U(-\pi, \pi)`.
 
-    Chapters 5 and 6. The inputs are sorted, so ``plt.plot(X, y)`` draws a curve.
+    Chapter 9. The inputs are sorted, so ``plt.plot(X, y)`` draws a curve.
 
     Returns
     -------

@@ -1,238 +1,37 @@
-r"""Vanishing and exploding gradients, measured beside the theory (chapters 8 and 9).
+r"""The measurements of chapter 8: per-layer statistics of real forward and backward passes.
 
-In a stack of layers :math:`Z^{(l)} = A^{(l-1)} W^{(l)} + b^{(l)}`, :math:`A^{(l)} = f(Z^{(l)})`,
-the backward pass computes the error signal :math:`\delta^{(l)} = \partial L/\partial Z^{(l)}`
-by the recursion
-
-.. math::
-
-    \delta^{(l)} = f'(Z^{(l)}) \odot \big(\delta^{(l+1)} W^{(l+1)\top}\big).
-
-If the weights are drawn independently with mean zero and variance :math:`\operatorname{Var}[W]`,
-and :math:`f'(Z^{(l)})` is independent of the incoming signal (the "mean-field" assumption),
-each step multiplies the **variance** of the error signal by
-
-.. math::
-
-    r = \frac{\operatorname{Var}[\delta^{(l)}]}{\operatorname{Var}[\delta^{(l+1)}]}
-      = n_{l+1}\, \operatorname{Var}[W]\, \mathbb E\big[f'(z)^2\big],
-
-where :math:`n_{l+1}`, the fan-out of :math:`W^{(l+1)}`, is the number of terms in each sum.
-Through :math:`L` layers the variance is multiplied by about :math:`r^{L}`: it vanishes when
-:math:`r < 1` and explodes when :math:`r > 1`.
-
-Every ratio in this module is a ratio of **variances**, never of standard deviations
-(the standard deviation, and a gradient's norm, change by :math:`\sqrt r` per layer).
-
-What is here (activations are named ``"sigmoid"``, ``"tanh"``, ``"relu"``,
-``"leaky_relu"`` with slope 0.01, or ``"identity"``; initialisations by their
-:mod:`bplib.init` names):
-
-- :func:`layer_statistics`: one forward/backward pass through a bplib ``Sequential``, and
-  the statistics of every layer (:class:`LayerStats`).
-- :func:`predicted_ratio`: the closed form of :math:`r` in the near-linear regime, from
-  :func:`weight_variance` and :func:`derivative_mean_square`.
-- :func:`measure` and :func:`sweep`: the same statistics over many random networks (seeds,
-  depths, widths, activations, initialisations), with the prediction beside the measurement
-  (:class:`Measurement`, :func:`table`, :func:`format_table`).
-
-The remedy for exploding gradients, :func:`bplib.utils.clip_grad_norm`, is in
-:mod:`bplib.utils`; the slices through a loss surface of chapter 9 are in
-:mod:`bplib.landscape`.
+:func:`layer_statistics` measures one bplib network; :func:`measure` and :func:`sweep` many
+random ones (:func:`random_network`) at once, beside the prediction of
+:mod:`bplib.experiments.theory`. See :mod:`bplib.experiments`.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from . import init as _init
-from ._checks import describe, finite_array, integer, positive_int, real
-from .init import RngLike
-from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
-from .losses import Loss
-from .module import Module, Sequential
+from .. import init as _init
+from .._checks import describe, finite_array, integer, positive_int
+from ..init import RngLike
+from ..layers import ACTIVATIONS, Linear, _Activation
+from ..losses import Loss
+from ..module import Module, Sequential
+from .theory import _activation_name, predicted_ratio, ratio_tolerance, weight_variance
 
 __all__ = [
     "LayerStats",
     "Measurement",
-    "derivative_mean_square",
     "format_table",
     "layer_statistics",
     "measure",
-    "predicted_ratio",
     "random_network",
-    "ratio_tolerance",
     "sweep",
     "table",
-    "weight_variance",
 ]
-
-#: Leaky ReLU's negative slope in every experiment here (PyTorch's default).
-LEAKY_SLOPE = 0.01
-
-# The activations the experiments know by name, each a factory of a bplib module.
-ACTIVATIONS: dict[str, Callable[[], Module]] = {
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": lambda: LeakyReLU(LEAKY_SLOPE),
-    "identity": Identity,
-}
-
-
-def _activation_name(activation: str) -> str:
-    if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}"
-        )
-    return activation
-
-
-# --------------------------------------------------------------------------------------
-# The theory
-# --------------------------------------------------------------------------------------
-
-
-def weight_variance(init: str, fan_in: int, fan_out: int) -> float:
-    r"""The variance :math:`\operatorname{Var}[W]` of the weights a :mod:`bplib.init` initialiser
-    draws.
-
-    - ``zeros``: :math:`0`;
-    - ``normal`` (std 0.01): :math:`10^{-4}`;
-    - ``uniform`` (the old default, :math:`U(-a, a)` with :math:`a = 1/\sqrt{n_\text{in}}`):
-      :math:`a^2/3 = 1/(3 n_\text{in})`;
-    - ``xavier_uniform``, ``xavier_normal`` (and the ``glorot_*`` aliases):
-      :math:`2/(n_\text{in} + n_\text{out})`;
-    - ``he_uniform``, ``he_normal`` (and the ``kaiming_*`` aliases): :math:`2/n_\text{in}`;
-    - ``lecun_normal``: :math:`1/n_\text{in}`.
-
-    A uniform :math:`U(-a, a)` has variance :math:`a^2/3`; chapter 9 derives the Xavier and
-    He scales from the variance argument of chapter 8. Only each initialiser's default
-    arguments are covered (gain 1, negative slope 0).
-    """
-    fan_in = positive_int(fan_in, "fan_in")
-    fan_out = positive_int(fan_out, "fan_out")
-    closed_forms: dict[Callable[..., Any], float] = {
-        _init.zeros: 0.0,
-        _init.normal: 0.01**2,
-        _init.uniform: 1.0 / (3.0 * fan_in),
-        _init.xavier_uniform: 2.0 / (fan_in + fan_out),
-        _init.xavier_normal: 2.0 / (fan_in + fan_out),
-        _init.he_uniform: 2.0 / fan_in,
-        _init.he_normal: 2.0 / fan_in,
-        _init.lecun_normal: 1.0 / fan_in,
-    }
-    if not isinstance(init, str) or init not in _init.INITIALIZERS:
-        raise ValueError(
-            f"weight_variance needs the name of a bplib.init initialiser, one of "
-            f"{sorted(_init.INITIALIZERS)}; got {init!r}"
-        )
-    return closed_forms[_init.INITIALIZERS[init]]
-
-
-def derivative_mean_square(activation: str) -> float:
-    r""":math:`\mathbb E[f'(z)^2]` in the near-linear regime: :math:`z` small and symmetric about 0.
-
-    - ``sigmoid``: :math:`f'(0)^2 = (1/4)^2 = 1/16`, since
-      :math:`\sigma' = \sigma(1-\sigma) \le 1/4`;
-    - ``tanh``: :math:`f'(0)^2 = 1`, since :math:`\tanh' = 1 - \tanh^2 \le 1`;
-    - ``relu``: :math:`1/2`, the fraction of units with :math:`z > 0`;
-    - ``leaky_relu``: :math:`(1 + \alpha^2)/2` with :math:`\alpha = 0.01`;
-    - ``identity``: :math:`1`.
-
-    For ReLU and leaky ReLU the value holds at any scale of :math:`z` (only its sign
-    matters); for sigmoid and tanh it is an upper bound, reached as :math:`z \to 0`, and it
-    falls once the units saturate.
-    """
-    values = {
-        "sigmoid": 1.0 / 16.0,
-        "tanh": 1.0,
-        "relu": 0.5,
-        "leaky_relu": (1.0 + LEAKY_SLOPE**2) / 2.0,
-        "identity": 1.0,
-    }
-    return values[_activation_name(activation)]
-
-
-def predicted_ratio(activation: str, init: str, fan_in: int, fan_out: int | None = None) -> float:
-    r"""The per-layer ratio of backpropagated **variances** predicted in the near-linear regime.
-
-    .. math::
-
-        r = \frac{\operatorname{Var}[\delta^{(l)}]}{\operatorname{Var}[\delta^{(l+1)}]}
-          = n_\text{out}\,\operatorname{Var}[W]\,\mathbb E\big[f'(z)^2\big]
-
-    (chapter 8), with :func:`weight_variance` and :func:`derivative_mean_square`. For layers
-    of width :math:`n` (``fan_out`` defaults to ``fan_in``, a square layer):
-
-    - old uniform + tanh: :math:`n \cdot \frac{1}{3n} \cdot 1 = 1/3` (the gradient's norm
-      shrinks by :math:`1/\sqrt 3` a layer);
-    - Glorot + tanh: :math:`n \cdot \frac{2}{2n} \cdot 1 = 1`;
-    - He + ReLU: :math:`n \cdot \frac{2}{n} \cdot \frac12 = 1`; Glorot + ReLU: :math:`1/2`;
-    - anything + sigmoid: at most :math:`n \operatorname{Var}[W] / 16`.
-
-    Take the square root for the ratio of standard deviations (or of gradient norms).
-
-    Examples
-    --------
-    >>> from bplib.experiments import predicted_ratio
-    >>> round(predicted_ratio("tanh", "uniform", 64), 6)
-    0.333333
-    >>> predicted_ratio("relu", "he_normal", 64)
-    1.0
-    """
-    fan_in = positive_int(fan_in, "fan_in")
-    fan_out = fan_in if fan_out is None else positive_int(fan_out, "fan_out")
-    return fan_out * weight_variance(init, fan_in, fan_out) * derivative_mean_square(activation)
-
-
-def ratio_tolerance(
-    width: int, depth: int, n_seeds: int, z: float = 4.0, *, activation: str | None = None
-) -> float:
-    r"""How far a measured ratio may stray from the truth by chance: ``z`` relative standard errors.
-
-    The measured ratio :math:`\hat r` (:attr:`Measurement.measured_ratio`) averages the
-    :math:`(L-1)S` per-layer ratios
-    :math:`\rho^{(l)} = \operatorname{Var}[\delta^{(l)}]/\operatorname{Var}[\delta^{(l+1)}]`
-    of :math:`S` networks of depth :math:`L`. Each :math:`\rho^{(l)}` is random: for a given
-    incoming error :math:`\delta` (Gram matrix :math:`G = \delta^\top\delta`) and weights of
-    variance :math:`v`, :math:`\|\delta W^\top\|^2 = \sum_i w_i^\top G\, w_i` sums :math:`n`
-    independent rows :math:`w_i` and has relative variance
-    :math:`2\operatorname{tr}(G^2)/(n\operatorname{tr}(G)^2) \le 2/n` for Gaussian weights (the
-    bound is reached when :math:`\delta` has rank one; uniform weights fluctuate less). Given
-    the layers above it, each :math:`\rho^{(l)}` has mean :math:`r` and a relative standard
-    deviation of at most :math:`\sqrt{2/n}`, so the fluctuations of successive layers are
-    uncorrelated (a martingale), and the relative standard error of :math:`\hat r` is at most
-
-    .. math::
-
-        \sqrt{2/n} \,/\, \sqrt{(L - 1)\, S}
-
-    for width :math:`n`. This returns ``z`` times that: a bound on
-    :math:`|\hat r / r - 1|` that chance exceeds with probability well below 1e-4 for ``z = 4``.
-    For ``activation="relu"`` or ``"leaky_relu"`` the random on/off pattern adds to this:
-    the fraction :math:`k/n` of active units, :math:`k \sim \text{Binomial}(n, 1/2)`, has
-    relative variance :math:`1/n`, so the per-layer bound becomes :math:`3/n`.
-
-    It covers chance only: the bias of the near-linear prediction once units saturate is a
-    separate matter (chapter 8).
-    """
-    width = positive_int(width, "width")
-    depth = positive_int(depth, "depth")
-    n_seeds = positive_int(n_seeds, "n_seeds")
-    if depth < 2:
-        raise ValueError(f"a per-layer ratio needs depth >= 2 layers, got depth={depth}")
-    z = real(z, "z (the number of standard errors)", "ratio_tolerance", low=0.0, low_open=True)
-    per_layer = 2.0 / width
-    if activation is not None and _activation_name(activation) in ("relu", "leaky_relu"):
-        per_layer += 1.0 / width
-    return z * math.sqrt(per_layer) / math.sqrt((depth - 1) * n_seeds)
 
 
 # --------------------------------------------------------------------------------------
@@ -242,7 +41,7 @@ def ratio_tolerance(
 
 @dataclass(frozen=True, eq=False)
 class LayerStats:
-    r"""Statistics of every layer of one forward/backward pass (chapter 8).
+    r"""Statistics of every layer of one forward/backward pass (:func:`layer_statistics`).
 
     Layer :math:`l = 1, \dots, L` is a ``Linear`` (computing
     :math:`Z^{(l)} = A^{(l-1)}W^{(l)} + b^{(l)}`) and the parameter-free modules after it
@@ -258,7 +57,7 @@ class LayerStats:
     activation_mean, activation_std : ndarray
         Of :math:`A^{(l)}`.
     derivative_mean_square : ndarray
-        :math:`\mathbb E[f'(Z^{(l)})^2]`, from the activation's own ``backward`` (1 without one).
+        :math:`\mathbb E[f'(Z^{(l)})^2]`, from the activation's own ``derivative`` (1 without one).
     delta_std : ndarray
         Of the backpropagated error :math:`\delta^{(l)} = \partial L/\partial Z^{(l)}`.
     weight_grad_norm, weight_grad_std : ndarray
@@ -345,11 +144,11 @@ class LayerStats:
         return np.asarray(weights * self.derivative_mean_square[..., :-1], dtype=np.float64)
 
 
-def _split_layers(model: Sequential) -> list[tuple[Linear, list[Module]]]:
-    """Group a Sequential into layers: each Linear with the parameter-free modules after it."""
+def _split_layers(model: Sequential) -> list[tuple[Linear, list[_Activation]]]:
+    """Group a Sequential into layers: each Linear with the activations after it."""
     if not isinstance(model, Sequential):
         raise TypeError(f"layer statistics need a bplib.Sequential, got {type(model).__name__}")
-    layers: list[tuple[Linear, list[Module]]] = []
+    layers: list[tuple[Linear, list[_Activation]]] = []
     for i, m in enumerate(model):
         if isinstance(m, Linear):
             layers.append((m, []))
@@ -358,10 +157,11 @@ def _split_layers(model: Sequential) -> list[tuple[Linear, list[Module]]]:
                 f"layer statistics expect the Sequential to start with a Linear layer; "
                 f"module 0 is {m!r}"
             )
-        elif m.parameters():
+        elif not isinstance(m, _Activation):
+            has = "has parameters" if m.parameters() else "is not an activation"
             raise ValueError(
-                "layer statistics expect a Sequential of Linear layers and parameter-free "
-                f"elementwise activations; module {i} ({type(m).__name__}) has parameters"
+                "layer statistics expect a Sequential of Linear layers and elementwise "
+                f"activations (bplib.layers.ACTIVATIONS); module {i} ({type(m).__name__}) {has}"
             )
         else:
             layers[-1][1].append(m)
@@ -403,18 +203,18 @@ def _stack(per_layer: list[dict[str, NDArray[np.float64]]]) -> LayerStats:
 def layer_statistics(
     model: Sequential,
     x: NDArray[Any],
-    grad_output: NDArray[Any] | None = None,
+    grad_out: NDArray[Any] | None = None,
     *,
     loss_fn: Loss | None = None,
     target: NDArray[Any] | None = None,
 ) -> LayerStats:
     r"""Run one forward and one backward pass of ``model`` and measure every layer (chapter 8).
 
-    The backward pass starts either from ``grad_output``, the gradient
+    The backward pass starts either from ``grad_out``, the gradient
     :math:`\partial L/\partial\,\text{output}` (e.g. a standard normal array, as if a random
     linear read-out sat on top), or from ``loss_fn(model(x), target)``. It runs bplib's own
     modules: each ``Linear``'s ``forward`` and ``backward``, and each activation's, whose
-    ``backward`` applied to ones gives :math:`f'(z)` elementwise.
+    ``derivative`` gives :math:`f'(z)` elementwise.
 
     The model's gradients are zeroed first; afterwards every ``.grad`` holds this pass's
     gradient.
@@ -424,9 +224,9 @@ def layer_statistics(
     model : Sequential
         Linear layers, each followed by zero or more parameter-free elementwise modules.
     x : ndarray, shape (batch, in_features)
-    grad_output : ndarray of the output's shape, optional
+    grad_out : ndarray of the output's shape, optional
     loss_fn, target : optional
-        Give these instead of ``grad_output``.
+        Give these instead of ``grad_out``.
 
     Returns
     -------
@@ -434,11 +234,11 @@ def layer_statistics(
         Arrays of shape ``(L,)``, one entry per Linear layer.
     """
     layers = _split_layers(model)
-    if (grad_output is None) == (loss_fn is None):
+    if (grad_out is None) == (loss_fn is None):
         raise ValueError(
             "layer_statistics needs exactly one way to start the backward pass: "
-            "grad_output=..., or loss_fn=... with target=...; got "
-            + ("both" if grad_output is not None else "neither")
+            "grad_out=..., or loss_fn=... with target=...; got "
+            + ("both" if grad_out is not None else "neither")
         )
     if loss_fn is not None and target is None:
         raise ValueError("layer_statistics got loss_fn but no target")
@@ -449,45 +249,46 @@ def layer_statistics(
     inputs: list[NDArray[Any]] = []  # A^(l-1)
     zs: list[NDArray[Any]] = []  # Z^(l)
     outputs: list[NDArray[Any]] = []  # A^(l)
+    fprimes: list[NDArray[Any]] = []  # f'(Z^(l)): the product over the layer's activations
     a = x
     for linear, activations in layers:
         z = linear.forward(a)
         inputs.append(np.asarray(a, dtype=z.dtype))
         zs.append(z)
-        a = z
+        a, fprime = z, np.ones_like(z)
         for m in activations:
-            a = m.forward(a)
+            a_in, a = a, m.forward(a)
+            fprime = fprime * m.derivative(a_in, a)
         outputs.append(a)
+        fprimes.append(fprime)
     out = a
     if loss_fn is not None:
         assert target is not None
         loss_fn(out, target)
         g = loss_fn.backward()
     else:
-        assert grad_output is not None
-        if not isinstance(grad_output, np.ndarray) or grad_output.dtype.kind != "f":
-            raise TypeError(
-                f"grad_output must be a floating numpy array, got {describe(grad_output)}"
-            )
-        if grad_output.shape != out.shape:
+        assert grad_out is not None
+        if not isinstance(grad_out, np.ndarray) or grad_out.dtype.kind != "f":
+            raise TypeError(f"grad_out must be a floating numpy array, got {describe(grad_out)}")
+        if grad_out.shape != out.shape:
             raise ValueError(
-                f"grad_output must have the shape of the model's output {out.shape}, "
-                f"got {grad_output.shape}"
+                f"grad_out must have the shape of the model's output {out.shape}, "
+                f"got {grad_out.shape}"
             )
-        if not np.isfinite(grad_output).all():
-            raise ValueError("grad_output contains NaN or infinity")
-        g = grad_output
+        if not np.isfinite(grad_out).all():
+            raise ValueError("grad_out contains NaN or infinity")
+        g = grad_out
 
     per_layer: list[dict[str, NDArray[np.float64]]] = []
     for k in reversed(range(len(layers))):
         linear, activations = layers[k]
-        fprime = np.ones_like(zs[k])
         for m in reversed(activations):
             g = m.backward(g)
-            fprime = m.backward(fprime)  # f'(z) elementwise: parameter-free, nothing accumulates
         delta = g
         g = linear.backward(delta)
-        stats = _stats_over_units(inputs[k], zs[k], outputs[k], fprime, delta, linear.weight.data)
+        stats = _stats_over_units(
+            inputs[k], zs[k], outputs[k], fprimes[k], delta, linear.weight.data
+        )
         per_layer.append(stats)
     return _stack(per_layer[::-1])
 
@@ -518,8 +319,8 @@ def random_network(
 
     Returns
     -------
-    (model, x, grad_output)
-        Ready for ``layer_statistics(model, x, grad_output)``.
+    (model, x, grad_out)
+        Ready for ``layer_statistics(model, x, grad_out)``.
     """
     depth = positive_int(depth, "depth")
     width = positive_int(width, "width")
@@ -533,20 +334,20 @@ def random_network(
     for _ in range(depth):
         modules += [Linear(width, width, init=init, rng=gen), factory()]
     x = gen.standard_normal((batch, width)) * input_std
-    grad_output = gen.standard_normal((batch, width))
-    return Sequential(*modules), x, grad_output
+    grad_out = gen.standard_normal((batch, width))
+    return Sequential(*modules), x, grad_out
 
 
 def _batched_statistics(
     weights: list[NDArray[np.float64]],
     biases: list[NDArray[np.float64]],
     x: NDArray[np.float64],
-    grad_output: NDArray[np.float64],
+    grad_out: NDArray[np.float64],
     activation: str,
 ) -> LayerStats:
     r""":func:`layer_statistics` for S networks at once: arrays carry a leading seed axis.
 
-    ``weights[l]`` has shape ``(S, n_in, n_out)``, ``x`` and ``grad_output`` ``(S, batch, n)``.
+    ``weights[l]`` has shape ``(S, n_in, n_out)``, ``x`` and ``grad_out`` ``(S, batch, n)``.
     The activations are bplib's own modules (they are elementwise, so a 3-D array is fine);
     only ``Linear`` is re-written, as the batched matrix products
     :math:`Z = XW + b`, :math:`\partial L/\partial W = X^\top\delta`,
@@ -554,7 +355,7 @@ def _batched_statistics(
     a Python loop over S networks of L layers would cost S times the interpreter overhead.
     The tests check that the two agree.
     """
-    fs = [ACTIVATIONS[activation]() for _ in weights]
+    fs = [ACTIVATIONS[activation]() for _ in weights]  # each caches its own z and a
     inputs, zs, outputs = [], [], []
     a = x
     for W, b, f in zip(weights, biases, fs, strict=True):
@@ -563,11 +364,11 @@ def _batched_statistics(
         zs.append(z)
         a = f.forward(z)
         outputs.append(a)
-    g = grad_output
+    g = grad_out
     per_layer: list[dict[str, NDArray[np.float64]]] = []
     for k in reversed(range(len(weights))):
         delta = fs[k].backward(g)
-        fprime = fs[k].backward(np.ones_like(zs[k]))
+        fprime = fs[k].derivative(zs[k], outputs[k])
         per_layer.append(_stats_over_units(inputs[k], zs[k], outputs[k], fprime, delta, weights[k]))
         # a contiguous W^T: numpy's stacked matmul is ~40x slower on a transposed view
         g = delta @ np.ascontiguousarray(np.swapaxes(weights[k], -1, -2))
@@ -576,7 +377,7 @@ def _batched_statistics(
 
 @dataclass(frozen=True, eq=False)
 class Measurement:
-    r"""The layer statistics of ``n_seeds`` random networks of one configuration (chapter 8).
+    r"""The layer statistics of ``n_seeds`` random networks of one configuration (:func:`measure`).
 
     Seed ``s`` is the network ``random_network(depth, width, activation, init,
     rng=seed + s, batch=batch, input_std=input_std)``.
