@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from . import init as _init
-from ._checks import as_batch, as_float_dtype, describe, positive_int, same_shape
+from ._checks import as_batch, as_float_dtype, describe, plain_array, positive_int, same_shape
 from .functional import sigmoid
 from .init import RngLike
 from .module import Module, Parameter
@@ -159,10 +159,10 @@ class _Activation(Module):
 
     def forward(self, z: NDArray[Any]) -> NDArray[Any]:
         self._cache = None  # a refused call must not leave the last call's cache for backward
-        if not isinstance(z, np.ndarray) or z.dtype.kind != "f" or isinstance(z, np.matrix):
-            raise TypeError(
-                f"{self!r} expected a floating numpy array (not an np.matrix), got {describe(z)}"
-            )
+        if not isinstance(z, np.ndarray) or z.dtype.kind != "f":
+            raise TypeError(f"{self!r} expected a floating numpy array, got {describe(z)}")
+        if isinstance(z, np.matrix):
+            plain_array(z, "the input", repr(self))
         a = self.function(z)
         self._cache = (z, a)
         return a
