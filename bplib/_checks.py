@@ -31,7 +31,9 @@ def as_batch(x: object, dtype: np.dtype[Any], where: object) -> NDArray[Any]:
     so a float32 model never runs in float64 by accident (and vice versa).
     """
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"{where!r} expected a numpy array, got {type(x).__name__}")
+        raise TypeError(f"{where!r} expected a numpy array, got {describe(x)}")
+    if isinstance(x, np.matrix):
+        plain_array(x, "the input", repr(where))
     if x.ndim != 2:
         hint = " (use x.reshape(1, -1) for a single example)" if x.ndim == 1 else ""
         raise ValueError(
@@ -52,14 +54,27 @@ def as_batch(x: object, dtype: np.dtype[Any], where: object) -> NDArray[Any]:
     raise TypeError(f"{where!r} expected a real numeric array, got dtype {x.dtype}")
 
 
-def same_shape(grad: object, shape: tuple[int, ...], where: object) -> NDArray[Any]:
-    """Check that a gradient passed to ``backward`` has the shape of the forward output."""
-    if not isinstance(grad, np.ndarray):
-        raise TypeError(f"{where!r}.backward expected a numpy array, got {type(grad).__name__}")
+def same_shape(
+    grad: object, shape: tuple[int, ...], where: object, dtype: np.dtype[Any] | None = None
+) -> NDArray[Any]:
+    """Check that a gradient passed to ``backward`` has the shape of the forward output.
+
+    With ``dtype`` (the layer's), integers and booleans are converted to it, as ``forward``
+    converts its input, and the other float precision or a complex gradient is refused: a
+    float32 layer never hands back a float64 gradient (nor an integer one).
+    """
+    grad = plain_array(grad, "the gradient", f"{where!r}.backward")
     if grad.shape != shape:
         raise ValueError(
             f"{where!r}.backward expected a gradient of shape {shape} (the shape of the "
             f"forward output), got {grad.shape}"
+        )
+    if dtype is not None and grad.dtype != dtype:
+        if grad.dtype.kind in "biu":
+            return grad.astype(dtype)
+        raise TypeError(
+            f"{where!r}.backward expected a gradient of dtype {dtype} (the layer's), got "
+            f"{describe(grad)}; convert it with grad.astype(np.{dtype})"
         )
     return grad
 
@@ -70,9 +85,15 @@ def same_shape(grad: object, shape: tuple[int, ...], where: object) -> NDArray[A
 
 
 def describe(x: object) -> str:
-    """What an error message says it was given: an array's dtype and shape, else the type."""
+    """What an error message says it was given: an array's dtype and shape, a number's or a
+    short string's value, else the type. Never a whole array: a message stays one line."""
     if isinstance(x, np.ndarray):
-        return f"dtype {x.dtype}, shape {x.shape}"
+        kind = "np.matrix of " if isinstance(x, np.matrix) else ""
+        return f"{kind}dtype {x.dtype}, shape {x.shape}"
+    if x is None or isinstance(x, bool | int | float | complex | str | np.generic):
+        text = repr(x)
+        text = text if len(text) <= 60 else text[:57] + "..."
+        return f"str {text}" if isinstance(x, str) else text
     return type(x).__name__
 
 
@@ -82,18 +103,12 @@ def _prefix(where: str) -> str:
 
 def positive_int(value: object, name: str, where: str = "") -> int:
     """Return ``value`` if it is an integer >= 1, else raise naming ``name`` (and ``where``)."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{_prefix(where)}{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return integer(value, name, where, low=1)
 
 
 def non_negative(value: object, name: str, where: str = "") -> float:
     """Return ``value`` as a float if it is a finite real number >= 0, else raise."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{_prefix(where)}{name} must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{_prefix(where)}{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    return real(value, name, where, low=0.0)
 
 
 def rows(a: object, name: str, where: str, *, finite: bool = True) -> NDArray[Any]:
@@ -150,3 +165,122 @@ def class_labels(target: object, n: int, n_classes: int, where: object) -> NDArr
             f"got values from {target.min()} to {target.max()}"
         )
     return target
+
+
+def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    if low is not None and high is not None:
+        return f"lie in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f"be a finite number {'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f"be a finite number {'<' if high_open else '<='} {high:g}"
+    return "be a finite number"
+
+
+def real(
+    value: object,
+    name: str,
+    where: str = "",
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a float if it is a finite real number in the given interval.
+
+    A bool, a string, ``None`` or an array is a TypeError; NaN, infinity or a value outside
+    ``[low, high]`` (open ends with ``low_open`` / ``high_open``) a ValueError.
+    """
+    prefix = f"{where}: " if where else ""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{prefix}{name} must be a real number, got {describe(value)}")
+    try:
+        v = float(value)
+    except OverflowError:  # an int too large for a float
+        v = math.inf
+    bad = not math.isfinite(v)
+    bad = bad or (low is not None and (v <= low if low_open else v < low))
+    bad = bad or (high is not None and (v >= high if high_open else v > high))
+    if bad:
+        raise ValueError(
+            f"{prefix}{name} must {_interval(low, high, low_open, high_open)}, got {value!r}"
+        )
+    return v
+
+
+def integer(value: object, name: str, where: str = "", *, low: int = 1) -> int:
+    """Return ``value`` as an int if it is an integer (Python or numpy) >= ``low``.
+
+    A float such as 2.0 or 2.7 is refused rather than truncated, and so is a bool.
+    """
+    prefix = f"{where}: " if where else ""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        wanted = {1: "a positive integer", 0: "a non-negative integer"}.get(
+            low, f"an integer >= {low}"
+        )
+        raise ValueError(f"{prefix}{name} must be {wanted}, got {describe(value)}")
+    return int(value)
+
+
+def finite_array(x: NDArray[Any], name: str, where: str = "") -> NDArray[Any]:
+    """Return ``x`` if every entry is finite; else say how many are NaN or infinite."""
+    if not np.isfinite(x).all():
+        n_nan = int(np.isnan(x).sum())
+        n_inf = int(np.isinf(x).sum())
+        prefix = f"{where}: " if where else ""
+        raise ValueError(
+            f"{prefix}{name} must be finite, got {n_nan} NaN and {n_inf} infinite "
+            f"entries in {describe(x)}"
+        )
+    return x
+
+
+def plain_array(x: object, name: str, where: str = "") -> NDArray[Any]:
+    """Return ``x`` if it is a numpy array but not an ``np.matrix``.
+
+    ``np.matrix`` redefines ``*`` and keeps every result 2-D, so formulas written for arrays
+    give silently wrong numbers on it: convert it with ``np.asarray``.
+    """
+    prefix = f"{where}: " if where else ""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{prefix}{name} must be a numpy array, got {describe(x)}")
+    if isinstance(x, np.matrix):
+        raise TypeError(
+            f"{prefix}{name} must be a plain numpy array, got an np.matrix (its * is a matrix "
+            "product, so elementwise formulas go wrong): convert it with np.asarray(x)"
+        )
+    return x
+
+
+def all_finite(x: NDArray[Any]) -> bool:
+    """Whether every entry of ``x`` is finite, cheaply: one summation, no temporary array.
+
+    A sum is finite only if every term is (NaN and infinities propagate), so a finite sum
+    settles it; an infinite sum of finite terms (an overflow) falls back to the exact test.
+    This keeps the check off the profile of a training step. Call it under
+    ``np.errstate(over="ignore")`` where the terms may be huge.
+    """
+    return math.isfinite(x.sum()) or bool(np.isfinite(x).all())
+
+
+def axis_of(axis: object, ndim: int, where: str) -> int:
+    """Return ``axis`` as an int if it names one of the ``ndim`` axes (negative counts back)."""
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"{where}: axis must be an int, got {describe(axis)}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{where}: axis must lie in {-ndim}..{ndim - 1} for a {ndim}-D array, got {axis}"
+        )
+    return int(axis)
+
+
+def interval(value: object, name: str, where: str) -> tuple[float, float]:
+    """Return ``value`` as ``(lo, hi)``: a pair of finite numbers with ``lo < hi``."""
+    if not isinstance(value, tuple | list | np.ndarray) or len(value) != 2:
+        raise ValueError(f"{where}: {name} must be a pair (lo, hi), got {value!r:.60}")
+    lo = real(value[0], f"{name}[0]", where)
+    hi = real(value[1], f"{name}[1]", where)
+    if not lo < hi:
+        raise ValueError(f"{where}: {name} must have lo < hi, got {value!r:.60}")
+    return lo, hi

@@ -28,12 +28,14 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ._checks import all_finite, describe
 from .functional import sigmoid as _sigmoid
 
 Array = NDArray[Any]
@@ -52,6 +54,17 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     gradient is summed over exactly those axes. For a bias :math:`b` of shape ``(out,)``
     added to ``(batch, out)``, this is :math:`\partial L/\partial b = \sum_\text{batch}\delta`.
     """
+    if not isinstance(grad, np.ndarray | np.generic):
+        raise TypeError(f"unbroadcast: grad must be a numpy array, got {describe(grad)}")
+    try:
+        reachable = np.broadcast_shapes(tuple(shape), grad.shape) == grad.shape
+    except (TypeError, ValueError):
+        reachable = False
+    if not reachable:
+        raise ValueError(
+            f"unbroadcast: shape must broadcast to the gradient's shape {grad.shape}, got "
+            f"{shape!r}: a gradient can only be summed down to a shape it was broadcast from"
+        )
     while grad.ndim > len(shape):  # leading axes that broadcasting added
         grad = grad.sum(axis=0)
     for axis, n in enumerate(shape):  # axes of length 1 that broadcasting stretched
@@ -64,7 +77,15 @@ def _as_array(value: object, where: str) -> Array:
     """A finite floating array from a number, array or nested list (ints become float64)."""
     if isinstance(value, Tensor):
         raise TypeError(f"{where} expected an array or a number, got a Tensor (use .data)")
-    arr = np.asarray(value)
+    if isinstance(value, np.matrix):
+        value = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # a ragged nested list
+        raise ValueError(
+            f"{where} expected a rectangular array, got a ragged nested list (rows of "
+            "different lengths)"
+        ) from None
     if arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
     if arr.dtype.kind != "f":
@@ -177,6 +198,18 @@ class Tensor:
             return Tensor(np.asarray(other, dtype=self.dtype), requires_grad=False)
         return Tensor(_as_array(other, f"operand of a {type(self).__name__}"), requires_grad=False)
 
+    def _finite(self, y: Array, op: str, other: Tensor | None = None) -> Array:
+        """Return ``y``, the result of ``op``, if it is finite; else say that it overflowed."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            ok = all_finite(y)
+        if not ok:
+            operands = f"{self.shape}" + ("" if other is None else f" and {other.shape}")
+            raise FloatingPointError(
+                f"'{op}' overflowed: its result on operands of shape {operands} has NaN or "
+                f"infinite entries (the largest finite {y.dtype} is {np.finfo(y.dtype).max:.3g})"
+            )
+        return y
+
     def _broadcast_check(self, other: Tensor, op: str) -> None:
         try:
             np.broadcast_shapes(self.shape, other.shape)
@@ -190,16 +223,20 @@ class Tensor:
     def __add__(self, other: object) -> Tensor:
         a, b = self, self._lift(other)
         a._broadcast_check(b, "+")
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = a.data + b.data
         return Tensor.from_op(
-            a.data + b.data, (a, b),
+            a._finite(y, "+", b), (a, b),
             lambda g: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)), "+",
         )  # fmt: skip
 
     def __mul__(self, other: object) -> Tensor:
         a, b = self, self._lift(other)
         a._broadcast_check(b, "*")
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = a.data * b.data
         return Tensor.from_op(
-            a.data * b.data, (a, b),
+            a._finite(y, "*", b), (a, b),
             lambda g: (unbroadcast(g * b.data, a.shape), unbroadcast(g * a.data, b.shape)), "*",
         )  # fmt: skip
 
@@ -209,8 +246,10 @@ class Tensor:
     def __sub__(self, other: object) -> Tensor:
         a, b = self, self._lift(other)
         a._broadcast_check(b, "-")
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = a.data - b.data
         return Tensor.from_op(
-            a.data - b.data, (a, b),
+            a._finite(y, "-", b), (a, b),
             lambda g: (unbroadcast(g, a.shape), unbroadcast(-g, b.shape)), "-",
         )  # fmt: skip
 
@@ -220,19 +259,29 @@ class Tensor:
         a._broadcast_check(b, "/")
         if (b.data == 0).any():
             raise ZeroDivisionError(f"'/' by a tensor that contains 0 (shape {b.shape})")
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = a.data / b.data
         return Tensor.from_op(
-            a.data / b.data, (a, b),
+            a._finite(y, "/", b), (a, b),
             lambda g: (unbroadcast(g / b.data, a.shape),
                        unbroadcast(-g * a.data / b.data**2, b.shape)), "/",
         )  # fmt: skip
 
     def __pow__(self, p: object) -> Tensor:
         r""":math:`x^p` for a constant number :math:`p`, with derivative :math:`p x^{p-1}`."""
-        if isinstance(p, Tensor) or not isinstance(p, int | float) or isinstance(p, bool):
+        if isinstance(p, Tensor) or isinstance(p, bool | np.bool_):
+            p_ok = False
+        else:
+            p_ok = isinstance(p, int | float | np.integer | np.floating)
+        if not p_ok:
             raise TypeError(
-                f"'**' needs a constant number as exponent, got {type(p).__name__}; "
+                f"'**' needs a constant number as exponent, got {describe(p)}; "
                 "for a Tensor exponent write (b * a.log()).exp()"
             )
+        assert isinstance(p, int | float | np.integer | np.floating)
+        p = int(p) if isinstance(p, int | np.integer) else float(p)
+        if isinstance(p, float) and not math.isfinite(p):
+            raise ValueError(f"'**' needs a finite exponent, got {p!r}")
         x = self.data
         if p < 0 and (x == 0).any():
             raise ZeroDivisionError(f"'** {p}' of a tensor that contains 0 (division by zero)")
@@ -246,7 +295,9 @@ class Tensor:
                 raise ZeroDivisionError(f"the derivative of x ** {p} is infinite at x = 0")
             return (g * p * x ** (p - 1),)
 
-        return Tensor.from_op(x**p, (self,), vjp, f"**{p:g}")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            y = x**p
+        return Tensor.from_op(self._finite(y, f"** {p:g}"), (self,), vjp, f"**{p:g}")
 
     def __radd__(self, other: object) -> Tensor:
         return self._lift(other) + self
@@ -326,11 +377,21 @@ class Tensor:
     def _axes(self, axis: int | tuple[int, ...] | None) -> tuple[int, ...]:
         if axis is None:
             return tuple(range(self.ndim))
-        axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+        if isinstance(axis, int | np.integer) and not isinstance(axis, bool):
+            axes: tuple[Any, ...] = (axis,)
+        elif isinstance(axis, tuple | list):
+            axes = tuple(axis)
+        else:
+            raise TypeError(f"axis must be an int, a tuple of ints or None, got {describe(axis)}")
         for ax in axes:
+            if isinstance(ax, bool) or not isinstance(ax, int | np.integer):
+                raise TypeError(f"axis must hold ints, got {describe(ax)} in {axis!r}")
             if not -self.ndim <= ax < self.ndim:
                 raise ValueError(f"axis {ax} is out of range for a tensor of shape {self.shape}")
-        return tuple(sorted(int(ax) % self.ndim for ax in axes))
+        result = tuple(sorted(int(ax) % self.ndim for ax in axes))
+        if len(set(result)) != len(result):
+            raise ValueError(f"axis {axis!r} names an axis twice (shape {self.shape})")
+        return result
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         r"""Sum over ``axis`` (all axes by default). Every summand gets the sum's gradient:

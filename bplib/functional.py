@@ -1,4 +1,10 @@
-"""Numerically stable elementwise functions shared by layers and losses (chapters 1-2)."""
+"""Numerically stable elementwise functions shared by layers and losses (chapters 1-2).
+
+Each takes a numpy array (not an ``np.matrix``). Infinities give the exact limits
+(``sigmoid(inf) = 1``, ``logsumexp`` of a row of ``-inf`` is ``-inf``, ``softmax`` puts all the
+mass on the ``+inf`` entries); NaN is refused by the reductions and passes through the
+elementwise functions (NaN in, NaN out).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ._checks import axis_of, plain_array
 
 
 def sigmoid(z: NDArray[Any]) -> NDArray[Any]:
@@ -16,6 +24,8 @@ def sigmoid(z: NDArray[Any]) -> NDArray[Any]:
     :math:`\\sigma(z) = 1/(1+e)` for :math:`z \\ge 0` and :math:`e/(1+e)` for :math:`z < 0`
     only ever exponentiate a non-positive number.
     """
+    if type(z) is not np.ndarray:
+        plain_array(z, "z", "sigmoid")
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -23,21 +33,54 @@ def sigmoid(z: NDArray[Any]) -> NDArray[Any]:
 def logsumexp(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
     """:math:`\\log\\sum_j e^{z_j}` along ``axis``, computed as :math:`m + \\log\\sum_j e^{z_j - m}`
     with :math:`m = \\max_j z_j`, so the largest exponent is :math:`e^0 = 1` (keeps ``axis``)."""
-    m = z.max(axis=axis, keepdims=True)
+    m = _row_max(z, axis, "logsumexp")
+    if not np.isfinite(m).all():  # rows of -inf (the sum is 0) or with +inf (it is inf)
+        m = np.where(np.isfinite(m), m, 0.0)
+        with np.errstate(divide="ignore", over="ignore"):
+            return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
     return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+def _row_max(z: NDArray[Any], axis: int, where: str) -> NDArray[Any]:
+    """``z.max(axis, keepdims=True)`` after checking ``z`` and ``axis``; NaN is refused."""
+    if type(z) is not np.ndarray:
+        plain_array(z, "z", where)
+    axis_of(axis, z.ndim, where)
+    if z.size == 0:
+        raise ValueError(f"{where}: z must not be empty, got shape {z.shape}")
+    m = z.max(axis=axis, keepdims=True)
+    if np.isnan(m).any():
+        raise ValueError(f"{where}: z must not contain NaN")
+    return m
 
 
 def log_softmax(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
     """:math:`\\log p_j = z_j - \\log\\sum_k e^{z_k}`, finite for any finite logits."""
-    return z - logsumexp(z, axis=axis)
+    lse = logsumexp(z, axis=axis)
+    if not np.isfinite(lse).all():
+        if (lse == -np.inf).any():
+            raise ValueError("log_softmax: a slice whose entries are all -inf has no softmax")
+        with np.errstate(divide="ignore"):  # the limit with +inf entries (log 0 = -inf)
+            return np.log(softmax(z, axis=axis))
+    return z - lse
 
 
 def softmax(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
     """:math:`p_j = e^{z_j}/\\sum_k e^{z_k}`, shifted by the row maximum so nothing overflows."""
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    m = _row_max(z, axis, "softmax")
+    if not np.isfinite(m).all():
+        if (m == -np.inf).any():
+            raise ValueError("softmax: a slice whose entries are all -inf has no softmax (0/0)")
+        # the limit: the +inf entries share the mass equally, the others get 0
+        with np.errstate(over="ignore", invalid="ignore"):
+            top = np.where(m == np.inf, (z == np.inf).astype(z.dtype), np.exp(z - m))
+        return top / top.sum(axis=axis, keepdims=True)
+    e = np.exp(z - m)
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def softplus(z: NDArray[Any]) -> NDArray[Any]:
     """:math:`\\log(1+e^{z}) = \\max(z, 0) + \\log(1+e^{-|z|})`, stable for any finite ``z``."""
+    if type(z) is not np.ndarray:
+        plain_array(z, "z", "softplus")
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))

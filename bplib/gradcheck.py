@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe
+from ._checks import describe, real
 from .losses import Loss
 from .module import Module
 
@@ -28,8 +28,16 @@ from .module import Module
 def relative_error(a: NDArray[Any], b: NDArray[Any]) -> float:
     """:math:`\\max|a-b| / \\max(\\max|a|, \\max|b|)`: the worst error relative to the gradient's scale.
 
-    Returns 0.0 when both are exactly zero.
+    Returns 0.0 when both are exactly zero. The two arrays must have the same shape (a
+    broadcast would compare the wrong entries).
     """
+    for name, v in (("a", a), ("b", b)):
+        if not isinstance(v, np.ndarray):
+            raise TypeError(f"relative_error: {name} must be a numpy array, got {describe(v)}")
+    if a.shape != b.shape:
+        raise ValueError(
+            f"relative_error: a and b must have the same shape, got {a.shape} and {b.shape}"
+        )
     scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
     err = float(np.max(np.abs(a - b), initial=0.0))
     return 0.0 if err == 0.0 else err / max(scale, np.finfo(np.float64).tiny)
@@ -37,17 +45,25 @@ def relative_error(a: NDArray[Any], b: NDArray[Any]) -> float:
 
 def numerical_gradient(f: Callable[[], float], x: NDArray[Any], eps: float = 1e-6) -> NDArray[Any]:
     """Central-difference gradient of the scalar function ``f()`` with respect to the array
-    ``x``, which ``f`` reads; each entry of ``x`` is nudged in place and restored."""
+    ``x``, which ``f`` reads; each entry of ``x`` is nudged in place and restored.
+
+    The nudges go through ``x[index]``, so they reach the memory ``f`` reads even when
+    ``x`` is a view (a transposed or sliced weight), where ``x.reshape(-1)`` would be a copy.
+    """
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(f"numerical_gradient: x must be a floating numpy array, got {describe(x)}")
+    if not x.flags.writeable:
+        raise ValueError("numerical_gradient: x must be writeable: its entries are nudged in place")
+    eps = real(eps, "eps", "numerical_gradient", low=0.0, low_open=True)
     grad = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)  # views: writing to flat changes x
-    for k in range(flat.size):
-        old = flat[k]
-        flat[k] = old + eps
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        x[index] = old + eps
         f_plus = f()
-        flat[k] = old - eps
+        x[index] = old - eps
         f_minus = f()
-        flat[k] = old
-        gflat[k] = (f_plus - f_minus) / (2 * eps)
+        x[index] = old
+        grad[index] = (f_plus - f_minus) / (2 * eps)
     return grad
 
 
@@ -97,6 +113,12 @@ def gradcheck(
         ``report.errors[name]`` is the worst relative error of that parameter (named as
         in ``model.named_parameters()``), ``report.ok`` is ``worst < tol``.
     """
+    if not isinstance(model, Module):
+        raise TypeError(f"gradcheck: model must be a bplib Module, got {describe(model)}")
+    if not isinstance(loss_fn, Loss):
+        raise TypeError(f"gradcheck: loss_fn must be a bplib Loss, got {describe(loss_fn)}")
+    eps = real(eps, "eps", "gradcheck", low=0.0, low_open=True)
+    tol = real(tol, "tol", "gradcheck", low=0.0, low_open=True)
     params = dict(model.named_parameters())
     for name, p in params.items():
         if p.data.dtype != np.float64:

@@ -29,6 +29,8 @@ from typing import Any, TypeAlias
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from ._checks import as_float_dtype, integer, real
+
 # A string, so that importing bplib does not import numpy.random (about 15 ms) before a
 # random number is needed; type checkers read it as the union it spells.
 RngLike: TypeAlias = "int | np.random.Generator | None"
@@ -45,11 +47,24 @@ def as_rng(rng: RngLike) -> np.random.Generator:
     )
 
 
+def _shape(fan_in: object, fan_out: object, dtype: DTypeLike, where: str) -> np.dtype[Any]:
+    """Check the arguments every initialiser shares; return the dtype (float32 or float64)."""
+    integer(fan_in, "fan_in", where)
+    integer(fan_out, "fan_out", where)
+    try:
+        return as_float_dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"{where}: {e} (an integer dtype would round every weight to 0)") from None
+
+
 def zeros(
     fan_in: int, fan_out: int, *, rng: RngLike = None, dtype: DTypeLike = np.float64
 ) -> NDArray[Any]:
     """All zeros: the symmetric start that gradient descent cannot break (chapter 9)."""
-    return np.zeros((fan_in, fan_out), dtype=dtype)
+    dt = _shape(fan_in, fan_out, dtype, "zeros")
+    if not isinstance(rng, np.random.Generator):
+        as_rng(rng)  # no random numbers are drawn, but a wrong rng is still an error
+    return np.zeros((fan_in, fan_out), dtype=dt)
 
 
 def normal(
@@ -61,7 +76,9 @@ def normal(
     std: float = 0.01,
 ) -> NDArray[Any]:
     """:math:`W_{ij} \\sim \\mathcal N(0, \\text{std}^2)`, a small fixed scale."""
-    return (as_rng(rng).standard_normal((fan_in, fan_out)) * std).astype(dtype, copy=False)
+    dt = _shape(fan_in, fan_out, dtype, "normal")
+    std = real(std, "std", "normal", low=0.0)
+    return (as_rng(rng).standard_normal((fan_in, fan_out)) * std).astype(dt, copy=False)
 
 
 def uniform(
@@ -73,8 +90,9 @@ def uniform(
     bound: float | None = None,
 ) -> NDArray[Any]:
     """:math:`W_{ij} \\sim U(-a, a)` with :math:`a = 1/\\sqrt{n_\\text{in}}` unless ``bound`` is given."""
-    a = 1.0 / np.sqrt(fan_in) if bound is None else bound
-    return as_rng(rng).uniform(-a, a, (fan_in, fan_out)).astype(dtype, copy=False)
+    dt = _shape(fan_in, fan_out, dtype, "uniform")
+    a = 1.0 / np.sqrt(fan_in) if bound is None else real(bound, "bound", "uniform", low=0.0)
+    return as_rng(rng).uniform(-a, a, (fan_in, fan_out)).astype(dt, copy=False)
 
 
 def xavier_uniform(
@@ -90,6 +108,8 @@ def xavier_uniform(
     Its variance :math:`a^2/3 = 2/(n_\\text{in}+n_\\text{out})` keeps the forward and backward
     signal level through tanh layers in their linear regime.
     """
+    _shape(fan_in, fan_out, dtype, "xavier_uniform")
+    gain = real(gain, "gain", "xavier_uniform", low=0.0)
     return uniform(
         fan_in, fan_out, rng=rng, dtype=dtype, bound=gain * np.sqrt(6.0 / (fan_in + fan_out))
     )
@@ -104,6 +124,8 @@ def xavier_normal(
     gain: float = 1.0,
 ) -> NDArray[Any]:
     """:math:`\\mathcal N(0, \\sigma^2)` with :math:`\\sigma = \\text{gain}\\sqrt{2/(n_\\text{in}+n_\\text{out})}`."""
+    _shape(fan_in, fan_out, dtype, "xavier_normal")
+    gain = real(gain, "gain", "xavier_normal", low=0.0)
     return normal(
         fan_in, fan_out, rng=rng, dtype=dtype, std=gain * np.sqrt(2.0 / (fan_in + fan_out))
     )
@@ -123,6 +145,8 @@ def he_uniform(
     to make up for (leaky) ReLU zeroing half of its inputs; :math:`\\alpha` is the
     negative slope (0 for ReLU).
     """
+    _shape(fan_in, fan_out, dtype, "he_uniform")
+    negative_slope = real(negative_slope, "negative_slope", "he_uniform", low=0.0)
     bound = np.sqrt(6.0 / ((1.0 + negative_slope**2) * fan_in))
     return uniform(fan_in, fan_out, rng=rng, dtype=dtype, bound=bound)
 
@@ -136,6 +160,8 @@ def he_normal(
     negative_slope: float = 0.0,
 ) -> NDArray[Any]:
     """:math:`\\mathcal N(0, 2/((1+\\alpha^2) n_\\text{in}))` (He et al., 2015)."""
+    _shape(fan_in, fan_out, dtype, "he_normal")
+    negative_slope = real(negative_slope, "negative_slope", "he_normal", low=0.0)
     std = np.sqrt(2.0 / ((1.0 + negative_slope**2) * fan_in))
     return normal(fan_in, fan_out, rng=rng, dtype=dtype, std=std)
 
@@ -144,6 +170,7 @@ def lecun_normal(
     fan_in: int, fan_out: int, *, rng: RngLike = None, dtype: DTypeLike = np.float64
 ) -> NDArray[Any]:
     """:math:`\\mathcal N(0, 1/n_\\text{in})` (LeCun et al., 1998, "Efficient BackProp")."""
+    _shape(fan_in, fan_out, dtype, "lecun_normal")
     return normal(fan_in, fan_out, rng=rng, dtype=dtype, std=np.sqrt(1.0 / fan_in))
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from . import init as _init
-from ._checks import as_batch, as_float_dtype, describe, positive_int, same_shape
+from ._checks import as_batch, as_float_dtype, describe, plain_array, positive_int, same_shape
 from .functional import sigmoid
 from .init import RngLike
 from .module import Module, Parameter
@@ -79,30 +79,54 @@ class Linear(Module):
         self._x: NDArray[Any] | None = None
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        self._x = None  # a refused call must not leave the last call's input for backward
+        given = x
         x = as_batch(x, self.dtype, self)
         if x.shape[1] != self.in_features:
             raise ValueError(
                 f"{self!r} expected input of shape (batch, {self.in_features}), got {x.shape}"
             )
-        self._x = x
-        z = x @ self.weight.data
+        w = self.weight.data
+        if w.shape != (self.in_features, self.out_features):
+            self._wrong_weight(w)
+        # backward needs X as it is now: a private copy, so that changing the caller's
+        # array in place before backward cannot change the gradient
+        self._x = x.copy() if x is given else x
+        z = x @ w
         if self.bias is not None:
             z += self.bias.data
         return z
 
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        self.backward_to_parameters(grad_out)
-        return grad_out @ self.weight.data.T
+        delta = self._accumulate(grad_out)
+        return delta @ self.weight.data.T
 
     def backward_to_parameters(self, grad_out: NDArray[Any]) -> None:
         """:math:`\\partial L/\\partial W` and :math:`\\partial L/\\partial b` only (see ``Module.backward_to_parameters``)."""
+        self._accumulate(grad_out)
+
+    def _accumulate(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+        """Check :math:`\\delta`, add :math:`X^\\top\\delta` and :math:`\\sum\\delta` to the gradients."""
         self._require_forward(self._x)
         x = self._x
         assert x is not None
-        delta = same_shape(grad_out, (x.shape[0], self.out_features), self)
+        delta = same_shape(grad_out, (x.shape[0], self.out_features), self, self.dtype)
         self.weight.accumulate_matmul(x.T, delta)  # weight.grad += x.T @ delta
         if self.bias is not None:
             self.bias.grad += delta.sum(axis=0)
+        return delta
+
+    def _wrong_weight(self, w: NDArray[Any]) -> None:
+        hint = ""
+        if w.shape == (self.out_features, self.in_features):
+            hint = (
+                "; that is PyTorch's (out_features, in_features) layout: bplib computes "
+                "Z = X W and stores W as (in_features, out_features), so assign its transpose"
+            )
+        raise ValueError(
+            f"{self!r}: weight must have shape ({self.in_features}, {self.out_features}), got "
+            f"{describe(w)}{hint}"
+        )
 
     def __repr__(self) -> str:
         return (
@@ -134,8 +158,11 @@ class _Activation(Module):
         raise NotImplementedError
 
     def forward(self, z: NDArray[Any]) -> NDArray[Any]:
+        self._cache = None  # a refused call must not leave the last call's cache for backward
         if not isinstance(z, np.ndarray) or z.dtype.kind != "f":
             raise TypeError(f"{self!r} expected a floating numpy array, got {describe(z)}")
+        if isinstance(z, np.matrix):
+            plain_array(z, "the input", repr(self))
         a = self.function(z)
         self._cache = (z, a)
         return a
@@ -144,7 +171,7 @@ class _Activation(Module):
         self._require_forward(self._cache)
         assert self._cache is not None
         z, a = self._cache
-        return same_shape(grad_out, z.shape, self) * self.derivative(z, a)
+        return same_shape(grad_out, z.shape, self, z.dtype) * self.derivative(z, a)
 
 
 class Sigmoid(_Activation):

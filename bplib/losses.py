@@ -12,11 +12,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import class_labels, describe
+from ._checks import class_labels, describe, plain_array
 from .functional import log_softmax, sigmoid, softplus
 
 
+def _finite_loss(value: float, where: object, detail: str) -> float:
+    """Return the loss if it is finite; else say that it overflows (finite inputs only get here)."""
+    if not np.isfinite(value):
+        raise FloatingPointError(
+            f"{where!r}: the loss overflows (it exceeds the largest float, {detail}); the "
+            "predictions have diverged: try a smaller learning rate or rescale the targets"
+        )
+    return value
+
+
 def _check_pred(pred: object, where: object) -> NDArray[Any]:
+    if isinstance(pred, np.matrix):
+        plain_array(pred, "pred (the predictions)", repr(where))
     if not isinstance(pred, np.ndarray) or pred.dtype.kind != "f":
         raise TypeError(
             f"{where!r} expected predictions as a floating numpy array, got {describe(pred)}"
@@ -33,6 +45,8 @@ def _check_pred(pred: object, where: object) -> NDArray[Any]:
 
 def _check_target_like(target: object, pred: NDArray[Any], where: object) -> NDArray[Any]:
     """A real-valued target of exactly pred's shape, converted to pred's dtype."""
+    if isinstance(target, np.matrix):
+        plain_array(target, "target", repr(where))
     if not isinstance(target, np.ndarray) or target.dtype.kind not in "biuf":
         raise TypeError(
             f"{where!r} expected the target as a real numpy array, got {describe(target)}"
@@ -68,14 +82,18 @@ class Loss:
         return self.forward(pred, target)
 
     def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
-        raise NotImplementedError
+        """Compute the loss and store its gradient for :meth:`backward` (subclasses)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement forward(pred, target); use MSELoss, "
+            "CrossEntropyLoss or BCEWithLogitsLoss, or subclass Loss and write it there"
+        )
 
     def backward(self) -> NDArray[Any]:
         """:math:`\\partial L/\\partial\\,\\text{pred}` for the last call, same shape and dtype as pred."""
         if self._grad is None:
             raise RuntimeError(
-                f"{type(self).__name__}.backward() called before the loss was computed: "
-                "call loss(pred, target) first"
+                f"{type(self).__name__}.backward() called before the loss was computed (or "
+                "after a call that raised): call loss(pred, target) first"
             )
         return self._grad
 
@@ -99,11 +117,17 @@ class MSELoss(Loss):
         self.reduction = reduction
 
     def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
+        self._grad = None  # a refused call must not leave the last call's gradient behind
         pred = _check_pred(pred, self)
-        diff = pred - _check_target_like(target, pred, self)
-        scale = 1.0 / diff.size if self.reduction == "mean" else 1.0
+        target = _check_target_like(target, pred, self)
+        with np.errstate(over="ignore", invalid="ignore"):
+            diff = pred - target
+            scale = 1.0 / diff.size if self.reduction == "mean" else 1.0
+            loss = float(np.sum(diff * diff) * scale)
+        # finite terms whose squares overflow: the loss itself is not a float64 number
+        loss = _finite_loss(loss, self, f"largest |pred - target| = {np.abs(diff).max():.3g}")
         self._grad = diff * (2.0 * scale)
-        return float(np.sum(diff * diff) * scale)
+        return loss
 
     def __repr__(self) -> str:
         return f"MSELoss(reduction={self.reduction!r})"
@@ -122,6 +146,7 @@ class CrossEntropyLoss(Loss):
     """
 
     def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
+        self._grad = None  # a refused call must not leave the last call's gradient behind
         where = self  # formatted (repr) only if an error is raised
         z = _check_pred(pred, where)
         if z.ndim != 2:
@@ -129,13 +154,15 @@ class CrossEntropyLoss(Loss):
         n, c = z.shape
         target = class_labels(target, n, c, where)
         rows = np.arange(n)
-        log_p = log_softmax(z)
-        loss = -log_p[rows, target].mean()
+        with np.errstate(over="ignore", invalid="ignore"):
+            log_p = log_softmax(z)
+            loss = -log_p[rows, target].mean()
+        loss = _finite_loss(float(loss), where, f"largest |logit| = {np.abs(z).max():.3g}")
         grad = np.exp(log_p)  # softmax(z), without computing the normaliser twice
         grad[rows, target] -= 1
         grad /= n
         self._grad = grad
-        return float(loss) + 0.0  # + 0.0 turns a perfect fit's -0.0 into 0.0
+        return loss + 0.0  # + 0.0 turns a perfect fit's -0.0 into 0.0
 
 
 class BCEWithLogitsLoss(Loss):
@@ -151,6 +178,7 @@ class BCEWithLogitsLoss(Loss):
     """
 
     def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
+        self._grad = None  # a refused call must not leave the last call's gradient behind
         where = self  # formatted (repr) only if an error is raised
         z = _check_pred(pred, where)
         y = _check_target_like(target, z, where)
@@ -158,5 +186,11 @@ class BCEWithLogitsLoss(Loss):
             raise ValueError(
                 f"{where!r} expected targets in [0, 1], got values from {y.min()} to {y.max()}"
             )
+        terms = softplus(z) - y * z  # each term is finite for finite z
+        with np.errstate(over="ignore"):
+            loss = float(np.mean(terms))
+            if not np.isfinite(loss):  # the sum of huge terms overflowed: average first
+                loss = float(np.sum(terms / terms.size))
+        loss = _finite_loss(loss, where, f"largest |logit| = {np.abs(z).max():.3g}")
         self._grad = (sigmoid(z) - y) / z.size
-        return float(np.mean(softplus(z) - y * z))
+        return loss

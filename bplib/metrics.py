@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe
+from ._checks import describe, positive_int
 
 __all__ = ["METRICS", "Metric", "accuracy", "confusion_matrix"]
 
@@ -23,6 +23,8 @@ Metric = Callable[[NDArray[Any], NDArray[Any]], float]
 
 def _labels_from_outputs(out: NDArray[Any]) -> NDArray[np.int64]:
     """Class labels from logits: arg-max of several columns, ``logit > 0`` for one column."""
+    if not isinstance(out, np.ndarray) or isinstance(out, np.matrix) or out.dtype.kind != "f":
+        raise TypeError(f"expected model outputs as a floating numpy array, got {describe(out)}")
     if out.ndim != 2:
         raise ValueError(f"expected model outputs of shape (batch, outputs), got {out.shape}")
     if out.shape[1] == 1:
@@ -30,18 +32,41 @@ def _labels_from_outputs(out: NDArray[Any]) -> NDArray[np.int64]:
     return out.argmax(axis=1).astype(np.int64)
 
 
-def _labels_from_targets(y: NDArray[Any]) -> NDArray[np.int64]:
-    """Class labels from targets: integer labels (n,), 0/1 targets (n, 1) or one-hot (n, k)."""
-    if y.ndim == 1 and y.dtype.kind in "iu":
-        return y.astype(np.int64, copy=False)
-    if y.ndim == 2 and y.shape[1] == 1:
-        return (y[:, 0] >= 0.5).astype(np.int64)
-    if y.ndim == 2:
-        return y.argmax(axis=1).astype(np.int64)
-    raise ValueError(
-        "accuracy expected integer labels of shape (n,), 0/1 targets of shape (n, 1) or "
-        f"one-hot targets of shape (n, classes), got dtype {y.dtype} and shape {y.shape}"
-    )
+def _labels_from_targets(y: object, n_outputs: int) -> NDArray[np.int64]:
+    """Class labels from targets that fit ``n_outputs`` logits: integer labels (n,) in
+    0 .. classes - 1, 0/1 targets (n, 1) for one logit, or one-hot rows (n, classes)."""
+    where = "accuracy"
+    if not isinstance(y, np.ndarray) or isinstance(y, np.matrix) or y.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: y must be a numpy array of labels or targets, got {describe(y)}")
+    classes = max(n_outputs, 2)  # one logit: two classes
+    if y.ndim == 1 and y.dtype.kind in "biu":
+        labels = y.astype(np.int64, copy=False)
+    elif y.ndim == 2 and y.shape[1] == n_outputs:
+        if not np.isfinite(y).all() or y.min() < 0 or y.max() > 1:
+            raise ValueError(
+                f"{where}: y as targets of shape {y.shape} must hold values in [0, 1] "
+                f"(0/1 or one-hot), got values from {y.min()} to {y.max()}"
+            )
+        picked = (y[:, 0] >= 0.5) if n_outputs == 1 else y.argmax(axis=1)
+        return np.asarray(picked, dtype=np.int64)
+    else:
+        hint = " (pass labels as shape (n,): y.ravel())" if y.ndim == 2 and y.shape[1] == 1 else ""
+        raise ValueError(
+            f"{where}: for model outputs with {n_outputs} column(s), y must be integer labels "
+            f"of shape (n,)"
+            + (
+                ", or 0/1 targets of shape (n, 1)"
+                if n_outputs == 1
+                else f", or one-hot rows of shape (n, {n_outputs})"
+            )
+            + f"; got {describe(y)}{hint}"
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(
+            f"{where}: y must hold labels in 0..{classes - 1} for {n_outputs} output "
+            f"column(s), got values from {labels.min()} to {labels.max()}"
+        )
+    return labels
 
 
 def accuracy(outputs: NDArray[Any], y: NDArray[Any]) -> float:
@@ -50,9 +75,16 @@ def accuracy(outputs: NDArray[Any], y: NDArray[Any]) -> float:
     .. math:: \text{accuracy} = \frac1N \sum_n [\hat c_n = c_n]
 
     ``outputs`` are the model's logits (see the module docstring for how a class is
-    read off them); ``y`` holds integer labels, 0/1 targets of shape (n, 1) or one-hot rows.
+    read off them); ``y`` holds integer labels (n,), 0/1 targets of shape (n, 1) for a
+    one-logit model or one-hot rows. Labels outside the classes the outputs can express,
+    NaN outputs and an empty batch are refused.
     """
-    predicted, true = _labels_from_outputs(outputs), _labels_from_targets(y)
+    predicted = _labels_from_outputs(outputs)
+    if len(outputs) == 0:
+        raise ValueError(f"accuracy: got an empty batch: outputs of shape {outputs.shape}")
+    if not np.isfinite(outputs).all():
+        raise ValueError("accuracy: outputs must be finite, got NaN or infinity in the logits")
+    true = _labels_from_targets(y, outputs.shape[1])
     if predicted.shape != true.shape:
         raise ValueError(
             f"accuracy got {predicted.shape[0]} predictions and {true.shape[0]} labels"
@@ -84,8 +116,9 @@ def confusion_matrix(
         raise ValueError(
             f"confusion_matrix: y_true has {y_true.size} labels but y_pred has {y_pred.size}"
         )
+    y_true, y_pred = y_true.astype(np.int64), y_pred.astype(np.int64)  # uint8 labels too
     seen = int(max(y_true.max(initial=-1), y_pred.max(initial=-1))) + 1
-    k = seen if n_classes is None else int(n_classes)
+    k = seen if n_classes is None else positive_int(n_classes, "n_classes", "confusion_matrix")
     if k < seen:
         raise ValueError(f"confusion_matrix: n_classes={n_classes} but a label {seen - 1} occurs")
     C = np.zeros((k, k), dtype=np.int64)

@@ -8,11 +8,14 @@ gradient into ``parameter.grad`` on the way, exactly as PyTorch does.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ._checks import describe, plain_array
 
 
 class Parameter:
@@ -32,7 +35,12 @@ class Parameter:
 
     def __init__(self, data: NDArray[Any], name: str = "") -> None:
         if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
-            raise TypeError(f"Parameter expected a floating numpy array, got {data!r:.60}")
+            raise TypeError(f"Parameter expected a floating numpy array, got {describe(data)}")
+        plain_array(data, "data", "Parameter")
+        if not np.isfinite(data).all():
+            raise ValueError(
+                f"Parameter {name!r}: data must be finite, got NaN or infinity in {describe(data)}"
+            )
         self.data = data
         self._grad = np.zeros_like(data)
         # True while the gradient is known to be all zeros: from zero_grad() until anything
@@ -49,6 +57,17 @@ class Parameter:
 
     @grad.setter
     def grad(self, value: NDArray[Any]) -> None:
+        if (
+            not isinstance(value, np.ndarray)
+            or isinstance(value, np.matrix)
+            or value.shape != self.data.shape
+            or value.dtype != self.data.dtype
+        ):
+            raise TypeError(
+                f"Parameter {self.name!r}: grad must be a numpy array of the parameter's shape "
+                f"{self.data.shape} and dtype {self.data.dtype}, got {describe(value)} (to "
+                "clear it, call zero_grad())"
+            )
         self._grad = value
         self._grad_is_zero = False
 
@@ -59,7 +78,10 @@ class Parameter:
     def zero_grad(self) -> None:
         """Set the gradient to zero, in place."""
         self._grad.fill(0)
-        self._grad_is_zero = True
+        # Known to stay zero only if nobody else holds the array: a reference taken before
+        # (g = p.grad) may still be written through (g += ...), and the next backward must
+        # add to that, not overwrite it. getrefcount counts self._grad and its own argument.
+        self._grad_is_zero = sys.getrefcount(self._grad) <= 2
 
     def accumulate_matmul(self, a: NDArray[Any], b: NDArray[Any]) -> None:
         """``grad += a @ b``, as a layer's backward needs it (``Linear``: :math:`X^\\top\\delta`).
@@ -114,18 +136,25 @@ class Module:
         PyTorch), so an optimiser never updates it twice per step.
         """
         seen: set[int] = set()
-        for name, p in self._named_parameters(prefix):
+        for name, p in self._named_parameters(prefix, set()):
             if id(p) not in seen:
                 seen.add(id(p))
                 yield name, p
 
-    def _named_parameters(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
-        """Every ``(name, parameter)`` pair, repeats included: attributes in assignment order."""
+    def _named_parameters(self, prefix: str, visited: set[int]) -> Iterator[tuple[str, Parameter]]:
+        """Every ``(name, parameter)`` pair: attributes in assignment order.
+
+        ``visited`` holds the modules already walked, so a module that refers back to its
+        owner (or is reachable twice) is walked once, not forever.
+        """
+        if id(self) in visited:
+            return
+        visited.add(id(self))
         for attr, value in vars(self).items():
             if isinstance(value, Parameter):
                 yield prefix + attr, value
             elif isinstance(value, Module):
-                yield from value._named_parameters(f"{prefix}{attr}.")
+                yield from value._named_parameters(f"{prefix}{attr}.", visited)
 
     def parameters(self) -> list[Parameter]:
         """All trainable parameters, in layer order, weight before bias."""
@@ -147,6 +176,21 @@ class Module:
         return f"{type(self).__name__}()"
 
 
+def _submodules(module: Module) -> list[Module]:
+    """``module`` and every module inside it, each once (cycles are walked once)."""
+    found: list[Module] = []
+    stack, seen = [module], set()
+    while stack:
+        m = stack.pop()
+        if id(m) in seen:
+            continue
+        seen.add(id(m))
+        found.append(m)
+        children = m.modules if isinstance(m, Sequential) else list(vars(m).values())
+        stack.extend(c for c in children if isinstance(c, Module))
+    return found
+
+
 class Sequential(Module):
     """A chain of modules: ``forward`` runs them in order, ``backward`` in reverse.
 
@@ -165,6 +209,18 @@ class Sequential(Module):
                 raise TypeError(
                     f"Sequential expects Module instances; argument {i} is {kind}: {m!r:.60}"
                 )
+        first: dict[int, int] = {}
+        for i, m in enumerate(modules):
+            for sub in _submodules(m):
+                j = first.setdefault(id(sub), i)
+                if j != i:
+                    raise ValueError(
+                        f"Sequential: argument {i} uses the same {type(sub).__name__} instance "
+                        f"as argument {j}; a module caches its last input for backward, so one "
+                        "instance cannot appear twice in a chain (its gradients would be wrong): "
+                        f"create another {type(sub).__name__}(...) (to share weights, assign the "
+                        "same Parameter to both layers)"
+                    )
         self.modules = list(modules)
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
@@ -185,9 +241,12 @@ class Sequential(Module):
             grad_out = m.backward(grad_out)
         first.backward_to_parameters(grad_out)  # the input needs no gradient
 
-    def _named_parameters(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
+    def _named_parameters(self, prefix: str, visited: set[int]) -> Iterator[tuple[str, Parameter]]:
+        if id(self) in visited:
+            return
+        visited.add(id(self))
         for i, m in enumerate(self.modules):
-            yield from m._named_parameters(f"{prefix}{i}.")
+            yield from m._named_parameters(f"{prefix}{i}.", visited)
 
     def __getitem__(self, i: int) -> Module:
         return self.modules[i]

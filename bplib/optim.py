@@ -29,9 +29,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import non_negative as _non_negative
-from ._checks import positive_int
-from .module import Parameter
+from ._checks import all_finite, describe, non_negative, positive_int, real
+from .module import Module, Parameter
 
 __all__ = [
     "SGD",
@@ -46,12 +45,17 @@ __all__ = [
 ]
 
 
+def _positive(value: object, name: str, where: str) -> float:
+    """Return ``value`` as a float if it is a finite real number > 0, else raise."""
+    return real(value, name, where, low=0.0, low_open=True)
+
+
 def _in_unit_interval(value: object, name: str, where: str) -> float:
     """Return ``value`` as a float if it lies in [0, 1), else raise."""
-    v = _non_negative(value, name, where)
-    if v >= 1:
-        raise ValueError(f"{where}: {name} must lie in [0, 1), got {value!r}")
-    return v
+    return real(value, name, where, low=0.0, high=1.0, high_open=True)
+
+
+_NO_STATE: dict[str, Any] = {"step": 0}  # what a parameter's state is before its first step
 
 
 class Optimizer:
@@ -84,6 +88,11 @@ class Optimizer:
             raise TypeError(
                 f"{name} expected an iterable of Parameters (e.g. model.parameters()), "
                 "got a single Parameter; wrap it in a list: [p]"
+            )
+        if isinstance(params, Module):
+            raise TypeError(
+                f"{name} expected an iterable of Parameters, got {type(params).__name__} (a "
+                "model): pass model.parameters()"
             )
         try:
             plist = list(params)
@@ -118,7 +127,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _non_negative(value, "lr (the learning rate)", type(self).__name__)
+        self._lr = non_negative(value, "lr (the learning rate)", type(self).__name__)
 
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to zero, in place."""
@@ -126,26 +135,68 @@ class Optimizer:
             p.zero_grad()
 
     def step(self) -> None:
-        """Update every parameter once from its current ``.grad``."""
+        """Update every parameter once from its current ``.grad``, all or nothing.
+
+        Every check comes before the first write: each gradient has its parameter's shape,
+        each parameter is writeable, and every new value and every new state entry is
+        computed and found finite (a non-finite gradient makes them non-finite too). Only
+        then are they written. So a refused step (a diverged gradient, a learning rate that
+        overflows, a read-only array) leaves every parameter and ``state`` as they were.
+        """
+        name = type(self).__name__
         for i, p in enumerate(self.params):
-            if p.grad.shape != p.data.shape:
+            g = p._grad
+            if not isinstance(g, np.ndarray) or g.shape != p.data.shape:
+                given = f"has shape {g.shape}" if isinstance(g, np.ndarray) else "is " + describe(g)
                 raise ValueError(
-                    f"{type(self).__name__}: parameter {i} ({p.name or 'unnamed'}) has shape "
-                    f"{p.data.shape} but its gradient has shape {p.grad.shape}"
+                    f"{name}: parameter {i} ({p.name or 'unnamed'}) has shape "
+                    f"{p.data.shape} but its gradient {given}"
                 )
-            if not np.isfinite(p.grad).all():
+            if not p.data.flags.writeable:
+                raise ValueError(
+                    f"{name}: parameter {i} ({p.name or 'unnamed'}) is a read-only array; "
+                    "the optimiser updates it in place (give it a writeable copy)"
+                )
+        updates = []
+        # NaN and overflow are looked for below, before anything is written: no warnings
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for p in self.params:
+                state = self.state.get(p, _NO_STATE)
+                updates.append(self._update(p, p._grad, state, state["step"] + 1))
+            for i, (p, (new_data, new_state)) in enumerate(zip(self.params, updates, strict=True)):
+                if all_finite(new_data) and (
+                    not new_state or all(all_finite(v) for v in new_state.values())
+                ):
+                    continue
+                where = f"parameter {i} ({p.name or 'unnamed'}, shape {p.data.shape})"
+                if not all_finite(p._grad):
+                    raise FloatingPointError(
+                        f"{name}: the gradient of {where} contains NaN or infinity; training "
+                        "has diverged: try a smaller learning rate (no parameter was changed)"
+                    )
                 raise FloatingPointError(
-                    f"{type(self).__name__}: the gradient of parameter {i} "
-                    f"({p.name or 'unnamed'}, shape {p.data.shape}) contains NaN or infinity; "
-                    "training has diverged: try a smaller learning rate"
+                    f"{name}: refused the step: {where} would become NaN or infinite although "
+                    f"its gradient is finite (hyperparameters {self._hyperparameters()}); "
+                    "no parameter was changed: try a smaller learning rate"
                 )
-        for p in self.params:
+        for p, (new_data, new_state) in zip(self.params, updates, strict=True):
+            p.data[...] = new_data
             state = self.state.setdefault(p, {"step": 0})
             state["step"] += 1
-            self._update(p, p.grad, state)
+            state.update(new_state)
 
-    def _update(self, p: Parameter, g: NDArray[Any], state: dict[str, Any]) -> None:
-        raise NotImplementedError(f"{type(self).__name__} does not implement _update()")
+    def _update(
+        self, p: Parameter, g: NDArray[Any], state: dict[str, Any], t: int
+    ) -> tuple[NDArray[Any], dict[str, NDArray[Any]]]:
+        """The rule for one parameter at step ``t``: ``(new value, new state entries)``.
+
+        It must not write into ``p.data`` or ``state``: :meth:`step` writes them once
+        every parameter's update is known to be finite.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement _update(); use one of the optimisers "
+            "of bplib.optim (SGD, Adam, ...) or subclass Optimizer and write its rule there"
+        )
 
     def _hyperparameters(self) -> dict[str, object]:
         return {"lr": self.lr}
@@ -206,9 +257,9 @@ class SGD(Optimizer):
         nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = _non_negative(momentum, "momentum", "SGD")
-        self.dampening = _non_negative(dampening, "dampening", "SGD")
-        self.weight_decay = _non_negative(weight_decay, "weight_decay", "SGD")
+        self.momentum = non_negative(momentum, "momentum", "SGD")
+        self.dampening = non_negative(dampening, "dampening", "SGD")
+        self.weight_decay = non_negative(weight_decay, "weight_decay", "SGD")
         if nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError(
                 "SGD: Nesterov momentum needs momentum > 0 and dampening = 0, got "
@@ -216,18 +267,22 @@ class SGD(Optimizer):
             )
         self.nesterov = bool(nesterov)
 
-    def _update(self, p: Parameter, g: NDArray[Any], state: dict[str, Any]) -> None:
+    def _update(
+        self, p: Parameter, g: NDArray[Any], state: dict[str, Any], t: int
+    ) -> tuple[NDArray[Any], dict[str, NDArray[Any]]]:
+        new_state = {}
         if self.weight_decay != 0:
             g = g + self.weight_decay * p.data
         if self.momentum != 0:
             b = state.get("momentum_buffer")
             if b is None:
-                b = state["momentum_buffer"] = g.copy()
+                b = g.copy()
             else:
-                b *= self.momentum
-                b += (1 - self.dampening) * g
+                b = b * self.momentum + (1 - self.dampening) * g
+            new_state["momentum_buffer"] = b
             g = g + self.momentum * b if self.nesterov else b
-        p.data -= self.lr * g
+        step = self.lr * g
+        return np.subtract(p.data, step, out=step), new_state
 
     def _hyperparameters(self) -> dict[str, object]:
         return {
@@ -269,40 +324,35 @@ class RMSprop(Optimizer):
         centered: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        self.alpha = _non_negative(alpha, "alpha", "RMSprop")
+        self.alpha = non_negative(alpha, "alpha", "RMSprop")
         if self.alpha > 1:
             raise ValueError(f"RMSprop: alpha must lie in [0, 1], got {alpha!r}")
-        self.eps = _non_negative(eps, "eps", "RMSprop")
-        self.weight_decay = _non_negative(weight_decay, "weight_decay", "RMSprop")
-        self.momentum = _non_negative(momentum, "momentum", "RMSprop")
+        self.eps = _positive(eps, "eps", "RMSprop")
+        self.weight_decay = non_negative(weight_decay, "weight_decay", "RMSprop")
+        self.momentum = non_negative(momentum, "momentum", "RMSprop")
         self.centered = bool(centered)
 
-    def _update(self, p: Parameter, g: NDArray[Any], state: dict[str, Any]) -> None:
-        if state["step"] == 1:
-            state["square_avg"] = np.zeros_like(p.data)
-            if self.momentum > 0:
-                state["momentum_buffer"] = np.zeros_like(p.data)
-            if self.centered:
-                state["grad_avg"] = np.zeros_like(p.data)
+    def _update(
+        self, p: Parameter, g: NDArray[Any], state: dict[str, Any], t: int
+    ) -> tuple[NDArray[Any], dict[str, NDArray[Any]]]:
+        new: dict[str, NDArray[Any]] = {}
         if self.weight_decay != 0:
             g = g + self.weight_decay * p.data
-        v = state["square_avg"]
-        v *= self.alpha
-        v += (1 - self.alpha) * g * g
+        v = state["square_avg"] if t > 1 else np.zeros_like(p.data)
+        v = new["square_avg"] = v * self.alpha + (1 - self.alpha) * g * g
         if self.centered:
-            g_bar = state["grad_avg"]
-            g_bar *= self.alpha
-            g_bar += (1 - self.alpha) * g
-            denom = np.sqrt(v - g_bar * g_bar) + self.eps
+            g_bar = state["grad_avg"] if t > 1 else np.zeros_like(p.data)
+            g_bar = new["grad_avg"] = g_bar * self.alpha + (1 - self.alpha) * g
+            # v - g_bar**2 is a variance, >= 0 in exact arithmetic; rounding can take it
+            # a hair below 0 (a constant gradient makes it exactly 0), whose sqrt is NaN
+            denom = np.sqrt(np.maximum(v - g_bar * g_bar, 0)) + self.eps
         else:
             denom = np.sqrt(v) + self.eps
         if self.momentum > 0:
-            b = state["momentum_buffer"]
-            b *= self.momentum
-            b += g / denom
-            p.data -= self.lr * b
-        else:
-            p.data -= self.lr * (g / denom)
+            b = state["momentum_buffer"] if t > 1 else np.zeros_like(p.data)
+            b = new["momentum_buffer"] = b * self.momentum + g / denom
+            return p.data - self.lr * b, new
+        return p.data - self.lr * (g / denom), new
 
     def _hyperparameters(self) -> dict[str, object]:
         return {
@@ -341,22 +391,22 @@ class Adagrad(Optimizer):
         eps: float = 1e-10,
     ) -> None:
         super().__init__(params, lr)
-        self.lr_decay = _non_negative(lr_decay, "lr_decay", "Adagrad")
-        self.weight_decay = _non_negative(weight_decay, "weight_decay", "Adagrad")
-        self.initial_accumulator_value = _non_negative(
+        self.lr_decay = non_negative(lr_decay, "lr_decay", "Adagrad")
+        self.weight_decay = non_negative(weight_decay, "weight_decay", "Adagrad")
+        self.initial_accumulator_value = non_negative(
             initial_accumulator_value, "initial_accumulator_value", "Adagrad"
         )
-        self.eps = _non_negative(eps, "eps", "Adagrad")
+        self.eps = _positive(eps, "eps", "Adagrad")
 
-    def _update(self, p: Parameter, g: NDArray[Any], state: dict[str, Any]) -> None:
-        if state["step"] == 1:
-            state["sum"] = np.full_like(p.data, self.initial_accumulator_value)
+    def _update(
+        self, p: Parameter, g: NDArray[Any], state: dict[str, Any], t: int
+    ) -> tuple[NDArray[Any], dict[str, NDArray[Any]]]:
+        s = state["sum"] if t > 1 else np.full_like(p.data, self.initial_accumulator_value)
         if self.weight_decay != 0:
             g = g + self.weight_decay * p.data
-        s = state["sum"]
-        s += g * g
-        lr_t = self.lr / (1 + (state["step"] - 1) * self.lr_decay)
-        p.data -= lr_t * (g / (np.sqrt(s) + self.eps))
+        s = s + g * g
+        lr_t = self.lr / (1 + (t - 1) * self.lr_decay)
+        return p.data - lr_t * (g / (np.sqrt(s) + self.eps)), {"sum": s}
 
     def _hyperparameters(self) -> dict[str, object]:
         return {
@@ -411,34 +461,32 @@ class Adam(Optimizer):
             _in_unit_interval(betas[0], "betas[0] (beta1)", name),
             _in_unit_interval(betas[1], "betas[1] (beta2)", name),
         )
-        self.eps = _non_negative(eps, "eps", name)
-        self.weight_decay = _non_negative(weight_decay, "weight_decay", name)
+        self.eps = _positive(eps, "eps", name)
+        self.weight_decay = non_negative(weight_decay, "weight_decay", name)
         self.amsgrad = bool(amsgrad)
 
-    def _update(self, p: Parameter, g: NDArray[Any], state: dict[str, Any]) -> None:
+    def _update(
+        self, p: Parameter, g: NDArray[Any], state: dict[str, Any], t: int
+    ) -> tuple[NDArray[Any], dict[str, NDArray[Any]]]:
         beta1, beta2 = self.betas
-        t = state["step"]
-        if t == 1:
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
-            if self.amsgrad:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        theta = p.data
         if self.weight_decay != 0:
             if self._decoupled:
-                p.data *= 1 - self.lr * self.weight_decay
+                theta = theta * (1 - self.lr * self.weight_decay)
             else:
-                g = g + self.weight_decay * p.data
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - beta1) * (g - m)  # = beta1 m + (1 - beta1) g, as torch's lerp computes it
-        v *= beta2
-        v += (1 - beta2) * g * g
+                g = g + self.weight_decay * theta
+        m = state["exp_avg"] if t > 1 else np.zeros_like(p.data)
+        v = state["exp_avg_sq"] if t > 1 else np.zeros_like(p.data)
+        m = m + (1 - beta1) * (g - m)  # = beta1 m + (1 - beta1) g, as torch's lerp computes it
+        v = v * beta2 + (1 - beta2) * g * g
+        new = {"exp_avg": m, "exp_avg_sq": v}
         if self.amsgrad:
-            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            v = state["max_exp_avg_sq"]
+            v_max = state["max_exp_avg_sq"] if t > 1 else np.zeros_like(p.data)
+            v = new["max_exp_avg_sq"] = np.maximum(v_max, v)
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t
         denom = np.sqrt(v) / math.sqrt(bias_correction2) + self.eps
-        p.data -= (self.lr / bias_correction1) * (m / denom)
+        return theta - (self.lr / bias_correction1) * (m / denom), new
 
     def _hyperparameters(self) -> dict[str, object]:
         return {
@@ -500,12 +548,26 @@ class LRScheduler:
 
     def lr_at(self, epoch: int) -> float:
         """The learning rate this schedule gives after ``epoch`` calls of :meth:`~bplib.optim.LRScheduler.step`."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement lr_at(epoch); use StepLR or "
+            "CosineAnnealingLR, or subclass LRScheduler and write the schedule there"
+        )
 
     def step(self) -> None:
-        """Advance one epoch and set the optimiser's learning rate."""
-        self.last_epoch += 1
-        self.optimizer.lr = self.lr_at(self.last_epoch)
+        """Advance one epoch and set the optimiser's learning rate.
+
+        The new rate is computed and checked first: a schedule that overflows (``gamma > 1``
+        for many epochs) raises and leaves ``last_epoch`` and the rate as they were.
+        """
+        epoch = self.last_epoch + 1
+        try:
+            lr = self.lr_at(epoch)
+        except OverflowError:
+            lr = math.inf
+        self.optimizer.lr = real(
+            lr, f"the learning rate at epoch {epoch}", type(self).__name__, low=0.0
+        )
+        self.last_epoch = epoch
 
     def get_last_lr(self) -> float:
         """The learning rate set by the last :meth:`~bplib.optim.LRScheduler.step` (PyTorch returns a list per group)."""
@@ -521,7 +583,7 @@ class StepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         super().__init__(optimizer)
         self.step_size = positive_int(step_size, "step_size", "StepLR")
-        self.gamma = _non_negative(gamma, "gamma", "StepLR")
+        self.gamma = non_negative(gamma, "gamma", "StepLR")
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -547,7 +609,7 @@ class CosineAnnealingLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         super().__init__(optimizer)
         self.T_max = positive_int(T_max, "T_max", "CosineAnnealingLR")
-        self.eta_min = _non_negative(eta_min, "eta_min", "CosineAnnealingLR")
+        self.eta_min = non_negative(eta_min, "eta_min", "CosineAnnealingLR")
 
     def lr_at(self, epoch: int) -> float:
         cosine = 1 + math.cos(math.pi * epoch / self.T_max)

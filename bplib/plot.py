@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import metrics
-from ._checks import describe
+from ._checks import describe, interval
 from .module import Module
 from .train import History, predict_classes
 
@@ -208,6 +208,8 @@ def optimizer_paths(
     -------
     matplotlib Axes
     """
+    xlim = interval(xlim, "xlim", "optimizer_paths")
+    ylim = interval(ylim, "ylim", "optimizer_paths")
     checked = {}
     for name, path in paths.items():
         p = np.asarray(path, dtype=np.float64)

@@ -39,7 +39,7 @@ import sympy
 from numpy.typing import NDArray
 
 from . import layers as _layers
-from ._checks import class_labels, positive_int
+from ._checks import class_labels, describe, positive_int, real
 from .gradcheck import relative_error
 from .layers import LeakyReLU, Linear
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
@@ -271,11 +271,21 @@ class SymbolicMLP:
 
     @staticmethod
     def _per_layer(value: Any, n_layers: int, what: str, kind: type) -> list[Any]:
+        def convert(v: Any) -> Any:
+            if kind is bool:  # bool("no") is True: only a real bool says yes or no
+                if not isinstance(v, bool | np.bool_):
+                    raise TypeError(
+                        f"SymbolicMLP: {what} must be True or False (or one per layer), "
+                        f"got {describe(v)}"
+                    )
+                return bool(v)
+            return real(v, what, "SymbolicMLP", low=0.0)
+
         if isinstance(value, Sequence) and not isinstance(value, str):
             if len(value) != n_layers:
                 raise ValueError(f"expected one {what} per layer ({n_layers}), got {len(value)}")
-            return [kind(v) for v in value]
-        return [kind(value)] * n_layers
+            return [convert(v) for v in value]
+        return [convert(value)] * n_layers
 
     def _build(self) -> None:
         sizes, n_layers = self.sizes, len(self.sizes) - 1

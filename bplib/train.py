@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import positive_int, rows, xy
+from ._checks import describe, positive_int, rows, xy
 from .data.batching import iterate_batches
 from .init import RngLike, as_rng
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss
@@ -45,8 +45,14 @@ __all__ = [
 ]
 
 
+def _check_model(model: object, where: str) -> None:
+    if not isinstance(model, Module):
+        raise TypeError(f"{where}: model must be a bplib Module, got {describe(model)}")
+
+
 def predict(model: Module, X: NDArray[Any]) -> NDArray[Any]:
     """The model's outputs on ``X`` (logits for a classifier), after checking ``X`` is finite."""
+    _check_model(model, "predict")
     rows(X, "X", "predict")
     return model(X)
 
@@ -90,6 +96,9 @@ def evaluate(
     ``metrics`` as in :func:`fit` (accuracy by default for the classification losses).
     Returns a dict such as ``{"loss": 0.12, "accuracy": 0.97}``.
     """
+    _check_model(model, "evaluate")
+    if not isinstance(loss_fn, Loss):
+        raise TypeError(f"evaluate: loss_fn must be a bplib loss, got {describe(loss_fn)}")
     xy(X, y, "evaluate")
     return _evaluate(model, loss_fn, X, y, _resolve_metrics(metrics, loss_fn))
 
@@ -251,14 +260,16 @@ def fit(
     FloatingPointError
         When the loss or a gradient becomes NaN or infinite; the message names the epoch
         and batch and suggests a smaller learning rate. The parameters are left as they
-        were before the step that would have used the bad gradient.
+        were before the step that would have used the bad gradient, and the exception's
+        ``history`` attribute holds the :class:`History` of the epochs that completed.
     ValueError, TypeError
-        On inputs with NaN or infinity, X and y of different lengths, bad arguments, or an
-        optimiser that holds parameters which are not the model's.
+        On inputs with NaN or infinity, X and y of different lengths, labels or targets
+        that do not suit the model's outputs and the loss (for the validation set too),
+        bad arguments, or an optimiser that holds parameters which are not the model's:
+        all checked before the first step, so nothing has been trained when they are raised.
     """
     where = "fit"
-    if not isinstance(model, Module):
-        raise TypeError(f"{where}: model must be a bplib Module, got {type(model).__name__}")
+    _check_model(model, where)
     if not isinstance(loss_fn, Loss):
         raise TypeError(
             f"{where}: loss_fn must be a bplib loss (e.g. bplib.CrossEntropyLoss()), "
@@ -291,6 +302,7 @@ def fit(
             )
         xy(validation[0], validation[1], where, ("X_val", "y_val"))
     chosen = _resolve_metrics(metrics, loss_fn)
+    _check_before_training(model, loss_fn, X, y, validation, chosen)
 
     n = len(X)
     size = n if batch_size is None else min(int(batch_size), n)
@@ -353,7 +365,42 @@ def fit(
                 if history.val_loss:
                     shown["val_loss"] = f"{history.val_loss[-1]:.4f}"
                 bar.set_postfix(shown)
+    except FloatingPointError as err:
+        err.history = history  # type: ignore[attr-defined]  # the epochs that completed
+        raise
     finally:
         if bar is not None:
             bar.close()
     return history
+
+
+def _check_before_training(
+    model: Module,
+    loss_fn: Loss,
+    X: NDArray[Any],
+    y: NDArray[Any],
+    validation: tuple[NDArray[Any], NDArray[Any]] | None,
+    chosen: dict[str, Metric],
+) -> None:
+    """Everything that could fail part-way through training, checked before the first step.
+
+    One example goes through the model (its input dtype and width, the output width); the
+    loss and the metrics then see every target against predictions of that width (all
+    zeros), so a label out of range or a target of the wrong shape is refused now, not
+    after an epoch of training. The same for the validation set. No parameter changes.
+    """
+    sets = [("X", "y", X, y)]
+    if validation is not None:
+        sets.append(("X_val", "y_val", validation[0], validation[1]))
+    for x_name, y_name, Xs, ys in sets:
+        try:
+            out = model(Xs[:1])
+            zeros = np.zeros((len(Xs), *out.shape[1:]), out.dtype)
+            loss_fn(zeros, ys)
+            for m in chosen.values():
+                m(zeros, ys)
+        except (TypeError, ValueError) as err:
+            raise type(err)(
+                f"fit: {x_name} and {y_name} do not suit this model and loss (checked before "
+                f"training, nothing was changed): {err}"
+            ) from err

@@ -61,7 +61,8 @@ def clip_grad_norm(
     Returns
     -------
     float
-        The total norm of the gradients before clipping.
+        The total norm of the gradients before clipping: ``inf`` when finite gradients have
+        a norm beyond the float range (they are still clipped correctly).
     """
     params = _parameter_list(parameters, "clip_grad_norm")
     if isinstance(max_norm, bool) or not isinstance(
@@ -75,12 +76,22 @@ def clip_grad_norm(
     # the norm of all gradients together, computed as m * ||g / m|| with m = max |g| so that
     # squaring a huge (but finite) gradient cannot overflow
     m = float(np.max([np.max(np.abs(p.grad), initial=0.0) for p in params]))  # NaN if any is
+    scaled = 1.0  # ||g / m||
     if norm_type == np.inf or m == 0.0 or not np.isfinite(m):
         total = m
     else:
-        total = m * sum(float(np.sum((np.abs(p.grad) / m) ** norm_type)) for p in params) ** (
+        scaled = sum(float(np.sum((np.abs(p.grad) / m) ** norm_type)) for p in params) ** (
             1.0 / norm_type
         )
+        with np.errstate(over="ignore"):
+            total = m * scaled
+    if np.isfinite(m) and not np.isfinite(total):
+        # finite gradients whose norm exceeds the float range (1e308 twice): the norm is
+        # returned as inf, but the clipping coefficient max_norm / (m ||g/m||) is finite
+        coef = (max_norm / m) / scaled
+        for p in params:
+            p.grad *= coef
+        return total
     if not np.isfinite(total) and error_if_nonfinite:
         raise FloatingPointError(
             f"the total {norm_type}-norm of the gradients is {total}: some gradient is "

@@ -492,11 +492,11 @@ def test_a_string_learning_rate_is_refused():
             "dampening = 0",
         ),
         (lambda ps: RMSprop(ps, alpha=1.5), r"alpha must lie in \[0, 1\]"),
-        (lambda ps: RMSprop(ps, eps=-1e-8), "eps must be a finite number >= 0"),
+        (lambda ps: RMSprop(ps, eps=-1e-8), "eps must be a finite number > 0"),
         (lambda ps: Adagrad(ps, lr_decay=-1), "lr_decay must be"),
         (lambda ps: Adagrad(ps, initial_accumulator_value=-1), "initial_accumulator_value"),
         (lambda ps: Adam(ps, betas=(0.9, 1.0)), r"betas\[1\] \(beta2\) must lie in \[0, 1\)"),
-        (lambda ps: Adam(ps, betas=(-0.1, 0.9)), r"betas\[0\] \(beta1\) must be"),
+        (lambda ps: Adam(ps, betas=(-0.1, 0.9)), r"betas\[0\] \(beta1\) must lie in \[0, 1\)"),
         (lambda ps: AdamW(ps, weight_decay=-0.01), "weight_decay must be"),
     ],
 )
@@ -512,7 +512,9 @@ def test_betas_must_be_a_pair():
 
 def test_a_gradient_of_the_wrong_shape_is_refused():
     p = bplib.Parameter(np.zeros((2, 3)), "weight")
-    p.grad = np.zeros(3)
+    with pytest.raises(TypeError, match=r"grad must be a numpy array of the parameter's shape"):
+        p.grad = np.zeros(3)  # refused where the mistake is made
+    p._grad = np.zeros(3)  # and if it gets there behind the setter's back, step refuses it
     with pytest.raises(ValueError, match=r"weight\) has shape \(2, 3\) but its gradient has shape"):
         SGD([p], lr=0.1).step()
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._checks import positive_int, xy
+from .._checks import plain_array, positive_int, xy
 from ..init import RngLike, as_rng
 
 __all__ = ["Standardizer", "one_hot", "standardize", "train_test_split"]
@@ -125,6 +125,8 @@ def train_test_split(
 def _features(X: object, where: str) -> NDArray[np.float64]:
     if not isinstance(X, np.ndarray):
         raise TypeError(f"{where} expected a numpy array, got {type(X).__name__}")
+    if isinstance(X, np.matrix):
+        plain_array(X, "X", where)
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError(
             f"{where} expected a non-empty 2-D array of shape (n, features), got shape {X.shape}"
@@ -162,8 +164,16 @@ class Standardizer:
     def fit(self, X: Array) -> Standardizer:
         """Learn ``mean`` and ``scale`` from ``X`` of shape (n, features); return ``self``."""
         X = _features(X, "Standardizer.fit")
-        std = X.std(axis=0)
-        self.mean = X.mean(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            std = X.std(axis=0)
+            mean = X.mean(axis=0)
+        if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+            # finite values whose sums overflow (around 1e308): the same statistics of
+            # X / m, scaled back by m = max |X| per feature
+            m = np.abs(X).max(axis=0)
+            m = np.where(m > 0, m, 1.0)
+            mean, std = (X / m).mean(axis=0) * m, (X / m).std(axis=0) * m
+        self.mean = mean
         self.scale = np.where(std > 0, std, 1.0)
         return self
 
@@ -183,7 +193,11 @@ class Standardizer:
     def transform(self, X: Array) -> NDArray[np.float64]:
         r""":math:`(X - \mu)/s`, a new float64 array."""
         X, mean, scale = self._fitted(X, "transform")
-        return (X - mean) / scale
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = (X - mean) / scale
+        if not np.isfinite(Z).all():  # X - mean overflowed: divide first
+            Z = X / scale - mean / scale
+        return Z
 
     def inverse_transform(self, Z: Array) -> NDArray[np.float64]:
         r""":math:`Z s + \mu`, undoing ``transform``."""

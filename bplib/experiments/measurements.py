@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import init as _init
-from .._checks import describe, positive_int
+from .._checks import describe, finite_array, integer, positive_int
 from ..init import RngLike
 from ..layers import ACTIVATIONS, Linear, _Activation
 from ..losses import Loss
@@ -242,6 +242,8 @@ def layer_statistics(
         )
     if loss_fn is not None and target is None:
         raise ValueError("layer_statistics got loss_fn but no target")
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        finite_array(x, "x", "layer_statistics")  # statistics of NaN are NaN
 
     model.zero_grad()
     inputs: list[NDArray[Any]] = []  # A^(l-1)
@@ -479,6 +481,9 @@ def measure(
     n_seeds = positive_int(n_seeds, "n_seeds")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    depth = integer(
+        depth, "depth (a per-layer ratio compares consecutive layers)", "measure", low=2
+    )
     nets = [
         random_network(
             depth, width, activation, init, rng=int(seed) + s, batch=batch, input_std=input_std

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import init as _init
-from .._checks import positive_int
+from .._checks import positive_int, real
 from ..layers import ACTIVATIONS, LeakyReLU
 
 __all__ = [
@@ -170,6 +170,7 @@ def ratio_tolerance(
     n_seeds = positive_int(n_seeds, "n_seeds")
     if depth < 2:
         raise ValueError(f"a per-layer ratio needs depth >= 2 layers, got depth={depth}")
+    z = real(z, "z (the number of standard errors)", "ratio_tolerance", low=0.0, low_open=True)
     per_layer = 2.0 / width
     if activation is not None and _activation_name(activation) in ("relu", "leaky_relu"):
         per_layer += 1.0 / width
