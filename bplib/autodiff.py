@@ -520,7 +520,9 @@ def draw_graph(root: Tensor, ax: Any = None, *, show_constants: bool = True) -> 
     -------
     matplotlib.axes.Axes
     """
-    import matplotlib.pyplot as plt
+    from ._optional import require
+
+    plt = require("matplotlib.pyplot", "bplib.autodiff.draw_graph")
 
     if not isinstance(root, Tensor):
         raise TypeError(f"draw_graph expected a Tensor, got {type(root).__name__}")

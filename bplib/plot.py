@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._optional import require
 from .module import Module
 from .train import History, predict_classes
 from .train import confusion_matrix as _confusion_matrix
@@ -24,7 +25,7 @@ __all__ = ["confusion_matrix", "decision_boundary", "loss_curves", "optimizer_pa
 def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt
+    plt = require("matplotlib.pyplot", "bplib.plot")
 
     _, ax = plt.subplots(figsize=figsize)
     return ax
@@ -82,7 +83,7 @@ def loss_curves(
                     f"loss_curves: history {name!r} has no {metric!r}; it has {sorted(series)}"
                 )
     if ax is None:
-        import matplotlib.pyplot as plt
+        plt = require("matplotlib.pyplot", "bplib.plot")
 
         fig, grid = plt.subplots(1, len(names), figsize=(5.0 * len(names), 3.6), squeeze=False)
         axes: list[Any] = list(grid[0])
@@ -147,7 +148,7 @@ def decision_boundary(
         raise ValueError(
             f"decision_boundary needs integer labels of shape ({len(X)},), got {given}"
         )
-    from matplotlib.colors import ListedColormap
+    ListedColormap = require("matplotlib.colors", "bplib.plot").ListedColormap
 
     dtype = next((p.data.dtype for p in model.parameters()), np.dtype(np.float64))
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin

@@ -35,13 +35,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import sympy
 from numpy.typing import NDArray
 
+from ._optional import require
 from .gradcheck import relative_error
 from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, Sequential
+
+sympy = require("sympy", "bplib.symbolic")
 
 __all__ = [
     "ACTIVATIONS",

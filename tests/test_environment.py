@@ -15,7 +15,7 @@ else:  # pragma: no cover
 
 ROOT = Path(__file__).resolve().parent.parent
 # conda-forge spells a few packages differently from PyPI
-CONDA_NAMES = {"pyyaml": "pyyaml"}
+CONDA_NAMES = {"pyyaml": "pyyaml", "build": "python-build"}
 NOT_IN_CONDA = {"tomli"}  # a back-port only Python 3.10 needs, and only for this test
 
 
@@ -27,9 +27,12 @@ def _split(spec: str) -> tuple[str, str]:
 
 def pyproject_packages() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
     specs = project["dependencies"] + [
-        s for extra in ("book", "test") for s in project["optional-dependencies"][extra]
+        s for extra, listed in extras.items() if extra != "torch" for s in listed
     ]
+    # an extra that names other extras of this package ("bplib-book[plot,symbolic]")
+    specs = [s for s in specs if not s.startswith(project["name"] + "[")]
     packages = dict(_split(s) for s in specs)
     return {CONDA_NAMES.get(n, n): b for n, b in packages.items() if n not in NOT_IN_CONDA}
 
