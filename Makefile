@@ -46,7 +46,7 @@ lint: venv
 
 # Re-pin constraints.txt to what the virtual environment holds now.
 constraints: venv
-	{ sed -n '1,3p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^bplib'; } > constraints.new
+	{ sed -n '1,3p' constraints.txt; $(BIN)/pip freeze --all --exclude-editable | grep -v -e '^bplib' -e '^pip=='; } > constraints.new
 	mv constraints.new constraints.txt
 
 clean:

@@ -28,7 +28,7 @@ def require(module: str, needed_by: str) -> ModuleType:
     """
     top = module.partition(".")[0]
     try:
-        return importlib.import_module(module)
+        importlib.import_module(top)
     except ModuleNotFoundError as error:
         if error.name != top:
             raise  # the package is there but something it imports is not: pip's report
@@ -38,3 +38,4 @@ def require(module: str, needed_by: str) -> ModuleType:
             f'pip install "bplib-book[{extra}]" (or "bplib-book[chapters]" for everything '
             "the book's chapters use)"
         ) from error
+    return importlib.import_module(module)
