@@ -1,8 +1,10 @@
-"""environment.yml (conda, Binder) and pyproject.toml describe the same environment."""
+"""environment.yml (conda) and pyproject.toml describe the same environment; binder/ pins
+constraints.txt's exact versions."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -51,3 +53,21 @@ def test_both_require_the_same_python():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert f"python{project['requires-python']}" in env["dependencies"]
+
+
+def test_binder_environment_is_generated_from_constraints_txt():
+    check = [sys.executable, str(ROOT / "tools" / "make_binder.py"), "--check"]
+    done = subprocess.run(check, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_binder_pins_every_version_of_constraints_txt_but_torch():
+    env = yaml.safe_load((ROOT / "binder" / "environment.yml").read_text())
+    (pip,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    constraints = [
+        line
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith(("#", "torch=="))
+    ]
+    assert pip == constraints
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-]+==[^=<>~ ]+", p) for p in pip)
