@@ -46,7 +46,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # The built book; BOOK_HTML points the tests at another build (e.g. a trial build elsewhere)
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = (
+    shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+)
 PAGE_TIMEOUT = 20.0  # seconds for one page to load and typeset its math
 
 pytestmark = pytest.mark.skipif(
