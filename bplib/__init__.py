@@ -7,7 +7,9 @@ matplotlib parts are imported when first used.
 
 from . import autodiff, data, experiments, functional, init, optim, plot, train
 from .gradcheck import GradcheckReport, gradcheck
-from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
+from .helpers import count_parameters, predict_proba, summary
+from .init import manual_seed
+from .layers import Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, Parameter, Sequential
 from .train import fit
@@ -17,6 +19,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "Flatten",
     "GradcheckReport",
     "Identity",
     "LeakyReLU",
@@ -31,14 +34,18 @@ __all__ = [
     "Tanh",
     "__version__",
     "autodiff",
+    "count_parameters",
     "data",
     "experiments",
     "fit",
     "functional",
     "gradcheck",
     "init",
+    "manual_seed",
     "optim",
     "plot",
+    "predict_proba",
+    "summary",
     "symbolic",
     "train",
 ]
