@@ -15,13 +15,19 @@ stored ``None``, so its de-duplication misses them). In the browser the second
 ``const THEBE_JS_URL`` is a SyntaxError on every page; tests/test_browser.py catches it.
 ``_drop_duplicate_scripts`` removes the repeats from each page's list of scripts.
 
-3. Accessibility (the axe-core audit of tests/test_browser.py). Two findings on every page
-come from the theme and from docutils, and ``_accessible`` rewrites each written page:
+3. Accessibility (the axe-core audit of tests/test_browser.py). The findings on every page
+come from the theme, myst-nb and docutils, and ``_accessible`` rewrites each written page:
 
 - the search button's ``aria-label="Search"`` hides its visible text "Search Ctrl+K" from
   speech input (WCAG 2.5.3, label in name: axe ``label-content-name-mismatch``). Without
   the label, the button's name is its visible text. (The icon-only search button, which has
   no visible text, keeps its label.)
+- the colour-mode button is named "Color mode" while its icons carry the titles "Light",
+  "Dark" and "System Settings", which axe counts as visible text: the icons are decorative,
+  so they get ``aria-hidden="true"``.
+- myst-nb's "Show code cell source" toggles (cells tagged ``hide-input``) are ``<summary
+  aria-label="Toggle hidden content">``: the label hides the visible "Show code cell
+  source", so it is dropped.
 - docutils marks each bibliography entry ``role="doc-biblioentry"`` inside a ``role="list"``.
   DPUB-ARIA 1.1 deprecated that role, and a list must contain list items (axe
   ``aria-required-children``, critical; ``aria-deprecated-role``), so entries become
@@ -88,7 +94,7 @@ def _visible_text(element: str) -> str:
 
 
 def _accessible(html: str) -> str:
-    """The page with the two fixes of point 3 in the module's docstring."""
+    """The page with the fixes of point 3 in the module's docstring."""
 
     def search_button(match: re.Match[str]) -> str:
         button = match.group(0)
@@ -98,6 +104,8 @@ def _accessible(html: str) -> str:
         return _ARIA_LABEL.sub("", start, count=1) + button[len(start) :]
 
     html = _BUTTON.sub(search_button, html)
+    html = html.replace('<i class="theme-switch ', '<i aria-hidden="true" class="theme-switch ')
+    html = html.replace('<summary aria-label="Toggle hidden content">', "<summary>")
     return html.replace('role="doc-biblioentry"', 'role="listitem"')
 
 

@@ -2,7 +2,7 @@
 
 :func:`count_parameters` and :func:`summary` (Keras' ``model.summary()``) say how big a
 model is, layer by layer; :func:`predict_proba` turns a classifier's logits into class
-probabilities. (Seeding: :func:`bplib.manual_seed`; images into a dense layer:
+probabilities. (Seeding: :func:`bplib.manual_seed <bplib.init.manual_seed>`; images into a dense layer:
 :class:`bplib.Flatten`.) Chapter 5 builds the modules these describe.
 """
 

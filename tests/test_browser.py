@@ -55,6 +55,7 @@ CHROMIUM = (
 )
 PAGE_TIMEOUT = 20.0  # seconds for one page to load and typeset its math
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"  # tools/vendor_axe.sh
+AXE_TIMEOUT = 180.0  # seconds for the audit of one page (the API reference is long)
 
 pytestmark = pytest.mark.skipif(
     not (HTML / "index.html").is_file(),
@@ -119,11 +120,15 @@ class DevTools:
                     return msg
         raise TimeoutError(f"no {method} within {timeout} s")
 
-    def evaluate(self, expression: str) -> Any:
+    def evaluate(self, expression: str, timeout: float = PAGE_TIMEOUT) -> Any:
         """Evaluate JavaScript in the page (awaiting a promise) and return its JSON value."""
-        reply = self.call(
-            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
-        )
+        self._ws.settimeout(timeout)
+        try:
+            reply = self.call(
+                "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+            )
+        finally:
+            self._ws.settimeout(PAGE_TIMEOUT)
         if "exceptionDetails" in reply:
             raise RuntimeError(f"JavaScript failed: {reply['exceptionDetails']}")
         return reply["result"].get("value")
@@ -267,7 +272,7 @@ def _visit(browser: DevTools, site: str, url: str) -> Page:
     browser.call("Runtime.evaluate", expression="0")  # drain events that came meanwhile
     page = Page(url, info)
     browser.call("Runtime.evaluate", expression=AXE.read_text(encoding="utf-8"))
-    page.axe = browser.evaluate(_AXE_RUN)
+    page.axe = browser.evaluate(_AXE_RUN, timeout=AXE_TIMEOUT)
     for ev in browser.events:
         method, p = ev["method"], ev["params"]
         if method == "Runtime.exceptionThrown":
