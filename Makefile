@@ -17,12 +17,15 @@ STAMP  := $(VENV)/.installed
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt jupyterlab/overrides.json
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
 	  { echo "Python >= 3.10 is needed; set PYTHON=/path/to/python3.x"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
+	# JupyterLab opens the chapters' .md files as notebooks (Jupytext Notebook viewer)
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 book: venv
@@ -52,8 +55,9 @@ lint: venv
 
 # Re-pin constraints.txt to what the virtual environment holds now.
 constraints: venv
-	{ sed -n '1,3p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^bplib'; } > constraints.new
+	{ sed -n '1,3p' constraints.txt; $(BIN)/pip freeze --all --exclude-editable | grep -v -e '^bplib' -e '^pip=='; } > constraints.new
 	mv constraints.new constraints.txt
+	$(BIN)/python tools/make_binder.py
 
 clean:
 	rm -rf _build

@@ -1,4 +1,4 @@
-"""The book's local Sphinx extension: two small fixes to how the HTML book comes out.
+"""The book's local Sphinx extension: three small fixes to how the HTML book comes out.
 
 1. Author-year citations in round brackets. sphinxcontrib-bibtex's ``author_year`` style writes ``{cite:t}`kingma2015adam``` as
 "Kingma and Ba [2015]" and ``{cite:p}`` as "[Kingma and Ba, 2015]". Textbooks write
@@ -14,11 +14,31 @@ re-adds ``app.registry.js_files`` with the file name ``''`` where ``app.add_js_f
 stored ``None``, so its de-duplication misses them). In the browser the second
 ``const THEBE_JS_URL`` is a SyntaxError on every page; tests/test_browser.py catches it.
 ``_drop_duplicate_scripts`` removes the repeats from each page's list of scripts.
+
+3. Accessibility (the axe-core audit of tests/test_browser.py). The findings on every page
+come from the theme, myst-nb and docutils, and ``_accessible`` rewrites each written page:
+
+- the search button's ``aria-label="Search"`` hides its visible text "Search Ctrl+K" from
+  speech input (WCAG 2.5.3, label in name: axe ``label-content-name-mismatch``). Without
+  the label, the button's name is its visible text. (The icon-only search button, which has
+  no visible text, keeps its label.)
+- the colour-mode button is named "Color mode" while its icons carry the titles "Light",
+  "Dark" and "System Settings", which axe counts as visible text: the icons are decorative,
+  so they get ``aria-hidden="true"``.
+- myst-nb's "Show code cell source" toggles (cells tagged ``hide-input``) are ``<summary
+  aria-label="Toggle hidden content">``: the label hides the visible "Show code cell
+  source", so it is dropped.
+- docutils marks each bibliography entry ``role="doc-biblioentry"`` inside a ``role="list"``.
+  DPUB-ARIA 1.1 deprecated that role, and a list must contain list items (axe
+  ``aria-required-children``, critical; ``aria-deprecated-role``), so entries become
+  ``role="listitem"``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 from typing import Any
 
 import sphinxcontrib.bibtex.plugin
@@ -65,6 +85,41 @@ def _drop_duplicate_scripts(
     scripts[:] = unique  # the builder's own list: it restores it after each page
 
 
+_BUTTON = re.compile(r"<button\b[^>]*>.*?</button>", re.S)
+_ARIA_LABEL = re.compile(r'\s+aria-label="[^"]*"')
+
+
+def _visible_text(element: str) -> str:
+    return re.sub(r"<[^>]+>|\s+", "", element)
+
+
+def _accessible(html: str) -> str:
+    """The page with the fixes of point 3 in the module's docstring."""
+
+    def search_button(match: re.Match[str]) -> str:
+        button = match.group(0)
+        start = button[: button.index(">") + 1]
+        if "search-button" not in start or not _visible_text(button):
+            return button
+        return _ARIA_LABEL.sub("", start, count=1) + button[len(start) :]
+
+    html = _BUTTON.sub(search_button, html)
+    html = html.replace('<i class="theme-switch ', '<i aria-hidden="true" class="theme-switch ')
+    html = html.replace('<summary aria-label="Toggle hidden content">', "<summary>")
+    return html.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+def _make_pages_accessible(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        fixed = _accessible(html)
+        if fixed != html:
+            page.write_text(fixed, encoding="utf-8")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _drop_duplicate_scripts)
+    app.connect("build-finished", _make_pages_accessible)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -13,7 +13,9 @@ import importlib
 from typing import TYPE_CHECKING
 
 from .gradcheck import GradcheckReport, gradcheck
-from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
+from .helpers import count_parameters, predict_proba, summary
+from .init import manual_seed
+from .layers import Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, Parameter, Sequential
 
@@ -39,6 +41,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "Flatten",
     "GradcheckReport",
     "Identity",
     "LeakyReLU",
@@ -53,6 +56,7 @@ __all__ = [
     "Tanh",
     "__version__",
     "autodiff",
+    "count_parameters",
     "data",
     "experiments",
     "fit",
@@ -61,8 +65,11 @@ __all__ = [
     "init",
     "landscape",
     "metrics",
+    "manual_seed",
     "optim",
     "plot",
+    "predict_proba",
+    "summary",
     "symbolic",
     "train",
     "utils",

@@ -36,9 +36,32 @@ from ._checks import as_float_dtype, integer, real
 RngLike: TypeAlias = "int | np.random.Generator | None"
 
 
+# The generator that ``rng=None`` draws from after manual_seed(); None: fresh entropy each time.
+_global_rng: np.random.Generator | None = None
+
+
+def manual_seed(seed: int | None) -> None:
+    """Seed what every ``rng=None`` in bplib draws from, like ``torch.manual_seed``.
+
+    After ``bplib.manual_seed(0)``, code that passes no ``rng`` (``Linear(3, 2)``,
+    ``fit(...)`` without ``rng``) draws from one shared ``numpy.random.Generator`` seeded
+    with 0, so a script that seeds once at the top gives the same numbers on every run. An
+    explicit ``rng`` (an int seed or a ``Generator``) is used as given and does not touch
+    the shared one (the book's chapters always pass one).
+    ``manual_seed(None)`` returns to fresh entropy.
+    """
+    global _global_rng
+    if seed is not None and (not isinstance(seed, int | np.integer) or isinstance(seed, bool)):
+        raise TypeError(f"manual_seed expected an int seed or None, got {type(seed).__name__}")
+    _global_rng = None if seed is None else np.random.default_rng(seed)
+
+
 def as_rng(rng: RngLike) -> np.random.Generator:
-    """Turn an int seed, a ``Generator`` or ``None`` (fresh entropy) into a ``Generator``."""
-    if rng is None or (isinstance(rng, int | np.integer) and not isinstance(rng, bool)):
+    """Turn an int seed, a ``Generator`` or ``None`` (fresh entropy, or the generator of
+    :func:`manual_seed`) into a ``Generator``."""
+    if rng is None:
+        return _global_rng if _global_rng is not None else np.random.default_rng()
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng

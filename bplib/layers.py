@@ -249,3 +249,33 @@ ACTIVATIONS: dict[str, type[_Activation]] = {
     "leaky_relu": LeakyReLU,
     "identity": Identity,
 }
+
+
+class Flatten(Module):
+    """Reshape ``(batch, d1, d2, ...)`` to ``(batch, d1 * d2 * ...)``, as ``torch.nn.Flatten``.
+
+    :class:`Linear` takes 2-D batches only; put ``Flatten()`` in front of it to feed it
+    images, e.g. the digits as ``(batch, 8, 8)``. Backward reshapes the gradient back to
+    the input's shape: flattening moves no number, so its Jacobian is a permutation of the
+    identity (chapter 4's shapes argument: each gradient has the shape of what it
+    differentiates).
+    """
+
+    def __init__(self) -> None:
+        self._shape: tuple[int, ...] | None = None
+
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        if not isinstance(x, np.ndarray) or x.ndim < 2:
+            given = f"shape {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
+            raise ValueError(f"Flatten expected an array of shape (batch, ...), got {given}")
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+        self._require_forward(self._shape)
+        assert self._shape is not None
+        flat = (self._shape[0], int(np.prod(self._shape[1:])))
+        return same_shape(grad_out, flat, self).reshape(self._shape)
+
+    def __repr__(self) -> str:
+        return "Flatten()"

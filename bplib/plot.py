@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from . import metrics
 from ._checks import describe, interval
+from ._optional import require
 from .module import Module
 from .train import History, predict_classes
 
@@ -28,7 +29,7 @@ __all__ = ["confusion_matrix", "decision_boundary", "draw_graph", "loss_curves",
 def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt
+    plt = require("matplotlib.pyplot", "bplib.plot")
 
     _, ax = plt.subplots(figsize=figsize)
     return ax
@@ -86,7 +87,7 @@ def loss_curves(
                     f"loss_curves: history {name!r} has no {metric!r}; it has {sorted(series)}"
                 )
     if ax is None:
-        import matplotlib.pyplot as plt
+        plt = require("matplotlib.pyplot", "bplib.plot")
 
         fig, grid = plt.subplots(1, len(names), figsize=(5.0 * len(names), 3.6), squeeze=False)
         axes: list[Any] = list(grid[0])
@@ -149,7 +150,7 @@ def decision_boundary(
         raise ValueError(
             f"decision_boundary needs integer labels of shape ({len(X)},), got {describe(y)}"
         )
-    from matplotlib.colors import ListedColormap
+    ListedColormap = require("matplotlib.colors", "bplib.plot").ListedColormap
 
     dtype = next((p.data.dtype for p in model.parameters()), np.dtype(np.float64))
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
@@ -334,7 +335,7 @@ def draw_graph(root: Tensor, ax: Any = None, *, show_constants: bool = True) -> 
     -------
     matplotlib.axes.Axes
     """
-    import matplotlib.pyplot as plt
+    plt = require("matplotlib.pyplot", "bplib.plot.draw_graph")
 
     from .autodiff import Tensor, topological_order
 

@@ -35,15 +35,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import sympy
 from numpy.typing import NDArray
 
 from . import layers as _layers
 from ._checks import class_labels, describe, positive_int, real
+from ._optional import require
 from .gradcheck import relative_error
 from .layers import LeakyReLU, Linear
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, Sequential
+
+sympy = require("sympy", "bplib.symbolic")
 
 __all__ = [
     "ACTIVATIONS",

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,11 +195,28 @@ def _progress_enabled(progress: bool) -> bool:
     return bool(progress) and env not in {"0", "false", "no", "off"}
 
 
+class _PlainProgress:
+    """What ``fit`` shows when tqdm is not installed: one plain line per epoch on stderr."""
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs, self.epoch = epochs, 0
+
+    def set_postfix(self, shown: dict[str, str]) -> None:
+        self.epoch += 1
+        values = ", ".join(f"{k}={v}" for k, v in shown.items())
+        print(f"fit: epoch {self.epoch}/{self.epochs}, {values}", file=sys.stderr)
+
+    def close(self) -> None:
+        pass
+
+
 def _epoch_iterator(epochs: int, show: bool) -> tuple[Iterator[int], Any]:
     if not show:
         return iter(range(epochs)), None
-    from tqdm import tqdm  # imported only when a bar is shown: `import bplib` stays numpy-only
-
+    try:  # imported only when a bar is shown: `import bplib` stays numpy-only
+        from tqdm import tqdm
+    except ModuleNotFoundError:  # tqdm is optional (pip install "bplib-book[progress]")
+        return iter(range(epochs)), _PlainProgress(epochs)
     bar = tqdm(range(epochs), desc="fit", unit="epoch", dynamic_ncols=True)
     return iter(bar), bar
 
@@ -244,7 +262,8 @@ def fit(
         ``None`` means ``("accuracy",)`` for ``CrossEntropyLoss`` and ``BCEWithLogitsLoss``
         and no metric otherwise; pass ``()`` for none.
     progress : bool
-        Show a tqdm progress bar over the epochs (on stderr). Off when ``False`` or when
+        Show a tqdm progress bar over the epochs (on stderr; a plain line per epoch when
+        tqdm is not installed). Off when ``False`` or when
         the environment variable ``BPLIB_PROGRESS=0``; the book's chapters pass
         ``progress=False`` so their stored outputs never contain a bar.
     scheduler : bplib.optim.LRScheduler or None

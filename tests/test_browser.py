@@ -14,6 +14,10 @@ without a TeX error, every internal link and anchor resolves, no cell output is 
 "backpropagation", each chapter's Colab and Binder buttons open that chapter's ``.ipynb``
 in the repository, the API reference documents every public name of ``bplib``, and a
 screenshot of a chapter goes to ``test-artifacts/`` for a person to look at.
+
+Accessibility: axe-core (vendored in ``tests/vendor/axe-core``, MPL-2.0) audits every page
+once it has loaded and typeset; no page may have a serious or critical violation. The full
+report, minor and moderate findings included, goes to ``test-artifacts/axe.json``.
 """
 
 from __future__ import annotations
@@ -46,8 +50,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # The built book; BOOK_HTML points the tests at another build (e.g. a trial build elsewhere)
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = (
+    shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+)
 PAGE_TIMEOUT = 20.0  # seconds for one page to load and typeset its math
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"  # tools/vendor_axe.sh
+AXE_TIMEOUT = 180.0  # seconds for the audit of one page (the API reference is long)
 
 pytestmark = pytest.mark.skipif(
     not (HTML / "index.html").is_file(),
@@ -112,11 +120,15 @@ class DevTools:
                     return msg
         raise TimeoutError(f"no {method} within {timeout} s")
 
-    def evaluate(self, expression: str) -> Any:
+    def evaluate(self, expression: str, timeout: float = PAGE_TIMEOUT) -> Any:
         """Evaluate JavaScript in the page (awaiting a promise) and return its JSON value."""
-        reply = self.call(
-            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
-        )
+        self._ws.settimeout(timeout)
+        try:
+            reply = self.call(
+                "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+            )
+        finally:
+            self._ws.settimeout(PAGE_TIMEOUT)
         if "exceptionDetails" in reply:
             raise RuntimeError(f"JavaScript failed: {reply['exceptionDetails']}")
         return reply["result"].get("value")
@@ -229,6 +241,18 @@ _INSPECT = r"""
 """
 
 
+# Runs axe-core's default rules (WCAG 2.x A and AA, and its best practices) on the page.
+_AXE_RUN = r"""
+(async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 200),
+                              summary: n.failureSummary}))}));
+})()
+"""
+
+
 @dataclass
 class Page:
     url: str
@@ -236,6 +260,7 @@ class Page:
     js_errors: list[str] = field(default_factory=list)
     bad_requests: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
+    axe: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _visit(browser: DevTools, site: str, url: str) -> Page:
@@ -246,6 +271,8 @@ def _visit(browser: DevTools, site: str, url: str) -> Page:
     info = browser.evaluate(_INSPECT)
     browser.call("Runtime.evaluate", expression="0")  # drain events that came meanwhile
     page = Page(url, info)
+    browser.call("Runtime.evaluate", expression=AXE.read_text(encoding="utf-8"))
+    page.axe = browser.evaluate(_AXE_RUN, timeout=AXE_TIMEOUT)
     for ev in browser.events:
         method, p = ev["method"], ev["params"]
         if method == "Runtime.exceptionThrown":
@@ -320,6 +347,25 @@ def test_no_page_shows_an_error_output_or_an_empty_glued_value(pages: dict[str, 
         if p.info["errorOutputs"] or p.info["emptyGlue"]
     }
     assert not broken, f"pages of a chapter that failed: {json.dumps(broken, indent=1)}"
+
+
+def test_no_page_has_a_serious_or_critical_accessibility_violation(
+    pages: dict[str, Page],
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    report = {rel: p.axe for rel, p in pages.items() if p.axe}
+    (ARTIFACTS / "axe.json").write_text(json.dumps(report, indent=1))
+    grave = {
+        rel: [
+            f"{v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])}x, e.g. "
+            f"{v['nodes'][0]['target']})"
+            for v in found
+            if v["impact"] in ("serious", "critical")
+        ]
+        for rel, found in report.items()
+    }
+    grave = {rel: found for rel, found in grave.items() if found}
+    assert not grave, f"axe-core (test-artifacts/axe.json): {json.dumps(grave, indent=1)}"
 
 
 def test_every_resource_of_every_page_loads(pages: dict[str, Page]) -> None:

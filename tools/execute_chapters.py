@@ -10,12 +10,36 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import jupytext
 import nbformat
 from nbclient import NotebookClient
 
 from chapters import CHAPTERS, chapter_sources
+
+
+def coalesce_streams(nb: Any) -> None:
+    """Merge each cell's consecutive stdout (or stderr) outputs into one, as Jupyter shows them.
+
+    How a cell's prints are split into messages depends on when the kernel flushes, that is,
+    on the machine's load; merged, the stored notebook is the same on a busy machine.
+    """
+    for cell in nb.cells:
+        merged: list[Any] = []
+        for out in cell.get("outputs", []):
+            last = merged[-1] if merged else None
+            if (
+                out.output_type == "stream"
+                and last is not None
+                and last.output_type == "stream"
+                and last.name == out.name
+            ):
+                last.text += out.text
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell.outputs = merged
 
 
 def execute(md: Path) -> float:
@@ -31,6 +55,7 @@ def execute(md: Path) -> float:
         record_timing=False,
     ).execute()
     elapsed = time.perf_counter() - start
+    coalesce_streams(nb)
     nb.metadata.pop("widgets", None)
     nb.metadata["jupytext"] = {"formats": "ipynb,md:myst"}
     nbformat.write(nb, md.with_suffix(".ipynb"))
