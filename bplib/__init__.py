@@ -10,6 +10,7 @@ from .gradcheck import GradcheckReport, gradcheck
 from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, Parameter, Sequential
+from .serialization import load, save
 from .train import fit
 
 __version__ = "0.1.0"
@@ -37,8 +38,10 @@ __all__ = [
     "functional",
     "gradcheck",
     "init",
+    "load",
     "optim",
     "plot",
+    "save",
     "symbolic",
     "train",
 ]
