@@ -38,9 +38,6 @@ from numpy.typing import NDArray
 
 __all__ = ["load", "save"]
 
-PathLike = str | os.PathLike[str]
-
-
 def _leaf(value: object, key: str) -> NDArray[Any]:
     """The array stored for ``value``, refusing anything that would need pickle."""
     if isinstance(value, np.ndarray):
@@ -82,7 +79,7 @@ def _flatten(state: Mapping[Any, Any], prefix: str, out: dict[str, NDArray[Any]]
             out[key] = _leaf(value, key)
 
 
-def save(state: Mapping[str, Any], path: PathLike) -> None:
+def save(state: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     """Write ``state`` (a model's or an optimiser's ``state_dict``) to ``path`` as ``.npz``.
 
     The file is written exactly at ``path`` (no extension is added) and holds no pickled
@@ -109,7 +106,7 @@ def save(state: Mapping[str, Any], path: PathLike) -> None:
                 np.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def load(path: PathLike) -> dict[Any, Any]:
+def load(path: str | os.PathLike[str]) -> dict[Any, Any]:
     """Read a file written by :func:`save` back into a dict (nested as described above).
 
     The arrays come back with the dtype and shape they were saved with; nothing is

@@ -244,7 +244,7 @@ class History:
         The last epoch run, counting from 1 (``epochs`` unless a criterion stopped early).
     stop_reason : str
         Why training stopped, as a sentence: ``"reached epochs=200"``, ``"gradient norm
-        8.1e-07 below tol 1e-06"``, ``"no improvement in val_loss for 5 epochs; restored
+        8.13e-07 below tol 1e-06"``, ``"no improvement in val_loss for 5 epochs; restored
         epoch 23"``.
     validation : bool
         Whether ``fit`` had validation data, so that the ``val_`` series are recorded.
@@ -684,7 +684,7 @@ def fit(
                     model.backward_to_parameters(loss_fn.backward())  # no dL/dX needed
                     sq = sum(float(np.vdot(p.grad, p.grad)) for p in params)
                 if tol is not None and math.sqrt(sq) < tol:  # converged: no step (full batch)
-                    stop_reason = f"gradient norm {math.sqrt(sq):.2g} below tol {tol:g}"
+                    stop_reason = f"gradient norm {math.sqrt(sq):.3g} below tol {tol:g}"
                 else:
                     try:  # step() refuses a NaN or infinite gradient before it updates anything
                         optimizer.step()

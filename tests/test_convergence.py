@@ -658,7 +658,7 @@ def test_tol_stops_at_the_first_epoch_whose_gradient_norm_is_below_it_without_st
     )
     assert h.stopped_epoch == h.epochs < 5000
     assert h.grad_norm[-1] < tol <= min(h.grad_norm[:-1])
-    assert h.stop_reason == f"gradient norm {h.grad_norm[-1]:.2g} below tol 1e-06"
+    assert h.stop_reason == f"gradient norm {h.grad_norm[-1]:.3g} below tol 1e-06"
     # the returned parameters are those whose gradient passed the test
     assert full_gradient_norm(net, X, y) == pytest.approx(h.grad_norm[-1], rel=1e-9)
     # and, the loss being a strongly convex quadratic, they are within |g| / lambda_min of
