@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 
 __all__ = ["load", "save"]
 
+
 def _leaf(value: object, key: str) -> NDArray[Any]:
     """The array stored for ``value``, refusing anything that would need pickle."""
     if isinstance(value, np.ndarray):
