@@ -156,10 +156,11 @@ class Module:
     def state_dict(self) -> OrderedDict[str, NDArray[Any]]:
         """Everything needed to restore the model: ``name -> copy of the array`` (chapter 7).
 
-        The names are those of :meth:`named_parameters` (a shared parameter once), then
-        those of :meth:`named_buffers`, as in PyTorch. The arrays are copies, so training on
-        does not change a saved state; ``bplib.save(model.state_dict(), path)`` writes it
-        to disk.
+        The names are those of :meth:`named_parameters` (a shared parameter once) and of
+        :meth:`named_buffers`, PyTorch's names; the parameters come first (PyTorch lists
+        each module's buffers right after its parameters, so only the order differs). The
+        arrays are copies, so training on does not change a saved state;
+        ``bplib.save(model.state_dict(), path)`` writes it to disk.
         """
         state: OrderedDict[str, NDArray[Any]] = OrderedDict()
         for name, p in self.named_parameters():
