@@ -18,6 +18,7 @@ from .init import manual_seed
 from .layers import Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, Parameter, Sequential
+from .serialization import load, save
 
 if TYPE_CHECKING:  # what the lazy names below will be, for mypy and editors
     from . import (
@@ -64,11 +65,13 @@ __all__ = [
     "gradcheck",
     "init",
     "landscape",
+    "load",
     "metrics",
     "manual_seed",
     "optim",
     "plot",
     "predict_proba",
+    "save",
     "summary",
     "symbolic",
     "train",

@@ -9,8 +9,9 @@ gradient into ``parameter.grad`` on the way, exactly as PyTorch does.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -108,7 +109,14 @@ class Module:
     ``backward(grad_out)``. Calling a module, ``module(x)``, is ``module.forward(x)``.
     Parameters are found automatically: every attribute that is a :class:`Parameter` or a
     :class:`Module`, in the order the attributes were assigned in ``__init__``.
+
+    A module may also hold *buffers*: arrays that are part of its state but are not trained
+    (a normalisation layer's running statistics). It names them in the class attribute
+    ``_buffers``, a tuple of attribute names; :meth:`named_buffers` finds them and
+    :meth:`state_dict` saves them beside the parameters.
     """
+
+    _buffers: tuple[str, ...] = ()
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
@@ -165,6 +173,103 @@ class Module:
         for p in self.parameters():
             p.zero_grad()
 
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, NDArray[Any]]]:
+        """Yield ``(name, array)`` for every buffer, named as :meth:`named_parameters` names
+        parameters (e.g. ``("1.running_mean", ...)`` in a Sequential)."""
+        for name in self._buffers:
+            yield prefix + name, getattr(self, name)
+        for attr, value in vars(self).items():
+            if isinstance(value, Module):
+                yield from value.named_buffers(f"{prefix}{attr}.")
+
+    def state_dict(self) -> OrderedDict[str, NDArray[Any]]:
+        """Everything needed to restore the model: ``name -> copy of the array`` (chapter 7).
+
+        The names are those of :meth:`named_parameters` (a shared parameter once) and of
+        :meth:`named_buffers`, PyTorch's names; the parameters come first (PyTorch lists
+        each module's buffers right after its parameters, so only the order differs). The
+        arrays are copies, so training on does not change a saved state;
+        ``bplib.save(model.state_dict(), path)`` writes it to disk.
+        """
+        state: OrderedDict[str, NDArray[Any]] = OrderedDict()
+        for name, p in self.named_parameters():
+            state[name] = p.data.copy()
+        for name, buf in self.named_buffers():
+            state[name] = np.array(buf, copy=True)
+        return state
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, NDArray[Any]], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Copy the arrays of ``state_dict`` into this model's parameters and buffers, in place.
+
+        Every value is checked first (an array of the parameter's shape and dtype, and,
+        with ``strict=True``, exactly the model's names), so a failed load changes nothing.
+        The copy is exact: a model loaded from a state computes bit for bit what the saved
+        model computed.
+
+        Parameters
+        ----------
+        state_dict : mapping of str to ndarray
+            E.g. from :meth:`state_dict` or :func:`bplib.load`.
+        strict : bool
+            Refuse a missing or an unexpected name (default). With ``False`` only the names
+            present in both are copied and the others are reported.
+
+        Returns
+        -------
+        IncompatibleKeys
+            ``(missing_keys, unexpected_keys)``, both empty after a strict load.
+
+        Raises
+        ------
+        KeyError
+            With ``strict=True``, naming the missing and unexpected keys.
+        ValueError, TypeError
+            A value that is not an array of the expected shape and dtype.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"load_state_dict expected a mapping name -> array (e.g. from state_dict() or "
+                f"bplib.load), got {type(state_dict).__name__}"
+            )
+        targets: dict[str, NDArray[Any]] = {n: p.data for n, p in self.named_parameters()}
+        targets.update(self.named_buffers())
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append(f"missing key(s) {missing}")
+            if unexpected:
+                parts.append(f"unexpected key(s) {unexpected}")
+            raise KeyError(
+                f"load_state_dict into {type(self).__name__}: {' and '.join(parts)}; the model "
+                f"has {list(targets)} (pass strict=False to load the common keys only)"
+            )
+        for name, target in targets.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            if not isinstance(value, np.ndarray):
+                raise TypeError(
+                    f"load_state_dict: {name!r} must be a numpy array, got {type(value).__name__}"
+                )
+            if value.shape != target.shape:
+                raise ValueError(
+                    f"load_state_dict: {name!r} has shape {value.shape} in the state but "
+                    f"{target.shape} in the model"
+                )
+            if value.dtype != target.dtype:
+                raise TypeError(
+                    f"load_state_dict: {name!r} has dtype {value.dtype} in the state but "
+                    f"{target.dtype} in the model; convert the model or the state first"
+                )
+        for name, target in targets.items():
+            if name in state_dict:
+                np.copyto(target, state_dict[name])
+        return IncompatibleKeys(missing, unexpected)
+
     def _require_forward(self, cache: object) -> None:
         if cache is None:
             raise RuntimeError(
@@ -189,6 +294,13 @@ def _submodules(module: Module) -> list[Module]:
         children = m.modules if isinstance(m, Sequential) else list(vars(m).values())
         stack.extend(c for c in children if isinstance(c, Module))
     return found
+
+
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` did not match (PyTorch's ``_IncompatibleKeys``)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 class Sequential(Module):
@@ -247,6 +359,10 @@ class Sequential(Module):
         visited.add(id(self))
         for i, m in enumerate(self.modules):
             yield from m._named_parameters(f"{prefix}{i}.", visited)
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, NDArray[Any]]]:
+        for i, m in enumerate(self.modules):
+            yield from m.named_buffers(f"{prefix}{i}.")
 
     def __getitem__(self, i: int) -> Module:
         return self.modules[i]

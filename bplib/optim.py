@@ -23,7 +23,7 @@ parameter (e.g. ``opt.state[p]["exp_avg"]`` for Adam's first moment), as PyTorch
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -200,6 +200,100 @@ class Optimizer:
 
     def _hyperparameters(self) -> dict[str, object]:
         return {"lr": self.lr}
+
+    def state_dict(self) -> dict[str, Any]:
+        """What the optimiser remembers, in PyTorch's layout, so training can resume (chapter 7).
+
+        ``{"state": {i: {"step": ..., "exp_avg": ...}}, "param_groups": [{"lr": ...,
+        ..., "params": [0, 1, ...]}]}``: ``state`` is keyed by the parameter's index in
+        ``params`` (parameters not yet stepped have no entry) and holds copies of the
+        arrays; the one parameter group holds the hyperparameters. Save it with
+        :func:`bplib.save` beside the model's :meth:`~bplib.Module.state_dict`.
+        """
+        index = {id(p): i for i, p in enumerate(self.params)}
+        state = {
+            index[id(p)]: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+            for p, s in self.state.items()
+        }
+        group: dict[str, Any] = dict(self._hyperparameters())
+        group["params"] = list(range(len(self.params)))
+        return {"state": state, "param_groups": [group]}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore the per-parameter state and the hyperparameters from :meth:`state_dict`.
+
+        Accepts what :meth:`state_dict` returns or what :func:`bplib.load` reads back
+        (scalars as 0-d arrays). Everything is checked before anything changes: the number
+        of parameters, each state array's shape and dtype against its parameter, and the
+        hyperparameter names. Loaded into an optimiser of the same class on a model with
+        the same parameters, the next step is bit for bit the step the saved optimiser
+        would have taken.
+        """
+        name = type(self).__name__
+        if not isinstance(state_dict, Mapping) or not {"param_groups"} <= set(state_dict) <= {
+            "state",
+            "param_groups",
+        }:
+            given = sorted(state_dict) if isinstance(state_dict, Mapping) else type(state_dict)
+            raise ValueError(
+                f"{name}.load_state_dict expected a dict with keys 'state' and 'param_groups' "
+                f"(from optimizer.state_dict()), got {given}"
+            )
+        groups = state_dict["param_groups"]
+        if isinstance(groups, Mapping):  # bplib.load gives {0: group}
+            groups = [groups[k] for k in sorted(groups)]
+        if len(groups) != 1:
+            raise ValueError(
+                f"{name}.load_state_dict expected 1 parameter group, got {len(groups)}"
+            )
+        group = dict(groups[0])
+        n = len(np.asarray(group.pop("params", [])))
+        if n != len(self.params):
+            raise ValueError(
+                f"{name}.load_state_dict: the state is for {n} parameters, this optimiser "
+                f"has {len(self.params)}"
+            )
+        mine = self._hyperparameters()
+        if set(group) != set(mine):
+            raise ValueError(
+                f"{name}.load_state_dict: the hyperparameters {sorted(group)} are not "
+                f"{name}'s {sorted(mine)}; was the state saved from another optimiser?"
+            )
+        hyper: dict[str, Any] = {}
+        for k, current in mine.items():
+            value = group[k]
+            if isinstance(current, bool):
+                hyper[k] = bool(np.asarray(value))
+            elif isinstance(current, tuple):
+                hyper[k] = tuple(float(v) for v in np.asarray(value, dtype=float))
+            else:
+                hyper[k] = _non_negative(float(np.asarray(value)), k, f"{name}.load_state_dict")
+        new_state: dict[Parameter, dict[str, Any]] = {}
+        for key, entries in state_dict.get("state", {}).items():  # bplib.load drops an empty one
+            i = int(key)
+            if not 0 <= i < len(self.params):
+                raise ValueError(f"{name}.load_state_dict: state for parameter {i} of {n}")
+            p = self.params[i]
+            entry: dict[str, Any] = {}
+            for k, v in entries.items():
+                if k == "step":
+                    entry[k] = int(np.asarray(v))
+                    continue
+                if (
+                    not isinstance(v, np.ndarray)
+                    or v.shape != p.data.shape
+                    or v.dtype != p.data.dtype
+                ):
+                    got = f"{v.dtype} {v.shape}" if isinstance(v, np.ndarray) else type(v).__name__
+                    raise ValueError(
+                        f"{name}.load_state_dict: state[{i}][{k!r}] must be an array of "
+                        f"parameter {i}'s dtype and shape, {p.data.dtype} {p.data.shape}, got {got}"
+                    )
+                entry[k] = v.copy()
+            new_state[p] = entry
+        for k, v in hyper.items():
+            setattr(self, k, v)
+        self.state = new_state
 
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={v!r}" for k, v in self._hyperparameters().items())
@@ -572,6 +666,20 @@ class LRScheduler:
     def get_last_lr(self) -> float:
         """The learning rate set by the last :meth:`~bplib.optim.LRScheduler.step` (PyTorch returns a list per group)."""
         return self.optimizer.lr
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"base_lr": ..., "last_epoch": ...}``: where the schedule is, to resume training."""
+        return {"base_lr": self.base_lr, "last_epoch": self.last_epoch}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` (scalars may be 0-d arrays, as :func:`bplib.load` gives)."""
+        if not isinstance(state_dict, Mapping) or set(state_dict) != {"base_lr", "last_epoch"}:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict expected keys 'base_lr' and "
+                f"'last_epoch', got {state_dict!r:.80}"
+            )
+        base_lr = _non_negative(float(np.asarray(state_dict["base_lr"])), "base_lr", "load")
+        self.base_lr, self.last_epoch = base_lr, int(np.asarray(state_dict["last_epoch"]))
 
 
 class StepLR(LRScheduler):

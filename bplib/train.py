@@ -38,6 +38,8 @@ from .module import Module
 from .optim import LRScheduler, Optimizer
 
 __all__ = [
+    "Callback",
+    "EarlyStopping",
     "History",
     "evaluate",
     "fit",
@@ -134,6 +136,19 @@ class History:
         without ``validation``).
     lr : list of float
         The learning rate used in each epoch.
+    grad_norm : list of float
+        The Euclidean norm of the gradient of the loss with respect to all parameters,
+        measured on each batch before its step (as the loss is): for full-batch gradient
+        descent :math:`\\lVert\\nabla L(\\theta_{e-1})\\rVert`, for mini-batches the
+        root-mean-square over the epoch's batches (each weighted by its size).
+    stopped_epoch : int
+        The last epoch run, counting from 1 (``epochs`` unless a criterion stopped early).
+    stop_reason : str
+        Why training stopped, as a sentence: ``"reached epochs=200"``, ``"gradient norm
+        8.13e-07 below tol 1e-06"``, ``"no improvement in val_loss for 5 epochs; restored
+        epoch 23"``.
+    validation : bool
+        Whether ``fit`` had validation data, so that the ``val_`` series are recorded.
 
     ``history["val_accuracy"]`` and ``history["loss"]`` also work, Keras-style.
     """
@@ -143,6 +158,10 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     val_metrics: dict[str, list[float]] = field(default_factory=dict)
     lr: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    stopped_epoch: int = 0
+    stop_reason: str = ""
+    validation: bool = False
 
     @property
     def epochs(self) -> int:
@@ -150,12 +169,15 @@ class History:
         return len(self.loss)
 
     def as_dict(self) -> dict[str, list[float]]:
-        """Every series by its Keras-style name: ``loss``, ``accuracy``, ``val_loss``, ..."""
+        """Every series by its Keras-style name: ``loss``, ``accuracy``, ``val_loss``, ...,
+        ``lr`` and ``grad_norm`` (when it is recorded for every epoch, as ``fit`` does)."""
         series = {"loss": self.loss, **self.metrics}
-        if self.val_loss:
+        if self.val_loss or self.validation:
             series["val_loss"] = self.val_loss
             series.update({f"val_{k}": v for k, v in self.val_metrics.items()})
         series["lr"] = self.lr
+        if len(self.grad_norm) == len(self.loss):
+            series["grad_norm"] = self.grad_norm
         return series
 
     def __getitem__(self, key: str) -> list[float]:
@@ -179,9 +201,193 @@ class History:
             return "History(epochs=0)"
         parts = [f"epochs={self.epochs}"]
         for name, values in self.as_dict().items():
-            if name != "lr":
+            if name not in ("lr", "grad_norm"):
                 parts.append(f"{name}: {values[0]:.4f} -> {values[-1]:.4f}")
         return "History(" + ", ".join(parts) + ")"
+
+
+# ---------------------------------------------------------------------------------------
+# callbacks: when to stop
+# ---------------------------------------------------------------------------------------
+
+
+class Callback:
+    """Base class of the objects ``fit(..., callbacks=[...])`` calls during training (chapter 6).
+
+    The protocol is three methods, all optional (this base class does nothing in each):
+
+    - ``on_train_begin(model, history)``: before the first epoch. ``history`` is the empty
+      :class:`History` that ``fit`` will fill; ``history.as_dict()`` already lists every
+      series it will record. Check your arguments here and raise, so that a mistake costs
+      no training.
+    - ``on_epoch_end(epoch, history, model) -> bool``: after every epoch (``epoch``
+      counts from 1, the epoch's values are the last entries of ``history``). Return
+      ``True`` to stop training; write the reason to ``history.stop_reason`` first (``fit``
+      writes a generic one otherwise). Every callback is called every epoch, even when an
+      earlier one asked to stop.
+    - ``on_train_end(model, history)``: after the last epoch, whatever stopped training
+      (but not when ``fit`` raises). Restoring weights belongs here.
+
+    Anything with these methods works; subclassing is not required.
+    """
+
+    def on_train_begin(self, model: Module, history: History) -> None:
+        """Called once before training; raise here on a bad argument."""
+
+    def on_epoch_end(self, epoch: int, history: History, model: Module) -> bool:
+        """Called after every epoch; return ``True`` to stop."""
+        return False
+
+    def on_train_end(self, model: Module, history: History) -> None:
+        """Called once after the last epoch."""
+
+
+_MAXIMISED = {"accuracy"}
+"""Series that improve upwards, for ``EarlyStopping(mode="auto")``."""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+class EarlyStopping(Callback):
+    r"""Stop when a monitored quantity has stopped improving (chapter 7), with Keras's semantics.
+
+    After every epoch the monitored value :math:`v_e` (e.g. ``history["val_loss"][-1]``)
+    is compared with the best so far, :math:`v^\ast`. In ``"min"`` mode it is an
+    improvement when :math:`v_e < v^\ast - \delta` (``"max"``: :math:`v_e > v^\ast + \delta`),
+    where :math:`\delta` is ``min_delta``; an improvement makes :math:`v_e` the new best and
+    resets the count of epochs without one. Training stops when that count reaches
+    ``patience``: with ``patience=5`` it stops after the 5th epoch in a row without
+    improvement (with ``patience=0``, after the first). The first epoch always improves on the start,
+    :math:`v^\ast = \pm\infty`.
+
+    Parameters
+    ----------
+    monitor : str
+        A series of the :class:`History`: ``"val_loss"`` (default), ``"loss"``,
+        ``"val_accuracy"``, ``"grad_norm"``, ...
+    min_delta : float
+        :math:`\delta \ge 0`: a smaller change does not count as an improvement (its sign is
+        ignored, as in Keras).
+    patience : int
+        Epochs without improvement to tolerate, >= 0.
+    mode : {"auto", "min", "max"}
+        Whether lower or higher is better. ``"auto"`` means max for accuracy (``accuracy``,
+        ``val_accuracy``) and min for ``loss``, ``val_loss`` and ``grad_norm``; any other
+        series needs an explicit mode.
+    restore_best_weights : bool
+        At the end of training, load the weights of the best epoch, bit for bit
+        (via :meth:`~bplib.Module.state_dict`), whatever ended training (as Keras 3 does).
+
+    Attributes
+    ----------
+    best : float
+        The best value seen. ``best_epoch`` (from 1), ``wait`` (epochs since it) and
+        ``stopped_epoch`` (0 unless this callback stopped training) as in Keras.
+
+    Examples
+    --------
+    >>> from bplib.train import EarlyStopping
+    >>> stop = EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+
+    then ``fit(..., validation=(X_val, y_val), callbacks=[stop])``.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        mode: str = "auto",
+        restore_best_weights: bool = False,
+    ) -> None:
+        where = "EarlyStopping"
+        if not isinstance(monitor, str) or not monitor:
+            raise TypeError(
+                f"{where}: monitor must be a series name such as 'val_loss', got {monitor!r}"
+            )
+        if isinstance(min_delta, bool) or not isinstance(
+            min_delta, int | float | np.integer | np.floating
+        ):
+            raise TypeError(f"{where}: min_delta must be a number, got {type(min_delta).__name__}")
+        if not math.isfinite(min_delta):
+            raise ValueError(f"{where}: min_delta must be a finite number, got {min_delta!r}")
+        if isinstance(patience, bool) or not isinstance(patience, int | np.integer) or patience < 0:
+            raise ValueError(f"{where}: patience must be an integer >= 0, got {patience!r}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{where}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        if mode == "auto":
+            base = monitor.removeprefix("val_")
+            if base in _MAXIMISED:
+                mode = "max"
+            elif base in ("loss", "grad_norm") or monitor == "grad_norm":
+                mode = "min"
+            else:
+                raise ValueError(
+                    f"{where}: mode='auto' cannot tell whether {monitor!r} should go up or down; "
+                    "pass mode='max' (higher is better) or mode='min'"
+                )
+        self.monitor = monitor
+        self.min_delta = abs(float(min_delta))
+        self.patience = int(patience)
+        self.mode = mode
+        self.restore_best_weights = bool(restore_best_weights)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = 0
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best_weights: dict[str, NDArray[Any]] | None = None
+
+    def _is_improvement(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_train_begin(self, model: Module, history: History) -> None:
+        series = history.as_dict()
+        if self.monitor not in series:
+            hint = (
+                "; pass validation=(X_val, y_val) to fit to record it"
+                if self.monitor.startswith("val_") and not history.validation
+                else ""
+            )
+            raise ValueError(
+                f"EarlyStopping: monitor={self.monitor!r} is not recorded by this fit; "
+                f"it records {sorted(series)}{hint}"
+            )
+        self._reset()
+
+    def on_epoch_end(self, epoch: int, history: History, model: Module) -> bool:
+        value = float(history[self.monitor][-1])
+        self.wait += 1
+        if self._is_improvement(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = model.state_dict()
+            return False
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            history.stop_reason = (
+                f"no improvement in {self.monitor} for {_plural(self.wait, 'epoch')}"
+            )
+            return True
+        return False
+
+    def on_train_end(self, model: Module, history: History) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            model.load_state_dict(self.best_weights)
+            history.stop_reason += f"; restored epoch {self.best_epoch}"
+
+    def __repr__(self) -> str:
+        return (
+            f"EarlyStopping(monitor={self.monitor!r}, min_delta={self.min_delta}, "
+            f"patience={self.patience}, mode={self.mode!r}, "
+            f"restore_best_weights={self.restore_best_weights})"
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -200,10 +406,16 @@ class _PlainProgress:
 
     def __init__(self, epochs: int) -> None:
         self.epochs, self.epoch = epochs, 0
+        self.shown: dict[str, str] = {}
 
-    def set_postfix(self, shown: dict[str, str]) -> None:
-        self.epoch += 1
-        values = ", ".join(f"{k}={v}" for k, v in shown.items())
+    def set_postfix(self, shown: dict[str, str], refresh: bool = True) -> None:
+        self.shown = shown
+        if "stopped" in shown:  # the last call: why training stopped
+            print(f"fit: stopped after epoch {self.epoch}: {shown['stopped']}", file=sys.stderr)
+
+    def update(self, n: int = 1) -> None:
+        self.epoch += n
+        values = ", ".join(f"{k}={v}" for k, v in self.shown.items())
         print(f"fit: epoch {self.epoch}/{self.epochs}, {values}", file=sys.stderr)
 
     def close(self) -> None:
@@ -217,8 +429,9 @@ def _epoch_iterator(epochs: int, show: bool) -> tuple[Iterator[int], Any]:
         from tqdm import tqdm
     except ModuleNotFoundError:  # tqdm is optional (pip install "bplib-book[progress]")
         return iter(range(epochs)), _PlainProgress(epochs)
-    bar = tqdm(range(epochs), desc="fit", unit="epoch", dynamic_ncols=True)
-    return iter(bar), bar
+    # updated by hand (not iterated), so that it is still open to show why training stopped
+    bar = tqdm(total=epochs, desc="fit", unit="epoch", dynamic_ncols=True)
+    return iter(range(epochs)), bar
 
 
 def fit(
@@ -235,6 +448,8 @@ def fit(
     metrics: Sequence[str | Metric] | None = None,
     progress: bool = True,
     scheduler: LRScheduler | None = None,
+    callbacks: Sequence[Callback] | None = None,
+    tol: float | None = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` with mini-batch gradient descent (chapter 6).
 
@@ -249,7 +464,8 @@ def fit(
         Inputs, shape (n, features), and targets with the same number of rows n; both
         finite.
     epochs : int
-        Passes over the data, >= 1.
+        Passes over the data, >= 1: the most that will run, if nothing stops training
+        earlier (``tol``, ``callbacks``).
     batch_size : int or None
         Examples per gradient step. ``None`` (default) uses all n: full-batch gradient
         descent, one step per epoch. ``1`` is "pure" stochastic gradient descent.
@@ -268,11 +484,23 @@ def fit(
         ``progress=False`` so their stored outputs never contain a bar.
     scheduler : bplib.optim.LRScheduler or None
         A learning-rate schedule on ``optimizer``, stepped once at the end of every epoch.
+    callbacks : sequence of Callback or None
+        Objects called before training, after every epoch (any may stop training) and
+        at the end; see :class:`Callback`, and :class:`EarlyStopping`.
+    tol : float or None
+        The convergence test of full-batch gradient descent (chapter 6): stop as soon as
+        the gradient norm :math:`\\lVert\\nabla L(\\theta)\\rVert` measured at the start
+        of an epoch is below ``tol``. That epoch takes no step, so the returned parameters
+        are the point whose gradient passed the test (its loss is the epoch's recorded
+        loss). Needs full batches: a mini-batch gradient is noisy and does not vanish at
+        a minimum, so ``tol`` with ``batch_size < n`` is an error (use
+        :class:`EarlyStopping` instead).
 
     Returns
     -------
     History
-        Per-epoch training loss, metrics, validation loss and metrics, learning rate.
+        Per-epoch training loss, metrics, validation loss and metrics, learning rate and
+        gradient norm, and ``stopped_epoch`` and ``stop_reason``.
 
     Raises
     ------
@@ -326,17 +554,36 @@ def fit(
     n = len(X)
     size = n if batch_size is None else min(int(batch_size), n)
     n_batches = math.ceil(n / size)
+    if tol is not None:
+        if isinstance(tol, bool) or not isinstance(tol, int | float | np.integer | np.floating):
+            raise TypeError(f"{where}: tol must be a number or None, got {type(tol).__name__}")
+        if not (math.isfinite(tol) and tol > 0):
+            raise ValueError(f"{where}: tol must be a finite number > 0, got {tol!r}")
+        if size < n:
+            raise ValueError(
+                f"{where}: tol (a gradient-norm test) needs full-batch gradient descent, but "
+                f"batch_size={batch_size} < {n} examples: a mini-batch gradient is noisy and "
+                "does not vanish at a minimum; use batch_size=None, or EarlyStopping"
+            )
+    callbacks = _check_callbacks(callbacks, where)
     gen = as_rng(rng)
     history = History(
         metrics={k: [] for k in chosen},
         val_metrics={k: [] for k in chosen} if validation is not None else {},
+        validation=validation is not None,
     )
+    for cb in callbacks:  # they check their arguments against what will be recorded
+        if hasattr(cb, "on_train_begin"):
+            cb.on_train_begin(model, history)
+    params = model.parameters()
+    stop_reason = ""
     epoch_iter, bar = _epoch_iterator(int(epochs), _progress_enabled(progress))
     try:
         for epoch in epoch_iter:
             history.lr.append(optimizer.lr)
             total_loss, totals = 0.0, dict.fromkeys(chosen, 0.0)
             order = gen.permutation(n) if size < n else None  # a fresh order every epoch
+            grad_sq = 0.0
             for b, (Xb, yb) in enumerate(iterate_batches(X, y, size, order)):  # checked above
 
                 def diverged(what: str, epoch: int = epoch, b: int = b) -> FloatingPointError:
@@ -356,14 +603,20 @@ def fit(
                     if not math.isfinite(loss):
                         raise diverged(f"the loss is {loss}")
                     model.backward_to_parameters(loss_fn.backward())  # no dL/dX needed
-                try:  # step() refuses a NaN or infinite gradient before it updates anything
-                    optimizer.step()
-                except FloatingPointError as err:
-                    raise diverged(f"a gradient is not finite ({err})") from err
+                    sq = sum(float(np.vdot(p.grad, p.grad)) for p in params)
+                if tol is not None and math.sqrt(sq) < tol:  # converged: no step (full batch)
+                    stop_reason = f"gradient norm {math.sqrt(sq):.3g} below tol {tol:g}"
+                else:
+                    try:  # step() refuses a NaN or infinite gradient before it updates anything
+                        optimizer.step()
+                    except FloatingPointError as err:
+                        raise diverged(f"a gradient is not finite ({err})") from err
+                grad_sq = sq if n_batches == 1 else grad_sq + sq * len(Xb)
                 total_loss += loss * len(Xb)
                 for k, m in chosen.items():
                     totals[k] += m(out, yb) * len(Xb)
             history.loss.append(total_loss / n)
+            history.grad_norm.append(math.sqrt(grad_sq if n_batches == 1 else grad_sq / n))
             for k in chosen:
                 history.metrics[k].append(totals[k] / n)
             if validation is not None:
@@ -379,11 +632,25 @@ def fit(
                     history.val_metrics[k].append(result[k])
             if scheduler is not None:
                 scheduler.step()
+            history.stopped_epoch = epoch + 1
+            history.stop_reason = ""
+            asked = [cb for cb in callbacks if cb.on_epoch_end(epoch + 1, history, model)]
+            if asked and not stop_reason:
+                stop_reason = history.stop_reason or f"{type(asked[0]).__name__} stopped training"
+            shown = {"loss": f"{history.loss[-1]:.4f}"}
+            if history.val_loss:
+                shown["val_loss"] = f"{history.val_loss[-1]:.4f}"
             if bar is not None:
-                shown = {"loss": f"{history.loss[-1]:.4f}"}
-                if history.val_loss:
-                    shown["val_loss"] = f"{history.val_loss[-1]:.4f}"
-                bar.set_postfix(shown)
+                bar.set_postfix(shown, refresh=False)
+                bar.update(1)
+            if stop_reason:
+                break
+        history.stop_reason = stop_reason or f"reached epochs={epochs}"
+        for cb in callbacks:
+            if hasattr(cb, "on_train_end"):
+                cb.on_train_end(model, history)
+        if bar is not None:  # the bar ends with why training stopped
+            bar.set_postfix({**shown, "stopped": history.stop_reason})
     except FloatingPointError as err:
         err.history = history  # type: ignore[attr-defined]  # the epochs that completed
         raise
@@ -423,3 +690,21 @@ def _check_before_training(
                 f"fit: {x_name} and {y_name} do not suit this model and loss (checked before "
                 f"training, nothing was changed): {err}"
             ) from err
+
+
+def _check_callbacks(callbacks: object, where: str) -> list[Callback]:
+    """``callbacks`` as a list, each with an ``on_epoch_end`` method."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, Sequence):
+        raise TypeError(
+            f"{where}: callbacks must be a list of callbacks (e.g. [EarlyStopping(...)]), "
+            f"got {type(callbacks).__name__}"
+        )
+    for i, cb in enumerate(callbacks):
+        if isinstance(cb, type) or not callable(getattr(cb, "on_epoch_end", None)):
+            raise TypeError(
+                f"{where}: callbacks[{i}] must be a callback object with an on_epoch_end("
+                f"epoch, history, model) method (an instance, not a class), got {cb!r:.60}"
+            )
+    return list(callbacks)
