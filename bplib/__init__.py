@@ -6,19 +6,25 @@ matplotlib parts are imported when first used.
 """
 
 from . import autodiff, data, experiments, functional, init, optim, plot, train
+from .dropout import Dropout
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, Parameter, Sequential
+from .normalization import BatchNorm1d, LayerNorm
+from .residual import Residual
 from .train import fit
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
     "CrossEntropyLoss",
+    "Dropout",
     "GradcheckReport",
     "Identity",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "Loss",
@@ -26,6 +32,7 @@ __all__ = [
     "Module",
     "Parameter",
     "ReLU",
+    "Residual",
     "Sequential",
     "Sigmoid",
     "Tanh",

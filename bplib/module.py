@@ -86,7 +86,21 @@ class Module:
     ``backward(grad_out)``. Calling a module, ``module(x)``, is ``module.forward(x)``.
     Parameters are found automatically: every attribute that is a :class:`Parameter` or a
     :class:`Module`, in the order the attributes were assigned in ``__init__``.
+
+    Attributes
+    ----------
+    training : bool
+        ``True`` (the default) in training mode, ``False`` in evaluation mode; set by
+        :meth:`train` and :meth:`eval` on a module and all its children, as in PyTorch.
+        Only layers that behave differently while training read it: ``BatchNorm1d`` (batch
+        or running statistics) and ``Dropout`` (a random mask or the identity), chapter 10.
+    _buffers : tuple of str
+        Names of the attributes that hold state which is not trained but belongs to the
+        model (``BatchNorm1d``'s running statistics); empty by default.
     """
+
+    training: bool = True
+    _buffers: tuple[str, ...] = ()
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
@@ -130,6 +144,30 @@ class Module:
     def parameters(self) -> list[Parameter]:
         """All trainable parameters, in layer order, weight before bias."""
         return [p for _, p in self.named_parameters()]
+
+    def children(self) -> Iterator[Module]:
+        """The modules directly inside this one (attributes that are modules, in order)."""
+        for value in vars(self).values():
+            if isinstance(value, Module):
+                yield value
+
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and every module inside it in training mode (``mode=False``:
+        evaluation mode), as ``torch.nn.Module.train``; returns the module itself.
+
+        Chapter 10: batch normalisation uses the batch's statistics while training and its
+        running estimates in evaluation; dropout drops units only while training.
+        """
+        if not isinstance(mode, bool | np.bool_):
+            raise ValueError(f"train(mode) expects True or False, got {mode!r}")
+        self.training = bool(mode)
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode, ``train(False)``: what ``evaluate`` and ``predict`` use (chapter 10)."""
+        return self.train(False)
 
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to zero."""
@@ -188,6 +226,9 @@ class Sequential(Module):
     def _named_parameters(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
         for i, m in enumerate(self.modules):
             yield from m._named_parameters(f"{prefix}{i}.")
+
+    def children(self) -> Iterator[Module]:
+        return iter(self.modules)
 
     def __getitem__(self, i: int) -> Module:
         return self.modules[i]
