@@ -158,16 +158,17 @@ class BatchNorm1d(Module):
                     "refuses); use a larger batch, or eval() to use the running statistics"
                 )
             mean = x.mean(axis=0)
-            var = x.var(axis=0)  # biased, 1/m: what the batch is normalised with
+            centered = x - mean
+            var = np.einsum("ij,ij->j", centered, centered) / m  # biased, 1/m: as normalised
             rho = self.momentum
             self.running_mean *= 1 - rho
             self.running_mean += rho * mean
             self.running_var *= 1 - rho
             self.running_var += (rho * m / (m - 1)) * var  # unbiased, as PyTorch
         else:
-            mean, var = self.running_mean, self.running_var
+            centered, var = x - self.running_mean, self.running_var
         inv_std = 1 / np.sqrt(var + self.eps)
-        x_hat = (x - mean) * inv_std
+        x_hat = centered * inv_std
         self._cache = (x_hat, inv_std, self.training)
         if self.weight is None or self.bias is None:
             return x_hat
