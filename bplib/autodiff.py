@@ -1,4 +1,4 @@
-r"""A small reverse-mode automatic differentiation engine over numpy arrays (chapter 10).
+r"""A small reverse-mode automatic differentiation engine over numpy arrays (chapter 11).
 
 Backpropagation is one case of *reverse-mode automatic differentiation* (Linnainmaa, 1970;
 Werbos, 1974; Griewank & Walther, 2008). Every operation on a :class:`Tensor` records a node
@@ -468,7 +468,7 @@ def topological_order(root: Tensor) -> list[Tensor]:
 
     A depth-first search that appends a node once all its parents are in the list. It keeps
     its own stack instead of recursing, so a graph thousands of nodes deep (a recurrent
-    network unrolled over a long sequence, chapter 11) does not hit Python's recursion
+    network unrolled over a long sequence, chapter 12) does not hit Python's recursion
     limit.
     """
     order: list[Tensor] = []

@@ -113,7 +113,7 @@ class Module:
 
         A training step needs no gradient with respect to the data, so the first layer
         can skip that product (for a ``Linear`` layer, :math:`\\delta W^\\top`: a third of its
-        backward cost; chapter 10 counts it). Here, by default, ``backward`` runs and its
+        backward cost; chapter 11 counts it). Here, by default, ``backward`` runs and its
         result is dropped; ``Linear`` and ``Sequential`` skip the work.
         """
         self.backward(grad_out)
