@@ -12,12 +12,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from .dropout import Dropout
 from .gradcheck import GradcheckReport, gradcheck
 from .helpers import count_parameters, predict_proba, summary
 from .init import manual_seed
 from .layers import Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, Parameter, Sequential
+from .normalization import BatchNorm1d, LayerNorm
+from .residual import Residual
 from .serialization import load, save
 
 if TYPE_CHECKING:  # what the lazy names below will be, for mypy and editors
@@ -41,10 +44,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
     "CrossEntropyLoss",
+    "Dropout",
     "Flatten",
     "GradcheckReport",
     "Identity",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "Loss",
@@ -52,6 +58,7 @@ __all__ = [
     "Module",
     "Parameter",
     "ReLU",
+    "Residual",
     "Sequential",
     "Sigmoid",
     "Tanh",

@@ -1,4 +1,4 @@
-r"""A small reverse-mode automatic differentiation engine over numpy arrays (chapter 10).
+r"""A small reverse-mode automatic differentiation engine over numpy arrays (chapter 11).
 
 Backpropagation is one case of *reverse-mode automatic differentiation* (Linnainmaa, 1970;
 Werbos, 1974; Griewank & Walther, 2008). Every operation on a :class:`Tensor` records a node
@@ -530,7 +530,7 @@ def topological_order(root: Tensor, *, constants: bool = False) -> list[Tensor]:
 
     A depth-first search that appends a node once all its parents are in the list. It keeps
     its own stack instead of recursing, so a graph thousands of nodes deep (a recurrent
-    network unrolled over a long sequence) does not hit Python's recursion
+    network unrolled over a long sequence, chapter 12) does not hit Python's recursion
     limit. With ``constants=True`` the tensors that need no gradient are listed too
     (:func:`bplib.plot.draw_graph` draws them).
     """

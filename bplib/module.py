@@ -114,8 +114,20 @@ class Module:
     (a normalisation layer's running statistics). It names them in the class attribute
     ``_buffers``, a tuple of attribute names; :meth:`named_buffers` finds them and
     :meth:`state_dict` saves them beside the parameters.
+
+    Attributes
+    ----------
+    training : bool
+        ``True`` (the default) in training mode, ``False`` in evaluation mode; set by
+        :meth:`train` and :meth:`eval` on a module and all its children, as in PyTorch.
+        Only layers that behave differently while training read it: ``BatchNorm1d`` (batch
+        or running statistics) and ``Dropout`` (a random mask or the identity), chapter 10.
+    _buffers : tuple of str
+        Names of the attributes that hold state which is not trained but belongs to the
+        model (``BatchNorm1d``'s running statistics); empty by default.
     """
 
+    training: bool = True
     _buffers: tuple[str, ...] = ()
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
@@ -129,7 +141,7 @@ class Module:
 
         A training step needs no gradient with respect to the data, so the first layer
         can skip that product (for a ``Linear`` layer, :math:`\\delta W^\\top`: a third of its
-        backward cost; chapter 10 counts it). Here, by default, ``backward`` runs and its
+        backward cost; chapter 11 counts it). Here, by default, ``backward`` runs and its
         result is dropped; ``Linear`` and ``Sequential`` skip the work.
         """
         self.backward(grad_out)
@@ -167,6 +179,30 @@ class Module:
     def parameters(self) -> list[Parameter]:
         """All trainable parameters, in layer order, weight before bias."""
         return [p for _, p in self.named_parameters()]
+
+    def children(self) -> Iterator[Module]:
+        """The modules directly inside this one (attributes that are modules, in order)."""
+        for value in vars(self).values():
+            if isinstance(value, Module):
+                yield value
+
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and every module inside it in training mode (``mode=False``:
+        evaluation mode), as ``torch.nn.Module.train``; returns the module itself.
+
+        Chapter 10: batch normalisation uses the batch's statistics while training and its
+        running estimates in evaluation; dropout drops units only while training.
+        """
+        if not isinstance(mode, bool | np.bool_):
+            raise ValueError(f"train(mode) expects True or False, got {mode!r}")
+        self.training = bool(mode)
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode, ``train(False)``: what ``evaluate`` and ``predict`` use (chapter 10)."""
+        return self.train(False)
 
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to zero."""
@@ -363,6 +399,9 @@ class Sequential(Module):
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, NDArray[Any]]]:
         for i, m in enumerate(self.modules):
             yield from m.named_buffers(f"{prefix}{i}.")
+
+    def children(self) -> Iterator[Module]:
+        return iter(self.modules)
 
     def __getitem__(self, i: int) -> Module:
         return self.modules[i]

@@ -23,6 +23,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,11 +54,44 @@ def _check_model(model: object, where: str) -> None:
         raise TypeError(f"{where}: model must be a bplib Module, got {describe(model)}")
 
 
+def _every_module(model: Module) -> Iterator[Module]:
+    yield model
+    for child in model.children():
+        yield from _every_module(child)
+
+
+def _switch_mode(model: Module, training: bool) -> list[tuple[Module, bool]]:
+    """``model.train(training)``; returns every module's flag as it was, for :func:`_restore`."""
+    found = [(m, m.training) for m in _every_module(model)]
+    model.train(training)
+    return found
+
+
+def _restore(found: list[tuple[Module, bool]]) -> None:
+    for m, flag in found:
+        m.training = flag
+
+
+@contextmanager
+def _mode(model: Module, training: bool) -> Iterator[None]:
+    """Run a block with ``model.train(training)``, then put back every module's own flag."""
+    found = _switch_mode(model, training)
+    try:
+        yield
+    finally:
+        _restore(found)
+
+
 def predict(model: Module, X: NDArray[Any]) -> NDArray[Any]:
-    """The model's outputs on ``X`` (logits for a classifier), after checking ``X`` is finite."""
+    """The model's outputs on ``X`` (logits for a classifier), after checking ``X`` is finite.
+
+    The model runs in evaluation mode (``model.eval()``: running statistics in batch
+    normalisation, no dropout; chapter 10) and is then put back in the mode it was in.
+    """
     _check_model(model, "predict")
     rows(X, "X", "predict")
-    return model(X)
+    with _mode(model, False):
+        return model(X)
 
 
 def predict_classes(model: Module, X: NDArray[Any]) -> NDArray[np.int64]:
@@ -97,7 +131,8 @@ def evaluate(
     """The loss and metrics of ``model`` on the whole of ``(X, y)``, with no parameter update.
 
     ``metrics`` as in :func:`fit` (accuracy by default for the classification losses).
-    Returns a dict such as ``{"loss": 0.12, "accuracy": 0.97}``.
+    Returns a dict such as ``{"loss": 0.12, "accuracy": 0.97}``. The model runs in
+    evaluation mode and is then put back in the mode it was in (as :func:`predict`).
     """
     _check_model(model, "evaluate")
     if not isinstance(loss_fn, Loss):
@@ -109,7 +144,8 @@ def evaluate(
 def _evaluate(
     model: Module, loss_fn: Loss, X: NDArray[Any], y: NDArray[Any], chosen: dict[str, Metric]
 ) -> dict[str, float]:
-    out = model(X)
+    with _mode(model, False):
+        out = model(X)
     result = {"loss": float(loss_fn(out, y))}
     result.update({name: float(m(out, y)) for name, m in chosen.items()})
     return result
@@ -496,6 +532,10 @@ def fit(
         a minimum, so ``tol`` with ``batch_size < n`` is an error (use
         :class:`EarlyStopping` instead).
 
+    The model trains in training mode (``model.train()``) and the validation set is
+    evaluated in evaluation mode (chapter 10: batch normalisation and dropout behave
+    differently in the two); afterwards every module is back in the mode it was in.
+
     Returns
     -------
     History
@@ -578,6 +618,7 @@ def fit(
     params = model.parameters()
     stop_reason = ""
     epoch_iter, bar = _epoch_iterator(int(epochs), _progress_enabled(progress))
+    modes = _switch_mode(model, True)  # validation switches to eval() and back by itself
     try:
         for epoch in epoch_iter:
             history.lr.append(optimizer.lr)
@@ -655,6 +696,7 @@ def fit(
         err.history = history  # type: ignore[attr-defined]  # the epochs that completed
         raise
     finally:
+        _restore(modes)
         if bar is not None:
             bar.close()
     return history

@@ -1,4 +1,4 @@
-"""bplib.autodiff: the reverse-mode engine of chapter 10.
+"""bplib.autodiff: the reverse-mode engine of chapter 11.
 
 Random expressions (hypothesis) against finite differences and against PyTorch autograd,
 the engine's MLP against bplib's layers and losses, each rule of the engine as its own

@@ -1,0 +1,87 @@
+r"""Dropout: randomly silenced units while training, the identity in evaluation (chapter 10).
+
+Srivastava et al. (2014). In training mode each entry of the input is kept with probability
+:math:`1-p` and zeroed otherwise, and the kept entries are scaled by :math:`1/(1-p)`
+("inverted" dropout), so the expected output equals the input and evaluation needs no
+rescaling:
+
+.. math::
+
+    y = \frac{M \odot x}{1-p}, \qquad M_{ij} \sim \text{Bernoulli}(1-p), \qquad
+    \frac{\partial L}{\partial x} = \frac{M}{1-p} \odot \frac{\partial L}{\partial y}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._checks import same_shape
+from .init import RngLike, as_rng
+from .module import Module
+
+__all__ = ["Dropout"]
+
+
+class Dropout(Module):
+    r"""Inverted dropout with drop probability ``p`` (chapter 10; Srivastava et al. 2014).
+
+    Training mode: :math:`y = x \odot M/(1-p)` with a fresh mask :math:`M` of independent
+    Bernoulli(:math:`1-p`) entries at every forward pass; backward multiplies by the same
+    :math:`M/(1-p)`. Evaluation mode (``eval()``): :math:`y = x`, and backward passes the
+    gradient through unchanged.
+
+    Parameters
+    ----------
+    p : float
+        The probability of zeroing an entry, in [0, 1).
+    rng : int, numpy.random.Generator or None
+        Seed or generator of the masks.
+
+    Examples
+    --------
+    >>> import numpy as np, bplib
+    >>> drop = bplib.Dropout(0.5, rng=0)
+    >>> drop(np.ones((2, 4)))
+    array([[0., 2., 0., 0.],
+           [2., 2., 2., 2.]])
+    >>> drop.eval()(np.ones((2, 4)))
+    array([[1., 1., 1., 1.],
+           [1., 1., 1., 1.]])
+    """
+
+    def __init__(self, p: float = 0.5, rng: RngLike = None) -> None:
+        if isinstance(p, bool) or not isinstance(p, int | float | np.floating) or not 0 <= p < 1:
+            raise ValueError(
+                f"Dropout probability p must be a number in [0, 1) (p = 1 would drop "
+                f"everything), got {p!r}"
+            )
+        self.p = float(p)
+        self.rng = as_rng(rng)
+        self._mask: NDArray[Any] | None = None
+        self._shape: tuple[int, ...] | None = None
+
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+            given = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
+            raise TypeError(f"{self!r} expected a floating numpy array, got {given}")
+        self._shape = x.shape
+        if not self.training or self.p == 0:
+            self._mask = None
+            return x
+        keep = self.rng.random(x.shape) >= self.p  # each entry kept with probability 1 - p
+        self._mask = keep * np.asarray(1 / (1 - self.p), dtype=x.dtype)
+        return x * self._mask
+
+    def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
+        self._require_forward(self._shape)
+        assert self._shape is not None
+        grad_out = same_shape(grad_out, self._shape, self)
+        if self._mask is None:
+            return grad_out
+        return grad_out * self._mask
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p:g})"
