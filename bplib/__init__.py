@@ -5,7 +5,7 @@ the chapter of the book that derives it. ``import bplib`` needs only numpy; the 
 matplotlib parts are imported when first used.
 """
 
-from . import autodiff, data, experiments, functional, init, optim, plot, train
+from . import autodiff, data, exercises, experiments, functional, init, optim, plot, train
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
@@ -32,6 +32,7 @@ __all__ = [
     "__version__",
     "autodiff",
     "data",
+    "exercises",
     "experiments",
     "fit",
     "functional",
