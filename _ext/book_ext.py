@@ -14,11 +14,22 @@ re-adds ``app.registry.js_files`` with the file name ``''`` where ``app.add_js_f
 stored ``None``, so its de-duplication misses them). In the browser the second
 ``const THEBE_JS_URL`` is a SyntaxError on every page; tests/test_browser.py catches it.
 ``_drop_duplicate_scripts`` removes the repeats from each page's list of scripts.
+
+3. The launch and download buttons open the student edition. sphinx-book-theme's launch
+buttons (Colab, Binder) link the ``.ipynb`` beside a page's source,
+``chapters/NN_name.ipynb``: the full edition, with every exercise's solution in plain view
+in JupyterLab and Colab. Its download button offers the executed page as ``.ipynb``, the
+same full edition. For every page whose student edition ``student/NN_name.ipynb`` exists
+(``tools/make_student.py`` writes it), ``_student_edition`` points the launch links at
+that file in the repository and the ``.ipynb`` download at a copy of it in the site. The
+rendered page keeps the full edition, solutions folded in their dropdowns.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import shutil
+from pathlib import Path
 from typing import Any
 
 import sphinxcontrib.bibtex.plugin
@@ -65,6 +76,28 @@ def _drop_duplicate_scripts(
     scripts[:] = unique  # the builder's own list: it restores it after each page
 
 
+def _student_edition(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    name = Path(pagename).name
+    student = Path(app.srcdir) / "student" / f"{name}.ipynb"
+    if not student.is_file():
+        return
+    full = f"{pagename}.ipynb"  # the path in the repository the theme's links end with
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []):
+            url = button.get("url", "")
+            if group.get("label") == "launch-buttons" and full in url:
+                button["url"] = url.replace(full, f"student/{name}.ipynb")
+            elif button.get("label") == "download-notebook-button":
+                copy = Path(app.outdir) / "_sources" / "student" / f"{name}.ipynb"
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(student, copy)
+                button["url"] = f"{context['pathto']('_sources', 1)}/student/{name}.ipynb"
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _drop_duplicate_scripts)
+    # after sphinx-book-theme has made its buttons (priority 501)
+    app.connect("html-page-context", _student_edition, priority=600)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

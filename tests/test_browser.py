@@ -10,8 +10,8 @@ unresolvable, so a page that needs the network fails here instead of on a reader
 Checked on every page: no JavaScript error, no request that fails or leaves the machine,
 every image loaded and (where shown) of non-zero size, every equation typeset by MathJax
 without a TeX error, every internal link and anchor resolves. Then: the search finds
-"backpropagation", each chapter's Colab and Binder buttons open that chapter's ``.ipynb``
-in the repository, the API reference documents every public name of ``bplib``, and a
+"backpropagation", each chapter's Colab, Binder and download buttons open that chapter's
+student edition ``student/NN_name.ipynb``, the API reference documents every public name of ``bplib``, and a
 screenshot of a chapter goes to ``test-artifacts/`` for a person to look at.
 """
 
@@ -394,18 +394,24 @@ def _repository() -> tuple[str, str]:
     return url.removeprefix("https://github.com/"), config["repository"].get("branch", "main")
 
 
-def test_launch_buttons_open_the_chapters_notebook(pages: dict[str, Page]) -> None:
+def test_launch_buttons_open_the_chapters_student_edition(pages: dict[str, Page]) -> None:
+    """Colab, Binder and the .ipynb download open student/NN_name.ipynb (no solutions)."""
     chapters = _notebook_chapters()
     assert chapters, "no built chapter has a paired .ipynb"
     repo, branch = _repository()
     for rel in chapters:
-        notebook = rel.removesuffix(".html") + ".ipynb"
+        notebook = f"student/{Path(rel).stem}.ipynb"
         assert (ROOT / notebook).is_file()
         colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{notebook}"
         binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/{notebook}"
         launch = pages[rel].info["launch"]
         assert colab in launch, f"{rel}: Colab links {launch}, expected {colab}"
         assert binder in launch, f"{rel}: Binder links {launch}, expected {binder}"
+        download = [h for h in pages[rel].info["links"] if h.endswith(".ipynb")]
+        assert download == [pages[rel].url.rsplit("/chapters/", 1)[0] + "/_sources/" + notebook]
+        served = HTML / "_sources" / notebook
+        assert served.read_bytes() == (ROOT / notebook).read_bytes()
+        assert "### BEGIN SOLUTION" not in served.read_text()
 
 
 def test_pages_that_are_not_notebooks_have_no_launch_buttons(pages: dict[str, Page]) -> None:

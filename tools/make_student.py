@@ -90,9 +90,7 @@ def stub(region: list[str], check: str) -> list[str]:
     ``check`` is the source of the exercise's check cell: the stub binds the names it reads.
     """
     code = textwrap.dedent("\n".join(region))
-    indent = min(
-        (len(line) - len(line.lstrip()) for line in region if line.strip()), default=0
-    )
+    indent = min((len(line) - len(line.lstrip()) for line in region if line.strip()), default=0)
     pad = " " * indent
     if any(isinstance(node, ast.Return) for node in ast.parse(code).body):
         return [f"{pad}return ..."]
