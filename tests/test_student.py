@@ -5,7 +5,7 @@ to bottom (no cell may fail) and every check must print exactly
 ``bplib.exercises.NOT_YET``. Then, in the same kernel, each exercise's answer cell is run
 again with each plausible wrong answer of ``WRONG`` in place of its solution (every check
 must say "Not yet", and not the stub's message), then with its solution (the check must
-say "Correct"); last, every solution is run once more in reverse order, so each exercise
+say "Correct", as for the other correct answers of ``ALSO_RIGHT``); last, every solution is run once more in reverse order, so each exercise
 is shown to work on its own, in any order, any number of times.
 
 ``WRONG`` has at least one wrong answer for every exercise of every chapter; an exercise
@@ -201,6 +201,12 @@ WRONG: dict[tuple[str, str], list[str | tuple[str, ...]]] = {
     ],
 }
 
+# Other correct answers that a check must accept (regressions of checks that rejected them).
+ALSO_RIGHT: dict[tuple[str, str], list[str | tuple[str, ...]]] = {
+    ("gradient_descent", "B_tenth"): ["B_tenth = np.ceil(10 * N / (N + 9))"],  # a float
+    ("vanishing", "k_exact"): ["k_exact = 6 * np.log(10) / np.log(16)\nn_layers = 5.0"],
+}
+
 
 def slug(md: Path) -> str:
     """A chapter's name without its number: ``03_chain_rule`` -> ``chain_rule``."""
@@ -264,7 +270,7 @@ def test_every_exercise_has_a_wrong_answer() -> None:
     keys = {ex["key"] for md in WITH_EXERCISES for ex in exercises(md)}
     missing = sorted(keys - set(WRONG))
     assert not missing, f"add plausible wrong answers to WRONG for {missing}"
-    unknown = sorted(set(WRONG) - keys)
+    unknown = sorted((set(WRONG) | set(ALSO_RIGHT)) - keys)
     assert not unknown, f"WRONG has entries for exercises that do not exist: {unknown}"
 
 
@@ -326,6 +332,10 @@ def test_student_notebook(md: Path) -> None:
                 assert len(answers) == ex["n"], ex["key"]
                 said = verdict(with_answers(ex["answer"], answers), ex["check"])
                 assert said.startswith("Not yet") and said != NOT_YET, (ex["key"], wrong, said)
+            for right in ALSO_RIGHT.get(ex["key"], []):
+                answers = (right,) if isinstance(right, str) else right
+                said = verdict(with_answers(ex["answer"], answers), ex["check"])
+                assert said.startswith("Correct"), (ex["key"], right, said)
             said = verdict(ex["answer"], ex["check"])
             assert said.startswith("Correct"), (ex["key"], said)
         for ex in reversed(exercises(md)):  # again, in the other order
