@@ -21,11 +21,8 @@ Used by the exercises of every chapter, from chapter 1 on::
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
 
 __all__ = ["NOT_YET", "Unanswered", "answer", "check"]
-
-T = TypeVar("T")
 
 NOT_YET = "Not yet: write your answer in the cell above"
 """What a check prints while its answer is still the student edition's stub."""
@@ -35,7 +32,7 @@ class Unanswered(Exception):
     """Raised by :func:`answer` for a stub; :func:`check` turns it into :data:`NOT_YET`."""
 
 
-def answer(value: T) -> T:
+def answer(value: object) -> object:
     """Return ``value``, or raise :class:`Unanswered` if it is the stub ``...``.
 
     Parameters

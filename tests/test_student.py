@@ -341,3 +341,15 @@ def test_student_notebook(md: Path) -> None:
         for ex in reversed(exercises(md)):  # again, in the other order
             said = verdict(ex["answer"], ex["check"])
             assert said.startswith("Correct"), (ex["key"], said)
+
+
+def test_answer_and_check(capsys: pytest.CaptureFixture[str]) -> None:
+    """bplib.exercises: a stub (...) gets NOT_YET; anything else, the check's own verdict."""
+    from bplib.exercises import Unanswered, answer, check
+
+    assert answer(0) == 0 and answer(None) is None
+    with pytest.raises(Unanswered):
+        answer(...)
+    check(lambda: f"Correct: {answer(2) * 2}")
+    check(lambda: f"Correct: {answer(...)}")
+    assert capsys.readouterr().out.splitlines() == ["Correct: 4", NOT_YET]
