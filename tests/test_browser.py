@@ -429,8 +429,10 @@ def test_launch_buttons_open_the_chapters_student_edition(pages: dict[str, Page]
         launch = pages[rel].info["launch"]
         assert colab in launch, f"{rel}: Colab links {launch}, expected {colab}"
         assert binder in launch, f"{rel}: Binder links {launch}, expected {binder}"
-        download = [h for h in pages[rel].info["links"] if h.endswith(".ipynb")]
-        assert download == [pages[rel].url.rsplit("/chapters/", 1)[0] + "/_sources/" + notebook]
+        site_root = pages[rel].url.rsplit("/chapters/", 1)[0]
+        links = pages[rel].info["links"]
+        download = [h for h in links if h.startswith(site_root) and h.endswith(".ipynb")]
+        assert download == [f"{site_root}/_sources/{notebook}"], f"{rel}: downloads {download}"
         served = HTML / "_sources" / notebook
         assert served.read_bytes() == (ROOT / notebook).read_bytes()
         assert "### BEGIN SOLUTION" not in served.read_text()
