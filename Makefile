@@ -13,7 +13,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv book test portability notebooks check-pairing lint constraints clean
+.PHONY: venv book test portability notebooks student check-pairing lint constraints clean
 
 venv: $(STAMP)
 
@@ -44,6 +44,12 @@ portability: venv
 # Re-create every chapter's .ipynb from its .md source and execute it (stored outputs).
 notebooks: venv
 	$(BIN)/python tools/execute_chapters.py
+	$(BIN)/python tools/make_student.py
+
+# The student edition, student/NN_name.ipynb: each executed chapter with its exercises'
+# solutions replaced by stubs (tools/make_student.py says how). Commit student/ with it.
+student: venv
+	$(BIN)/python tools/make_student.py
 
 check-pairing: venv
 	$(BIN)/python tools/check_pairing.py

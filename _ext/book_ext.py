@@ -32,12 +32,22 @@ come from the theme, myst-nb and docutils, and ``_accessible`` rewrites each wri
   DPUB-ARIA 1.1 deprecated that role, and a list must contain list items (axe
   ``aria-required-children``, critical; ``aria-deprecated-role``), so entries become
   ``role="listitem"``.
+
+4. The launch and download buttons open the student edition. sphinx-book-theme's launch
+buttons (Colab, Binder) link the ``.ipynb`` beside a page's source,
+``chapters/NN_name.ipynb``: the full edition, with every exercise's solution in plain view
+in JupyterLab and Colab. Its download button offers the executed page as ``.ipynb``, the
+same full edition. For every page whose student edition ``student/NN_name.ipynb`` exists
+(``tools/make_student.py`` writes it), ``_student_edition`` points the launch links at
+that file in the repository and the ``.ipynb`` download at a copy of it in the site. The
+rendered page keeps the full edition, solutions folded in their dropdowns.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +129,29 @@ def _make_pages_accessible(app: Sphinx, exception: Exception | None) -> None:
             page.write_text(fixed, encoding="utf-8")
 
 
+def _student_edition(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    name = Path(pagename).name
+    student = Path(app.srcdir) / "student" / f"{name}.ipynb"
+    if not student.is_file():
+        return
+    full = f"{pagename}.ipynb"  # the path in the repository the theme's links end with
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []):
+            url = button.get("url", "")
+            if group.get("label") == "launch-buttons" and full in url:
+                button["url"] = url.replace(full, f"student/{name}.ipynb")
+            elif button.get("label") == "download-notebook-button":
+                copy = Path(app.outdir) / "_sources" / "student" / f"{name}.ipynb"
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(student, copy)
+                button["url"] = f"{context['pathto']('_sources', 1)}/student/{name}.ipynb"
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _drop_duplicate_scripts)
     app.connect("build-finished", _make_pages_accessible)
+    # after sphinx-book-theme has made its buttons (priority 501)
+    app.connect("html-page-context", _student_edition, priority=600)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

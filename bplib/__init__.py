@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # what the lazy names below will be, for mypy and editors
     from . import (
         autodiff,
         data,
+        exercises,
         experiments,
         functional,
         init,
@@ -66,6 +67,7 @@ __all__ = [
     "autodiff",
     "count_parameters",
     "data",
+    "exercises",
     "experiments",
     "fit",
     "functional",
@@ -88,6 +90,7 @@ __all__ = [
 _SUBMODULES = {
     "autodiff",
     "data",
+    "exercises",
     "experiments",
     "functional",
     "init",
