@@ -14,11 +14,22 @@ re-adds ``app.registry.js_files`` with the file name ``''`` where ``app.add_js_f
 stored ``None``, so its de-duplication misses them). In the browser the second
 ``const THEBE_JS_URL`` is a SyntaxError on every page; tests/test_browser.py catches it.
 ``_drop_duplicate_scripts`` removes the repeats from each page's list of scripts.
+
+3. Sharp figures. The inline backend draws PNG at 100 dpi, soft on a high-density screen.
+The book's kernels (started by the build to execute each chapter) get a private IPython
+directory whose kernel configuration asks for SVG instead: figures stay vector graphics
+in the HTML book, while the notebooks committed beside the chapters, executed by
+``tools/execute_chapters.py`` in an ordinary kernel, keep their compact PNG figures. The
+private directory also keeps a reader's own IPython profile (startup files, extensions)
+out of the build.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import sphinxcontrib.bibtex.plugin
@@ -65,6 +76,22 @@ def _drop_duplicate_scripts(
     scripts[:] = unique  # the builder's own list: it restores it after each page
 
 
+KERNEL_CONFIG = """\
+# Written by _ext/book_ext.py for the book's build: vector figures in the HTML book.
+c.InlineBackend.figure_formats = {"svg"}
+"""
+
+
+def _svg_figures_in_the_build() -> None:
+    """Point the kernels the build starts at a private IPython directory asking for SVG."""
+    ipython_dir = Path(tempfile.mkdtemp(prefix="book-ipython-"))
+    profile = ipython_dir / "profile_default"
+    profile.mkdir()
+    (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG)
+    os.environ["IPYTHONDIR"] = str(ipython_dir)  # inherited by every kernel started later
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _drop_duplicate_scripts)
+    _svg_figures_in_the_build()
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -157,3 +157,39 @@ def test_importing_bplib_plot_does_not_import_matplotlib():
     code = "import sys, bplib.plot; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def mazur_network():
+    """The 2-2-2 sigmoid network of chapter 3's worked example (Mazur 2015)."""
+    m = bplib.Sequential(
+        bplib.Linear(2, 2, rng=0), bplib.Sigmoid(), bplib.Linear(2, 2, rng=0), bplib.Sigmoid()
+    )
+    m[0].weight.data[:] = [[0.15, 0.25], [0.2, 0.3]]
+    m[0].bias.data[:] = 0.35
+    m[2].weight.data[:] = [[0.4, 0.5], [0.45, 0.55]]
+    m[2].bias.data[:] = 0.6
+    return m, np.array([[0.05, 0.1]]), np.array([[0.01, 0.99]])
+
+
+def test_network_diagram_shows_activations_deltas_and_weights_of_the_worked_example():
+    m, X, T = mazur_network()
+    out = m(X)
+    ax = plot.network_diagram(m, X, out - T)
+    texts = {t.get_text() for t in ax.texts}
+    # published values (Mazur 2015): out_h1 = 0.593269992, out_o1 = 0.75136507,
+    # delta_o1 = dE/dnet_o1 = 0.138498562; delta_h1 = 0.00877135 (its dE/dw1 over i1)
+    assert {"0.5933", "0.7514", "0.1385", "0.0088"} <= texts
+    assert {"0.15", "0.55"} <= texts  # weights on the edges
+    assert "layer 2: Sigmoid (output)" in texts
+
+
+def test_network_diagram_refuses_a_batch_of_more_than_one_example():
+    m, X, T = mazur_network()
+    with pytest.raises(ValueError, match="one example"):
+        plot.network_diagram(m, np.vstack([X, X]), np.vstack([T, T]))
+
+
+def test_network_diagram_refuses_a_model_that_is_not_linear_layers_and_activations():
+    m = bplib.Sequential(bplib.Tanh(), bplib.Linear(2, 1, rng=0))
+    with pytest.raises(ValueError, match="Linear layers"):
+        plot.network_diagram(m, np.zeros((1, 2)), np.zeros((1, 1)))

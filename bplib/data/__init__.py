@@ -170,7 +170,7 @@ def moons(
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     r"""Two interleaving half circles.
 
-    Chapter 6. Class 0 (the first :math:`\lceil n/2 \rceil` points) lies on
+    Chapter 8. Class 0 (the first :math:`\lceil n/2 \rceil` points) lies on
     :math:`(\cos t, \sin t)`, class 1 on :math:`(1 - \cos t, \tfrac12 - \sin t)`, with
     :math:`t` evenly spaced in :math:`[0, \pi]` and Gaussian noise of standard deviation
     ``noise`` added to every coordinate (the layout of scikit-learn's ``make_moons``).
