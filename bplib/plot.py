@@ -1,6 +1,7 @@
 r"""The figures the chapters share: a small network's forward and backward pass (chapter 3),
 loss curves, decision boundaries, optimiser paths on a 2-D loss surface, confusion matrices
-(chapters 6 and 7).
+(chapters 6 and 7); and :class:`Table`, a table of numbers that a notebook and the book
+render as a table (chapter 1).
 
 matplotlib is imported inside each function, so ``import bplib`` (and ``import
 bplib.plot``) needs only numpy. Every function draws on the ``ax`` it is given, or on a new
@@ -21,12 +22,82 @@ from .train import History, predict_classes
 from .train import confusion_matrix as _confusion_matrix
 
 __all__ = [
+    "Table",
     "confusion_matrix",
     "decision_boundary",
     "loss_curves",
     "network_diagram",
     "optimizer_paths",
 ]
+
+
+class Table:
+    """Rows of already formatted cells, shown as a table.
+
+    Chapter 1. In a notebook and in the HTML book (``_repr_markdown_``) it is a Markdown
+    table; as plain text (``repr``, and what the book's tests compare) it is the same table
+    in aligned columns. Columns whose cells all look like numbers are right-aligned.
+
+    Parameters
+    ----------
+    headers : sequence of str
+        One per column.
+    rows : sequence of sequences
+        The cells; each is shown as ``str(cell)``, so format numbers before passing them
+        (``f"{x:.4f}"``), which also keeps the last bits of floating point out of sight.
+
+    Examples
+    --------
+    >>> from bplib.plot import Table
+    >>> Table(["z", "slope"], [["0.0", "0.25"], ["5.0", "0.0066"]])
+      z   slope
+    ---  ------
+    0.0    0.25
+    5.0  0.0066
+    """
+
+    def __init__(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        self.headers = [str(h) for h in headers]
+        self.rows = [[str(c) for c in row] for row in rows]
+        for i, row in enumerate(self.rows):
+            if len(row) != len(self.headers):
+                raise ValueError(
+                    f"row {i} of the table has {len(row)} cells, expected "
+                    f"{len(self.headers)} (one per header)"
+                )
+
+    def _numeric(self, col: int) -> bool:
+        def number(text: str) -> bool:
+            try:
+                float(text.replace(",", "").rstrip("%"))
+            except ValueError:
+                return text in ("-", "")
+            return True
+
+        return bool(self.rows) and all(number(row[col]) for row in self.rows)
+
+    def __repr__(self) -> str:
+        columns = list(zip(self.headers, *self.rows, strict=True))
+        widths = [max(len(c) for c in col) for col in columns]
+        right = [self._numeric(i) for i in range(len(widths))]
+
+        def line(cells: Sequence[str]) -> str:
+            return "  ".join(
+                c.rjust(w) if r else c.ljust(w)
+                for c, w, r in zip(cells, widths, right, strict=True)
+            ).rstrip()
+
+        rule = "  ".join("-" * w for w in widths)
+        return "\n".join([line(self.headers), rule, *(line(row) for row in self.rows)])
+
+    def _repr_markdown_(self) -> str:
+        def line(cells: Sequence[str]) -> str:
+            return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+        rule = "|" + "".join(
+            " ---: |" if self._numeric(i) else " --- |" for i in range(len(self.headers))
+        )
+        return "\n".join([line(self.headers), rule, *(line(row) for row in self.rows)])
 
 
 def _axes(ax: Any, figsize: tuple[float, float]) -> Any:

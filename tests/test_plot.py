@@ -193,3 +193,24 @@ def test_network_diagram_refuses_a_model_that_is_not_linear_layers_and_activatio
     m = bplib.Sequential(bplib.Tanh(), bplib.Linear(2, 1, rng=0))
     with pytest.raises(ValueError, match="Linear layers"):
         plot.network_diagram(m, np.zeros((1, 2)), np.zeros((1, 1)))
+
+
+def test_table_is_markdown_for_the_book_and_aligned_text_for_the_tests():
+    table = plot.Table(["name", "slope"], [["sigmoid", "0.25"], ["ReLU", "1.0"]])
+    assert table._repr_markdown_().splitlines() == [
+        "| name | slope |",
+        "| --- | ---: |",
+        "| sigmoid | 0.25 |",
+        "| ReLU | 1.0 |",
+    ]
+    assert repr(table).splitlines() == [
+        "name     slope",
+        "-------  -----",
+        "sigmoid   0.25",
+        "ReLU       1.0",
+    ]
+
+
+def test_table_refuses_a_row_with_the_wrong_number_of_cells():
+    with pytest.raises(ValueError, match="row 1 of the table has 1 cells, expected 2"):
+        plot.Table(["a", "b"], [["1", "2"], ["3"]])
