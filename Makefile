@@ -13,7 +13,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv book test notebooks check-pairing lint constraints clean
+.PHONY: venv book test portability notebooks check-pairing lint constraints clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,12 @@ book: venv
 
 test: venv
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The numerics-perturbation check: strict nbval of every chapter and the unit tests under
+# each numerics profile (other OpenBLAS kernels, numpy without its newest SIMD paths,
+# 2 BLAS threads); prints a profile-by-result table. See tools/portability.py.
+portability: venv
+	$(BIN)/python tools/portability.py $(PROFILES_ARGS)
 
 # Re-create every chapter's .ipynb from its .md source and execute it (stored outputs).
 notebooks: venv

@@ -9,7 +9,8 @@ unresolvable, so a page that needs the network fails here instead of on a reader
 
 Checked on every page: no JavaScript error, no request that fails or leaves the machine,
 every image loaded and (where shown) of non-zero size, every equation typeset by MathJax
-without a TeX error, every internal link and anchor resolves. Then: the search finds
+without a TeX error, every internal link and anchor resolves, no cell output is a traceback
+(outside cells tagged ``raises-exception``) or stderr, and no glued value is empty. Then: the search finds
 "backpropagation", each chapter's Colab and Binder buttons open that chapter's ``.ipynb``
 in the repository, the API reference documents every public name of ``bplib``, and a
 screenshot of a chapter goes to ``test-artifacts/`` for a person to look at.
@@ -213,6 +214,16 @@ _INSPECT = r"""
            .concat(Array.from(document.querySelectorAll('a[name]')).map(a => a.name)),
     launch: Array.from(document.querySelectorAll('a[href]')).map(a => a.href)
               .filter(h => h.includes('colab.research.google.com') || h.includes('mybinder.org')),
+    // A cell that raised (unless tagged raises-exception: chapter 5 shows bplib's errors on
+    // purpose), printed to stderr (a warning), or a glued value that came out empty: the
+    // signs of a chapter that failed while the book was built.
+    errorOutputs: Array.from(document.querySelectorAll(
+        '.cell:not(.tag_raises-exception) .cell_output .traceback,' +
+        '.cell .cell_output .stderr'))
+        .map(e => e.textContent.trim().split('\n').slice(-1)[0].slice(0, 200)),
+    emptyGlue: Array.from(document.querySelectorAll('.pasted-text, .pasted-inline'))
+                 .filter(e => !e.textContent.trim())
+                 .map(e => (e.parentElement ? e.parentElement.textContent : '').trim().slice(0, 120)),
   };
 })()
 """
@@ -298,6 +309,17 @@ def _notebook_chapters() -> list[str]:
 def test_every_page_loads_without_javascript_errors(pages: dict[str, Page]) -> None:
     errors = {rel: p.js_errors for rel, p in pages.items() if p.js_errors}
     assert not errors, f"JavaScript errors: {json.dumps(errors, indent=1)}"
+
+
+def test_no_page_shows_an_error_output_or_an_empty_glued_value(pages: dict[str, Page]) -> None:
+    # The build executes every chapter; a chapter that fails part-way still yields a page,
+    # with a traceback where a result belongs and blanks where glued numbers belong.
+    broken = {
+        rel: {"error outputs": p.info["errorOutputs"], "empty glued values": p.info["emptyGlue"]}
+        for rel, p in pages.items()
+        if p.info["errorOutputs"] or p.info["emptyGlue"]
+    }
+    assert not broken, f"pages of a chapter that failed: {json.dumps(broken, indent=1)}"
 
 
 def test_every_resource_of_every_page_loads(pages: dict[str, Page]) -> None:
