@@ -41,13 +41,23 @@ same full edition. For every page whose student edition ``student/NN_name.ipynb`
 (``tools/make_student.py`` writes it), ``_student_edition`` points the launch links at
 that file in the repository and the ``.ipynb`` download at a copy of it in the site. The
 rendered page keeps the full edition, solutions folded in their dropdowns.
+
+5. Sharp figures. The inline backend draws PNG at 100 dpi, soft on a high-density screen.
+The book's kernels (started by the build to execute each chapter) get a private IPython
+directory whose kernel configuration asks for SVG instead: figures stay vector graphics
+in the HTML book, while the notebooks committed beside the chapters, executed by
+``tools/execute_chapters.py`` in an ordinary kernel, keep their compact PNG figures. The
+private directory also keeps a reader's own IPython profile (startup files, extensions)
+out of the build.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -149,9 +159,25 @@ def _student_edition(
                 button["url"] = f"{context['pathto']('_sources', 1)}/student/{name}.ipynb"
 
 
+KERNEL_CONFIG = """\
+# Written by _ext/book_ext.py for the book's build: vector figures in the HTML book.
+c.InlineBackend.figure_formats = {"svg"}
+"""
+
+
+def _svg_figures_in_the_build() -> None:
+    """Point the kernels the build starts at a private IPython directory asking for SVG."""
+    ipython_dir = Path(tempfile.mkdtemp(prefix="book-ipython-"))
+    profile = ipython_dir / "profile_default"
+    profile.mkdir()
+    (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG)
+    os.environ["IPYTHONDIR"] = str(ipython_dir)  # inherited by every kernel started later
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _drop_duplicate_scripts)
     app.connect("build-finished", _make_pages_accessible)
     # after sphinx-book-theme has made its buttons (priority 501)
     app.connect("html-page-context", _student_edition, priority=600)
+    _svg_figures_in_the_build()
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

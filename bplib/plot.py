@@ -1,5 +1,7 @@
-r"""All of bplib's drawing: loss curves, decision boundaries, optimiser paths on a 2-D loss
-surface, confusion matrices (chapters 6 and 7) and computational graphs (chapter 10).
+r"""All of bplib's drawing: a small network's forward and backward pass (chapter 3), loss
+curves, decision boundaries, optimiser paths on a 2-D loss surface, confusion matrices
+(chapters 6 and 7) and computational graphs (chapter 11); and :class:`Table`, a table of
+numbers that a notebook and the book render as a table (chapter 1).
 
 matplotlib is imported inside each function, so ``import bplib`` (and ``import
 bplib.plot``) needs only numpy. Every function draws on the ``ax`` it is given, or on a new
@@ -17,13 +19,91 @@ from numpy.typing import NDArray
 from . import metrics
 from ._checks import describe, interval
 from ._optional import require
-from .module import Module
+from .layers import Linear
+from .module import Module, Sequential
 from .train import History, predict_classes
 
 if TYPE_CHECKING:
     from .autodiff import Tensor
 
-__all__ = ["confusion_matrix", "decision_boundary", "draw_graph", "loss_curves", "optimizer_paths"]
+__all__ = [
+    "Table",
+    "confusion_matrix",
+    "decision_boundary",
+    "draw_graph",
+    "loss_curves",
+    "network_diagram",
+    "optimizer_paths",
+]
+
+
+class Table:
+    """Rows of already formatted cells, shown as a table.
+
+    Chapter 1. In a notebook and in the HTML book (``_repr_markdown_``) it is a Markdown
+    table; as plain text (``repr``, and what the book's tests compare) it is the same table
+    in aligned columns. Columns whose cells all look like numbers are right-aligned.
+
+    Parameters
+    ----------
+    headers : sequence of str
+        One per column.
+    rows : sequence of sequences
+        The cells; each is shown as ``str(cell)``, so format numbers before passing them
+        (``f"{x:.4f}"``), which also keeps the last bits of floating point out of sight.
+
+    Examples
+    --------
+    >>> from bplib.plot import Table
+    >>> Table(["z", "slope"], [["0.0", "0.25"], ["5.0", "0.0066"]])
+      z   slope
+    ---  ------
+    0.0    0.25
+    5.0  0.0066
+    """
+
+    def __init__(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        self.headers = [str(h) for h in headers]
+        self.rows = [[str(c) for c in row] for row in rows]
+        for i, row in enumerate(self.rows):
+            if len(row) != len(self.headers):
+                raise ValueError(
+                    f"row {i} of the table has {len(row)} cells, expected "
+                    f"{len(self.headers)} (one per header)"
+                )
+
+    def _numeric(self, col: int) -> bool:
+        def number(text: str) -> bool:
+            try:
+                float(text.replace(",", "").rstrip("%"))
+            except ValueError:
+                return text in ("-", "")
+            return True
+
+        return bool(self.rows) and all(number(row[col]) for row in self.rows)
+
+    def __repr__(self) -> str:
+        columns = list(zip(self.headers, *self.rows, strict=True))
+        widths = [max(len(c) for c in col) for col in columns]
+        right = [self._numeric(i) for i in range(len(widths))]
+
+        def line(cells: Sequence[str]) -> str:
+            return "  ".join(
+                c.rjust(w) if r else c.ljust(w)
+                for c, w, r in zip(cells, widths, right, strict=True)
+            ).rstrip()
+
+        rule = "  ".join("-" * w for w in widths)
+        return "\n".join([line(self.headers), rule, *(line(row) for row in self.rows)])
+
+    def _repr_markdown_(self) -> str:
+        def line(cells: Sequence[str]) -> str:
+            return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+        rule = "|" + "".join(
+            " ---: |" if self._numeric(i) else " --- |" for i in range(len(self.headers))
+        )
+        return "\n".join([line(self.headers), rule, *(line(row) for row in self.rows)])
 
 
 def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
@@ -317,7 +397,7 @@ def _node_text(t: Any) -> str:
 def draw_graph(root: Tensor, ax: Any = None, *, show_constants: bool = True) -> Any:
     """Draw the computational graph of ``root`` with each node's value and gradient.
 
-    Chapter 10. Leaves are on the left, ``root`` on the right; an arrow goes from each parent to the
+    Chapter 11. Leaves are on the left, ``root`` on the right; an arrow goes from each parent to the
     node computed from it, whose box names its operation in brackets. One-element tensors
     show their value and gradient, larger ones their shape and the norms of both. Uses
     matplotlib only (no graphviz).
@@ -377,4 +457,148 @@ def draw_graph(root: Tensor, ax: Any = None, *, show_constants: bool = True) -> 
                     "", xy=(0, 0.5), xycoords=boxes[id(node)], xytext=(1, 0.5),
                     textcoords=boxes[id(p)], arrowprops={"arrowstyle": "->", "color": "0.35"},
                 )  # fmt: skip
+
+
+def network_diagram(
+    model: Sequential,
+    x: NDArray[Any],
+    grad_out: NDArray[Any],
+    *,
+    ax: Any = None,
+    digits: int = 4,
+) -> Any:
+    r"""One example's forward and backward pass through a small dense network, on one picture.
+
+    Chapter 3. Each column is a layer of units. Every unit shows its activation
+    :math:`a` (blue, above) from the forward pass and, except the inputs, its error signal
+    :math:`\delta = \partial L / \partial z` (red, below) from the backward pass; each
+    edge is labelled with its weight :math:`w_{jk}`. The gradient of an edge's weight is the
+    blue number at its start times the red number at its end, (BP3) of chapter 4.
+
+    ``model.backward`` is called once, so the parameters' ``.grad`` afterwards hold this
+    example's gradient added to whatever they held before (call ``zero_grad()`` first).
+
+    Parameters
+    ----------
+    model : Sequential
+        ``Linear`` layers, each optionally followed by one elementwise activation module.
+    x : ndarray of shape (1, in_features)
+        The single example.
+    grad_out : ndarray of shape (1, out_features)
+        :math:`\partial L / \partial \hat y` at the model's output for this example (for
+        :math:`L = \frac12\sum_k (\hat y_k - y_k)^2`, it is :math:`\hat y - y`).
+    ax : matplotlib Axes, optional
+    digits : int
+        Decimal places of the numbers drawn.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a bplib.Sequential, got {type(model).__name__}")
+    modules = list(model)
+    linear_at = [i for i, m in enumerate(modules) if isinstance(m, Linear)]
+    if (
+        not linear_at
+        or linear_at[0] != 0
+        or any(
+            b - a not in (1, 2)
+            for a, b in zip(linear_at, [*linear_at[1:], len(modules)], strict=True)
+        )
+    ):
+        raise ValueError(
+            "model must be Linear layers, each followed by at most one activation; got "
+            + ", ".join(type(m).__name__ for m in modules)
+        )
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] != 1:
+        raise ValueError(f"x must hold one example, shape (1, in_features); got shape {x.shape}")
+
+    # forward, keeping each layer's output activation; backward, keeping each delta
+    activations, out = [x[0]], x
+    for i, m in enumerate(modules):
+        out = m.forward(out)
+        if i + 1 == len(modules) or isinstance(modules[i + 1], Linear):
+            activations.append(out[0])
+    grad = np.asarray(grad_out, dtype=np.float64)
+    if grad.shape != out.shape:
+        raise ValueError(f"grad_out must have the output's shape {out.shape}, got {grad.shape}")
+    deltas: list[NDArray[Any]] = []
+    for m in reversed(modules):
+        if isinstance(m, Linear):
+            deltas.insert(0, grad[0])  # dL/dZ of this layer: what its backward receives
+        grad = m.backward(grad)
+    layers = [m for m in modules if isinstance(m, Linear)]
+    names = ["input"] + [
+        f"layer {n + 1}: "
+        + (
+            type(modules[i + 1]).__name__
+            if i + 1 < len(modules) and not isinstance(modules[i + 1], Linear)
+            else "Linear"
+        )
+        for n, i in enumerate(linear_at)
+    ]
+    names[-1] += " (output)"
+
+    widths = [a.size for a in activations]
+    ax = _axes(ax, (2.6 * len(widths) + 1.0, 1.3 * max(widths) + 1.4))
+
+    def y_of(n: int, j: int) -> float:
+        return (n - 1) / 2 - j  # units centred on 0, top to bottom
+
+    for col, (layer, n_in, n_out) in enumerate(zip(layers, widths, widths[1:], strict=False)):
+        for j in range(n_in):
+            for k in range(n_out):
+                start, end = (col, y_of(n_in, j)), (col + 1, y_of(n_out, k))
+                ax.plot(*zip(start, end, strict=True), color="0.7", lw=1, zorder=1)
+                t = 0.25  # the weight's label, a quarter of the way along its edge
+                ax.text(
+                    start[0] + t * (end[0] - start[0]),
+                    start[1] + t * (end[1] - start[1]),
+                    f"{layer.weight.data[j, k]:.{digits}g}",
+                    fontsize=7,
+                    color="0.35",
+                    ha="center",
+                    va="center",
+                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none"),
+                    zorder=2,
+                )
+    for col, a in enumerate(activations):
+        for j, value in enumerate(a):
+            y = y_of(a.size, j)
+            ax.scatter([col], [y], s=900, color="#fff4d6" if col else "0.93", ec="0.3", zorder=3)
+            ax.text(
+                col,
+                y + 0.3,
+                f"{value:.{digits}f}",
+                color="tab:blue",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                zorder=4,
+            )
+            if col:
+                ax.text(
+                    col,
+                    y - 0.3,
+                    f"{deltas[col - 1][j]:.{digits}f}",
+                    color="tab:red",
+                    ha="center",
+                    va="top",
+                    fontsize=8,
+                    zorder=4,
+                )
+        ax.text(col, (max(widths) - 1) / 2 + 0.85, names[col], ha="center", fontsize=9)
+    ax.text(
+        len(widths) - 0.5,
+        -(max(widths) - 1) / 2 - 0.9,
+        r"blue: activation $a$   red: $\delta = \partial L/\partial z$   grey: weight",
+        ha="right",
+        fontsize=8,
+        color="0.3",
+    )
+    ax.set_xlim(-0.5, len(widths) - 0.5)
+    ax.set_ylim(-(max(widths) - 1) / 2 - 1.1, (max(widths) - 1) / 2 + 1.1)
+    ax.axis("off")
     return ax

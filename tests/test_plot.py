@@ -176,3 +176,60 @@ def test_draw_graph_draws_one_box_per_node_and_one_arrow_per_edge():
 def test_draw_graph_refuses_a_non_tensor():
     with pytest.raises(TypeError, match="draw_graph expected a Tensor, got ndarray"):
         plot.draw_graph(np.ones(2))
+
+
+def mazur_network():
+    """The 2-2-2 sigmoid network of chapter 3's worked example (Mazur 2015)."""
+    m = bplib.Sequential(
+        bplib.Linear(2, 2, rng=0), bplib.Sigmoid(), bplib.Linear(2, 2, rng=0), bplib.Sigmoid()
+    )
+    m[0].weight.data[:] = [[0.15, 0.25], [0.2, 0.3]]
+    m[0].bias.data[:] = 0.35
+    m[2].weight.data[:] = [[0.4, 0.5], [0.45, 0.55]]
+    m[2].bias.data[:] = 0.6
+    return m, np.array([[0.05, 0.1]]), np.array([[0.01, 0.99]])
+
+
+def test_network_diagram_shows_activations_deltas_and_weights_of_the_worked_example():
+    m, X, T = mazur_network()
+    out = m(X)
+    ax = plot.network_diagram(m, X, out - T)
+    texts = {t.get_text() for t in ax.texts}
+    # published values (Mazur 2015): out_h1 = 0.593269992, out_o1 = 0.75136507,
+    # delta_o1 = dE/dnet_o1 = 0.138498562; delta_h1 = 0.00877135 (its dE/dw1 over i1)
+    assert {"0.5933", "0.7514", "0.1385", "0.0088"} <= texts
+    assert {"0.15", "0.55"} <= texts  # weights on the edges
+    assert "layer 2: Sigmoid (output)" in texts
+
+
+def test_network_diagram_refuses_a_batch_of_more_than_one_example():
+    m, X, T = mazur_network()
+    with pytest.raises(ValueError, match="one example"):
+        plot.network_diagram(m, np.vstack([X, X]), np.vstack([T, T]))
+
+
+def test_network_diagram_refuses_a_model_that_is_not_linear_layers_and_activations():
+    m = bplib.Sequential(bplib.Tanh(), bplib.Linear(2, 1, rng=0))
+    with pytest.raises(ValueError, match="Linear layers"):
+        plot.network_diagram(m, np.zeros((1, 2)), np.zeros((1, 1)))
+
+
+def test_table_is_markdown_for_the_book_and_aligned_text_for_the_tests():
+    table = plot.Table(["name", "slope"], [["sigmoid", "0.25"], ["ReLU", "1.0"]])
+    assert table._repr_markdown_().splitlines() == [
+        "| name | slope |",
+        "| --- | ---: |",
+        "| sigmoid | 0.25 |",
+        "| ReLU | 1.0 |",
+    ]
+    assert repr(table).splitlines() == [
+        "name     slope",
+        "-------  -----",
+        "sigmoid   0.25",
+        "ReLU       1.0",
+    ]
+
+
+def test_table_refuses_a_row_with_the_wrong_number_of_cells():
+    with pytest.raises(ValueError, match="row 1 of the table has 1 cells, expected 2"):
+        plot.Table(["a", "b"], [["1", "2"], ["3"]])
