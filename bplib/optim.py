@@ -267,7 +267,7 @@ class Optimizer:
             elif isinstance(current, tuple):
                 hyper[k] = tuple(float(v) for v in np.asarray(value, dtype=float))
             else:
-                hyper[k] = _non_negative(float(np.asarray(value)), k, f"{name}.load_state_dict")
+                hyper[k] = non_negative(float(np.asarray(value)), k, f"{name}.load_state_dict")
         new_state: dict[Parameter, dict[str, Any]] = {}
         for key, entries in state_dict.get("state", {}).items():  # bplib.load drops an empty one
             i = int(key)
@@ -678,7 +678,7 @@ class LRScheduler:
                 f"{type(self).__name__}.load_state_dict expected keys 'base_lr' and "
                 f"'last_epoch', got {state_dict!r:.80}"
             )
-        base_lr = _non_negative(float(np.asarray(state_dict["base_lr"])), "base_lr", "load")
+        base_lr = non_negative(float(np.asarray(state_dict["base_lr"])), "base_lr", "load")
         self.base_lr, self.last_epoch = base_lr, int(np.asarray(state_dict["last_epoch"]))
 
 
