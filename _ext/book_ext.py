@@ -23,8 +23,9 @@ come from the theme, myst-nb and docutils, and ``_accessible`` rewrites each wri
   the label, the button's name is its visible text. (The icon-only search button, which has
   no visible text, keeps its label.)
 - the colour-mode button is named "Color mode" while its icons carry the titles "Light",
-  "Dark" and "System Settings", which axe counts as visible text: the icons are decorative,
-  so they get ``aria-hidden="true"``.
+  "Dark" and "System Settings", which Font Awesome turns into SVG ``<title>`` text inside
+  the button, so its name does not contain its text. The icons lose their titles (the
+  button's tooltip still says "Color mode").
 - myst-nb's "Show code cell source" toggles (cells tagged ``hide-input``) are ``<summary
   aria-label="Toggle hidden content">``: the label hides the visible "Show code cell
   source", so it is dropped.
@@ -97,6 +98,8 @@ def _visible_text(element: str) -> str:
     return re.sub(r"<[^>]+>|\s+", "", element)
 
 
+_THEME_ICON = re.compile(r'<i class="theme-switch [^>]*>')
+_TITLE = re.compile(r'\s+title="[^"]*"')
 _FIGURE = re.compile(r"<figure\b[^>]*>.*?</figure>", re.S)
 _PATH_ALT = re.compile(r'(<img\b[^>]*?\balt=")([^"]*\.(?:png|svg|jpe?g|gif))(")', re.S)
 _CAPTION = re.compile(r"<figcaption>(.*?)</figcaption>", re.S)
@@ -132,7 +135,7 @@ def _accessible(html: str) -> str:
         return _ARIA_LABEL.sub("", start, count=1) + button[len(start) :]
 
     html = _BUTTON.sub(search_button, html)
-    html = html.replace('<i class="theme-switch ', '<i aria-hidden="true" class="theme-switch ')
+    html = _THEME_ICON.sub(lambda m: _TITLE.sub("", m.group(0)), html)
     html = html.replace('<summary aria-label="Toggle hidden content">', "<summary>")
     html = _FIGURE.sub(_caption_alt, html)
     return html.replace('role="doc-biblioentry"', 'role="listitem"')
