@@ -23,11 +23,16 @@ come from the theme, myst-nb and docutils, and ``_accessible`` rewrites each wri
   the label, the button's name is its visible text. (The icon-only search button, which has
   no visible text, keeps its label.)
 - the colour-mode button is named "Color mode" while its icons carry the titles "Light",
-  "Dark" and "System Settings", which axe counts as visible text: the icons are decorative,
-  so they get ``aria-hidden="true"``.
+  "Dark" and "System Settings", which Font Awesome turns into SVG ``<title>`` text inside
+  the button, so its name does not contain its text. The icons lose their titles (the
+  button's tooltip still says "Color mode").
 - myst-nb's "Show code cell source" toggles (cells tagged ``hide-input``) are ``<summary
   aria-label="Toggle hidden content">``: the label hides the visible "Show code cell
   source", so it is dropped.
+- a figure made by a code cell gets the image's file name as its ``alt`` text
+  (``../_images/<hash>.png``), which names nothing. Each such image gets the first sentence
+  of its caption instead ("The four activations (solid) and their derivatives as derived
+  by SymPy (dashed)."), which says what the figure shows.
 - docutils marks each bibliography entry ``role="doc-biblioentry"`` inside a ``role="list"``.
   DPUB-ARIA 1.1 deprecated that role, and a list must contain list items (axe
   ``aria-required-children``, critical; ``aria-deprecated-role``), so entries become
@@ -113,6 +118,32 @@ def _visible_text(element: str) -> str:
     return re.sub(r"<[^>]+>|\s+", "", element)
 
 
+_THEME_ICON = re.compile(r'<i class="theme-switch [^>]*>')
+_TITLE = re.compile(r'\s+title="[^"]*"')
+_FIGURE = re.compile(r"<figure\b[^>]*>.*?</figure>", re.S)
+_PATH_ALT = re.compile(r'(<img\b[^>]*?\balt=")([^"]*\.(?:png|svg|jpe?g|gif))(")', re.S)
+_CAPTION = re.compile(r"<figcaption>(.*?)</figcaption>", re.S)
+
+
+def _caption_alt(figure: re.Match[str]) -> str:
+    """A figure whose image's alt is a file name: alt becomes its caption's first sentence."""
+    html = figure.group(0)
+    caption = _CAPTION.search(html)
+    if caption is None or not _PATH_ALT.search(html):
+        return html
+    text = re.sub(
+        r'<span class="caption-number">.*?</span>|<a class="headerlink".*?</a>',
+        "",
+        caption.group(1),
+        flags=re.S,
+    )
+    text = re.sub(r"<[^>]+>", "", text)
+    text = re.sub(r"\\[()]", "", text)  # MathJax's \( \) around inline math
+    text = " ".join(text.split())
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].replace('"', "&quot;")
+    return _PATH_ALT.sub(lambda m: m.group(1) + first + m.group(3), html, count=1)
+
+
 def _accessible(html: str) -> str:
     """The page with the fixes of point 3 in the module's docstring."""
 
@@ -124,8 +155,9 @@ def _accessible(html: str) -> str:
         return _ARIA_LABEL.sub("", start, count=1) + button[len(start) :]
 
     html = _BUTTON.sub(search_button, html)
-    html = html.replace('<i class="theme-switch ', '<i aria-hidden="true" class="theme-switch ')
+    html = _THEME_ICON.sub(lambda m: _TITLE.sub("", m.group(0)), html)
     html = html.replace('<summary aria-label="Toggle hidden content">', "<summary>")
+    html = _FIGURE.sub(_caption_alt, html)
     return html.replace('role="doc-biblioentry"', 'role="listitem"')
 
 

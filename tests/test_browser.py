@@ -218,7 +218,7 @@ _INSPECT = r"""
                   .map(f => f.family),
     images: images.map(img => {
       const r = img.getBoundingClientRect();
-      return {src: img.currentSrc || img.src, natural: img.naturalWidth,
+      return {src: img.currentSrc || img.src, alt: img.alt, natural: img.naturalWidth,
               complete: img.complete, shown: shown(img), width: r.width, height: r.height};
     }),
     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
@@ -366,6 +366,22 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
     }
     grave = {rel: found for rel, found in grave.items() if found}
     assert not grave, f"axe-core (test-artifacts/axe.json): {json.dumps(grave, indent=1)}"
+
+
+def test_every_figure_has_alt_text_that_says_what_it_shows(pages: dict[str, Page]) -> None:
+    # A chapter's figures are images in _images/; their alt text is the first sentence of
+    # the caption (_ext/book_ext.py), never empty and never the image's file name.
+    bad = {
+        rel: [
+            img["alt"] or "(empty)"
+            for img in p.info["images"]
+            if "/_images/" in img["src"]
+            and (len(img["alt"]) < 15 or img["alt"].endswith((".png", ".svg", ".jpg")))
+        ]
+        for rel, p in pages.items()
+    }
+    bad = {rel: alts for rel, alts in bad.items() if alts}
+    assert not bad, f"figures without a meaningful alt text: {json.dumps(bad, indent=1)}"
 
 
 def test_every_resource_of_every_page_loads(pages: dict[str, Page]) -> None:
