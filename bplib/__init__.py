@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from .dropout import Dropout
 from .gradcheck import GradcheckReport, gradcheck
-from .helpers import count_parameters, predict_proba, summary
 from .init import manual_seed
 from .layers import Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
@@ -39,6 +38,7 @@ if TYPE_CHECKING:  # what the lazy names below will be, for mypy and editors
         train,
         utils,
     )
+    from .helpers import count_parameters, predict_proba, summary
     from .train import fit
 
 __version__ = "0.1.0"
@@ -104,12 +104,20 @@ _SUBMODULES = {
 }
 
 
+_LAZY_NAMES = {
+    "fit": ".train",
+    "count_parameters": ".helpers",
+    "predict_proba": ".helpers",
+    "summary": ".helpers",
+}
+
+
 def __getattr__(name: str) -> object:
     """Import a submodule (``bplib.optim``) or ``bplib.fit`` on first use (PEP 562)."""
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
-    if name == "fit":
-        return importlib.import_module(".train", __name__).fit
+    if name in _LAZY_NAMES:  # functions of modules that import the training loop
+        return getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
     raise AttributeError(f"module 'bplib' has no attribute {name!r}")
 
 

@@ -457,6 +457,7 @@ def draw_graph(root: Tensor, ax: Any = None, *, show_constants: bool = True) -> 
                     "", xy=(0, 0.5), xycoords=boxes[id(node)], xytext=(1, 0.5),
                     textcoords=boxes[id(p)], arrowprops={"arrowstyle": "->", "color": "0.35"},
                 )  # fmt: skip
+    return ax
 
 
 def network_diagram(

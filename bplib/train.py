@@ -715,14 +715,17 @@ def _check_before_training(
     One example goes through the model (its input dtype and width, the output width); the
     loss and the metrics then see every target against predictions of that width (all
     zeros), so a label out of range or a target of the wrong shape is refused now, not
-    after an epoch of training. The same for the validation set. No parameter changes.
+    after an epoch of training. The same for the validation set. The example runs in
+    evaluation mode (a batch of one is too small for batch statistics), so no parameter,
+    running statistic or random stream changes.
     """
     sets = [("X", "y", X, y)]
     if validation is not None:
         sets.append(("X_val", "y_val", validation[0], validation[1]))
     for x_name, y_name, Xs, ys in sets:
         try:
-            out = model(Xs[:1])
+            with _mode(model, False):  # eval: no dropout draw, no running-statistics update
+                out = model(Xs[:1])
             zeros = np.zeros((len(Xs), *out.shape[1:]), out.dtype)
             loss_fn(zeros, ys)
             for m in chosen.values():

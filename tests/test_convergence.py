@@ -190,8 +190,9 @@ def test_buffers_of_a_module_held_as_an_attribute_are_found():
 
 
 def test_a_shared_parameter_is_saved_once():
-    shared = bplib.Linear(2, 2, rng=0)
-    net = bplib.Sequential(shared, bplib.Tanh(), shared)
+    first, second = bplib.Linear(2, 2, rng=0), bplib.Linear(2, 2, rng=1)
+    second.weight, second.bias = first.weight, first.bias  # tied weights, two layers
+    net = bplib.Sequential(first, bplib.Tanh(), second)
     assert list(net.state_dict()) == ["0.weight", "0.bias"]
     other = bplib.Sequential(bplib.Linear(2, 2, rng=3), bplib.Tanh(), bplib.Linear(2, 2, rng=4))
     with pytest.raises(KeyError, match=r"missing key\(s\) \['2.weight', '2.bias'\]"):

@@ -479,8 +479,9 @@ def test_fit_trains_in_training_mode_validates_in_eval_mode_and_restores_the_mod
     opt = bplib.optim.SGD(model.parameters(), lr=0.1)
     fit(model, bplib.CrossEntropyLoss(), opt, X, y, epochs=2, batch_size=4,
         validation=(X, y), rng=0, progress=False)  # fmt: skip
-    # per epoch: two training batches, then the validation pass
-    assert spy.seen == [True, True, False, True, True, False]
+    # first fit's checks, one example each of X and of the validation set, in eval mode;
+    # then per epoch: two training batches, then the validation pass
+    assert spy.seen == [False, False, True, True, False, True, True, False]
     assert every_flag(model) == [False, False, False]
 
 

@@ -83,6 +83,7 @@ def test_fit_without_tqdm_prints_one_plain_line_per_epoch(monkeypatch, capsys):
     )
     out, err = capsys.readouterr()
     assert out == ""
-    lines = err.splitlines()
+    *lines, last = err.splitlines()
     assert [line.split(",")[0] for line in lines] == [f"fit: epoch {k}/3" for k in (1, 2, 3)]
     assert lines[-1].endswith(f"loss={history.loss[-1]:.4f}")
+    assert last == "fit: stopped after epoch 3: reached epochs=3"  # and why it stopped

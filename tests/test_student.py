@@ -169,6 +169,23 @@ WRONG: dict[tuple[str, str], list[str | tuple[str, ...]]] = {
         "W1 = W1.reshape(2, hidden)[:, perm]\n"
         "return np.concatenate([W1.ravel(), b1[perm], W2, b2])",  # W2 not permuted
     ],
+    ("keeping_alive", "layernorm_backward"): [
+        "return inv_std * G",  # the statistics as constants
+        "return inv_std * (G - G.mean(axis=1, keepdims=True))",  # no term along X_hat
+        "n = G.shape[0]\nsum_g = G.sum(axis=0, keepdims=True)\n"  # batch norm's sums
+        "sum_g_xhat = (G * X_hat).sum(axis=0, keepdims=True)\n"
+        "return inv_std / n * (n * G - sum_g - X_hat * sum_g_xhat)",
+    ],
+    ("keeping_alive", "k_exact"): [
+        "k_exact = np.log(0.01) / np.log(0.9)\nn_batches = int(k_exact)",  # rounded down
+        "k_exact = np.log(0.01) / np.log(0.1)\nn_batches = 44",  # rho for 1 - rho; a guess
+    ],
+    ("keeping_alive", "eval_accuracy"): [
+        "return train.accuracy(model(X), y)",  # the bug: evaluated in training mode
+        "model.eval()\nreturn train.accuracy(model(X), y)",  # the mode not restored
+        "model.eval()\naccuracy = train.accuracy(model(X), y)\nmodel.train()\n"
+        "return accuracy",  # back to training mode, whatever the mode was
+    ],
     ("autodiff", "sin"): [
         "return Tensor.from_op(np.sin(t.data), (t,), lambda g: (g * np.sin(t.data),), 'sin')",
         "return Tensor.from_op(np.sin(t.data), (t,), lambda g: (np.cos(t.data),), 'sin')",
@@ -205,6 +222,7 @@ WRONG: dict[tuple[str, str], list[str | tuple[str, ...]]] = {
 ALSO_RIGHT: dict[tuple[str, str], list[str | tuple[str, ...]]] = {
     ("gradient_descent", "B_tenth"): ["B_tenth = np.ceil(10 * N / (N + 9))"],  # a float
     ("vanishing", "k_exact"): ["k_exact = 6 * np.log(10) / np.log(16)\nn_layers = 5.0"],
+    ("keeping_alive", "k_exact"): ["k_exact = np.log(100) / -np.log(0.9)\nn_batches = 44.0"],
 }
 
 
