@@ -530,7 +530,7 @@ def topological_order(root: Tensor, *, constants: bool = False) -> list[Tensor]:
 
     A depth-first search that appends a node once all its parents are in the list. It keeps
     its own stack instead of recursing, so a graph thousands of nodes deep (a recurrent
-    network unrolled over a long sequence, chapter 12) does not hit Python's recursion
+    network unrolled over a long sequence, as in backpropagation through time) does not hit Python's recursion
     limit. With ``constants=True`` the tensors that need no gradient are listed too
     (:func:`bplib.plot.draw_graph` draws them).
     """

@@ -24,7 +24,7 @@ __all__ = ["count_parameters", "predict_proba", "summary"]
 def count_parameters(model: Module) -> int:
     """The number of trainable numbers in ``model``: the sum of its parameters' sizes.
 
-    ``Linear(in, out)`` has ``in * out + out`` (chapter 5).
+    ``Linear(in, out)`` has ``in * out + out``.
     """
     if not isinstance(model, Module):
         raise TypeError(f"count_parameters expected a bplib Module, got {type(model).__name__}")
@@ -90,7 +90,7 @@ def summary(model: Module, input_shape: tuple[int, ...] | None = None) -> str:
 def predict_proba(model: Module, X: NDArray[Any]) -> NDArray[Any]:
     """Class probabilities of a classifier, shape ``(batch, classes)``; each row sums to 1.
 
-    The softmax of the logits (chapter 2); for a one-output model (trained with
+    The softmax of the logits (as ``CrossEntropyLoss`` reads them); for a one-output model (trained with
     ``BCEWithLogitsLoss``) the two columns ``[1 - p, p]`` with ``p = sigmoid(logit)``. The
     column with the largest probability is the class :func:`bplib.train.predict_classes`
     returns.

@@ -257,7 +257,7 @@ class Flatten(Module):
     :class:`Linear` takes 2-D batches only; put ``Flatten()`` in front of it to feed it
     images, e.g. the digits as ``(batch, 8, 8)``. Backward reshapes the gradient back to
     the input's shape: flattening moves no number, so its Jacobian is a permutation of the
-    identity (chapter 4's shapes argument: each gradient has the shape of what it
+    identity (and, as everywhere in backpropagation, each gradient has the shape of what it
     differentiates).
     """
 

@@ -121,7 +121,7 @@ class Module:
         ``True`` (the default) in training mode, ``False`` in evaluation mode; set by
         :meth:`train` and :meth:`eval` on a module and all its children, as in PyTorch.
         Only layers that behave differently while training read it: ``BatchNorm1d`` (batch
-        or running statistics) and ``Dropout`` (a random mask or the identity), chapter 10.
+        or running statistics) and ``Dropout`` (a random mask or the identity).
     _buffers : tuple of str
         Names of the attributes that hold state which is not trained but belongs to the
         model (``BatchNorm1d``'s running statistics); empty by default.
