@@ -1446,8 +1446,8 @@ TABLE.update(
             f"bplib.{cls.__name__}": _activation_rows(cls)
             for cls in (bplib.Sigmoid, bplib.Tanh, bplib.ReLU, bplib.Identity)
         },
-        "bplib.LeakyReLU": _activation_rows(bplib.LeakyReLU)
-        + [
+        "bplib.LeakyReLU": [
+            *_activation_rows(bplib.LeakyReLU),
             bad(
                 "negative_slope=NaN",
                 lambda: bplib.LeakyReLU(NaN),
