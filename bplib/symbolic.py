@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 #: The activation names :class:`SymbolicMLP` understands, in the book's order: those of
-#: the registry :data:`bplib.layers.ACTIVATIONS`.
+#: the registry ``bplib.layers.ACTIVATIONS``.
 ACTIVATIONS = tuple(_layers.ACTIVATIONS)
 
 #: Leaky ReLU's slope unless one is given: bplib's default.

@@ -138,6 +138,25 @@ def test_import_bplib_needs_neither_sympy_nor_matplotlib():
     assert out.stdout.strip() == "[]"
 
 
+def test_import_bplib_loads_the_core_and_the_rest_on_first_use():
+    code = (
+        "import sys, bplib; core = sorted(m for m in sys.modules if m.startswith('bplib.')); "
+        "bplib.optim, bplib.fit, bplib.data.spirals; "
+        "print(core, 'bplib.optim' in sys.modules, 'bplib.train' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    core = (
+        "['bplib._checks', 'bplib.functional', 'bplib.gradcheck', 'bplib.init', "
+        "'bplib.layers', 'bplib.losses', 'bplib.module']"
+    )
+    assert out.stdout.strip() == f"{core} True True"
+
+
+def test_an_unknown_attribute_of_bplib_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'optimizers'"):
+        bplib.optimizers  # noqa: B018
+
+
 def test_a_parameter_shared_by_two_layers_is_listed_once():
     first, second = bplib.Linear(3, 3, rng=0), bplib.Linear(3, 3, rng=1)
     second.weight = first.weight  # tied weights

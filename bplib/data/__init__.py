@@ -7,8 +7,7 @@ and loads without a network (chapter 7): :func:`load_digits`. Then the plumbing 
 training loop needs: :func:`train_test_split` (stratified), :class:`Standardizer` and
 :func:`standardize`, :func:`one_hot` and :func:`batches` (mini-batches, chapter 6).
 
-The package's modules: :mod:`~bplib.data.toy`, :mod:`~bplib.data.digits`,
-:mod:`~bplib.data.preprocessing` and :mod:`~bplib.data.batching`; every name is
+The package's modules: ``toy``, ``digits``, ``preprocessing`` and ``batching``; every name is
 re-exported here, so ``bplib.data.spirals`` is ``bplib.data.toy.spirals``.
 
 Conventions: ``X`` is a float64 array of shape ``(n, features)``; classification labels

@@ -36,8 +36,8 @@ What is here (activations are named ``"sigmoid"``, ``"tanh"``, ``"relu"``,
   depths, widths, activations, initialisations), with the prediction beside the measurement
   (:class:`Measurement`, :func:`table`, :func:`format_table`).
 
-The package's modules: :mod:`~bplib.experiments.theory` (the prediction) and
-:mod:`~bplib.experiments.measurements` (the measurement); every name is re-exported here.
+The package's modules: ``theory`` (the prediction) and ``measurements`` (the
+measurement); every name is re-exported here.
 The remedy for exploding gradients, :func:`bplib.utils.clip_grad_norm`, is in
 :mod:`bplib.utils`; the slices through a loss surface of chapter 9 are in
 :mod:`bplib.landscape`.
