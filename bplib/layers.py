@@ -87,7 +87,9 @@ class Linear(Module):
 
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
         self.backward_to_parameters(grad_out)
-        return grad_out.astype(self.dtype, copy=False) @ self.weight.data.T
+        if grad_out.dtype != self.dtype:  # an integer gradient, accepted above
+            grad_out = grad_out.astype(self.dtype)
+        return grad_out @ self.weight.data.T
 
     def backward_to_parameters(self, grad_out: NDArray[Any]) -> None:
         """:math:`\\partial L/\\partial W` and :math:`\\partial L/\\partial b` only (see ``Module.backward_to_parameters``)."""
