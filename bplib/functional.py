@@ -33,15 +33,32 @@ def sigmoid(z: NDArray[Any]) -> NDArray[Any]:
 def logsumexp(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
     """:math:`\\log\\sum_j e^{z_j}` along ``axis``, computed as :math:`m + \\log\\sum_j e^{z_j - m}`
     with :math:`m = \\max_j z_j`, so the largest exponent is :math:`e^0 = 1` (keeps ``axis``)."""
-    m = _row_max(z, axis, "logsumexp")
-    if not np.isfinite(m).all():  # rows of -inf (the sum is 0) or with +inf (it is inf)
-        m = np.where(np.isfinite(m), m, 0.0)
-        with np.errstate(divide="ignore", over="ignore"):
-            return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+    m = _checked_max(z, axis, "logsumexp")
+    if not np.isfinite(m).all():
+        return _logsumexp_with_infinities(z, m, axis)
     return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
 
 
-def _row_max(z: NDArray[Any], axis: int, where: str) -> NDArray[Any]:
+def log_softmax(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
+    """:math:`\\log p_j = z_j - \\log\\sum_k e^{z_k}`, finite for any finite logits."""
+    lse = logsumexp(z, axis=axis)
+    if not np.isfinite(lse).all():
+        return _log_softmax_with_infinities(z, lse, axis)
+    return z - lse
+
+
+def softmax(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
+    """:math:`p_j = e^{z_j}/\\sum_k e^{z_k}`, shifted by the row maximum so nothing overflows."""
+    m = _checked_max(z, axis, "softmax")
+    if not np.isfinite(m).all():
+        return _softmax_with_infinities(z, m, axis)
+    e = np.exp(z - m)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# The reductions' checks and their limits at infinity, kept apart so that the three
+# functions above read as their formulas.
+def _checked_max(z: NDArray[Any], axis: int, where: str) -> NDArray[Any]:
     """``z.max(axis, keepdims=True)`` after checking ``z`` and ``axis``; NaN is refused."""
     if type(z) is not np.ndarray:
         plain_array(z, "z", where)
@@ -54,29 +71,27 @@ def _row_max(z: NDArray[Any], axis: int, where: str) -> NDArray[Any]:
     return m
 
 
-def log_softmax(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
-    """:math:`\\log p_j = z_j - \\log\\sum_k e^{z_k}`, finite for any finite logits."""
-    lse = logsumexp(z, axis=axis)
-    if not np.isfinite(lse).all():
-        if (lse == -np.inf).any():
-            raise ValueError("log_softmax: a slice whose entries are all -inf has no softmax")
-        with np.errstate(divide="ignore"):  # the limit with +inf entries (log 0 = -inf)
-            return np.log(softmax(z, axis=axis))
-    return z - lse
+def _logsumexp_with_infinities(z: NDArray[Any], m: NDArray[Any], axis: int) -> NDArray[Any]:
+    """A slice of ``-inf`` sums to 0 (log: ``-inf``); a slice holding ``+inf`` gives ``+inf``."""
+    m = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore", over="ignore"):
+        return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
 
 
-def softmax(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
-    """:math:`p_j = e^{z_j}/\\sum_k e^{z_k}`, shifted by the row maximum so nothing overflows."""
-    m = _row_max(z, axis, "softmax")
-    if not np.isfinite(m).all():
-        if (m == -np.inf).any():
-            raise ValueError("softmax: a slice whose entries are all -inf has no softmax (0/0)")
-        # the limit: the +inf entries share the mass equally, the others get 0
-        with np.errstate(over="ignore", invalid="ignore"):
-            top = np.where(m == np.inf, (z == np.inf).astype(z.dtype), np.exp(z - m))
-        return top / top.sum(axis=axis, keepdims=True)
-    e = np.exp(z - m)
-    return e / e.sum(axis=axis, keepdims=True)
+def _softmax_with_infinities(z: NDArray[Any], m: NDArray[Any], axis: int) -> NDArray[Any]:
+    """The limit: the ``+inf`` entries of a slice share its mass equally, the others get 0."""
+    if (m == -np.inf).any():
+        raise ValueError("softmax: a slice whose entries are all -inf has no softmax (0/0)")
+    with np.errstate(over="ignore", invalid="ignore"):
+        top = np.where(m == np.inf, (z == np.inf).astype(z.dtype), np.exp(z - m))
+    return top / top.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax_with_infinities(z: NDArray[Any], lse: NDArray[Any], axis: int) -> NDArray[Any]:
+    if (lse == -np.inf).any():
+        raise ValueError("log_softmax: a slice whose entries are all -inf has no softmax")
+    with np.errstate(divide="ignore"):  # the limit with +inf entries (log 0 = -inf)
+        return np.log(softmax(z, axis=axis))
 
 
 def softplus(z: NDArray[Any]) -> NDArray[Any]:

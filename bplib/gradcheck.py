@@ -43,6 +43,15 @@ def relative_error(a: NDArray[Any], b: NDArray[Any]) -> float:
     return 0.0 if err == 0.0 else err / max(scale, np.finfo(np.float64).tiny)
 
 
+def _check_nudge(x: object, eps: object) -> float:
+    """``x`` must be a writeable floating array and ``eps`` a finite number > 0."""
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(f"numerical_gradient: x must be a floating numpy array, got {describe(x)}")
+    if not x.flags.writeable:
+        raise ValueError("numerical_gradient: x must be writeable: its entries are nudged in place")
+    return real(eps, "eps", "numerical_gradient", low=0.0, low_open=True)
+
+
 def numerical_gradient(f: Callable[[], float], x: NDArray[Any], eps: float = 1e-6) -> NDArray[Any]:
     """Central-difference gradient of the scalar function ``f()`` with respect to the array
     ``x``, which ``f`` reads; each entry of ``x`` is nudged in place and restored.
@@ -50,11 +59,7 @@ def numerical_gradient(f: Callable[[], float], x: NDArray[Any], eps: float = 1e-
     The nudges go through ``x[index]``, so they reach the memory ``f`` reads even when
     ``x`` is a view (a transposed or sliced weight), where ``x.reshape(-1)`` would be a copy.
     """
-    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
-        raise TypeError(f"numerical_gradient: x must be a floating numpy array, got {describe(x)}")
-    if not x.flags.writeable:
-        raise ValueError("numerical_gradient: x must be writeable: its entries are nudged in place")
-    eps = real(eps, "eps", "numerical_gradient", low=0.0, low_open=True)
+    eps = _check_nudge(x, eps)
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):
         old = x[index]

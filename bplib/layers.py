@@ -79,34 +79,20 @@ class Linear(Module):
         self._x: NDArray[Any] | None = None
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        self._x = None  # a refused call must not leave the last call's input for backward
-        given = x
-        x = as_batch(x, self.dtype, self)
-        if x.shape[1] != self.in_features:
-            raise ValueError(
-                f"{self!r} expected input of shape (batch, {self.in_features}), got {x.shape}"
-            )
-        w = self.weight.data
-        if w.shape != (self.in_features, self.out_features):
-            self._wrong_weight(w)
-        # backward needs X as it is now: a private copy, so that changing the caller's
-        # array in place before backward cannot change the gradient
-        self._x = x.copy() if x is given else x
-        z = x @ w
+        self._x = x = self._checked_input(x)  # cached for backward
+        z = x @ self.weight.data
         if self.bias is not None:
             z += self.bias.data
         return z
 
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        delta = self._accumulate(grad_out)
-        return delta @ self.weight.data.T
+        self.backward_to_parameters(grad_out)
+        if grad_out.dtype != self.dtype:  # an integer gradient, accepted above
+            grad_out = grad_out.astype(self.dtype)
+        return grad_out @ self.weight.data.T
 
     def backward_to_parameters(self, grad_out: NDArray[Any]) -> None:
         """:math:`\\partial L/\\partial W` and :math:`\\partial L/\\partial b` only (see ``Module.backward_to_parameters``)."""
-        self._accumulate(grad_out)
-
-    def _accumulate(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        """Check :math:`\\delta`, add :math:`X^\\top\\delta` and :math:`\\sum\\delta` to the gradients."""
         self._require_forward(self._x)
         x = self._x
         assert x is not None
@@ -114,7 +100,20 @@ class Linear(Module):
         self.weight.accumulate_matmul(x.T, delta)  # weight.grad += x.T @ delta
         if self.bias is not None:
             self.bias.grad += delta.sum(axis=0)
-        return delta
+
+    def _checked_input(self, x: object) -> NDArray[Any]:
+        """``x`` as a (batch, in_features) array of the layer's dtype that the caller cannot
+        change before ``backward`` (a private copy); the last input is forgotten first, so
+        ``backward`` after a refused call is an error, not the previous call's gradient."""
+        self._x = None
+        checked = as_batch(x, self.dtype, self)
+        if checked.shape[1] != self.in_features:
+            raise ValueError(
+                f"{self!r} expected input of shape (batch, {self.in_features}), got {checked.shape}"
+            )
+        if self.weight.data.shape != (self.in_features, self.out_features):
+            self._wrong_weight(self.weight.data)
+        return checked.copy() if checked is x else checked
 
     def _wrong_weight(self, w: NDArray[Any]) -> None:
         hint = ""

@@ -26,6 +26,18 @@ def _finite_loss(value: float, where: object, detail: str) -> float:
     return value
 
 
+def _squared_error(
+    pred: NDArray[Any], target: NDArray[Any], where: object
+) -> tuple[NDArray[Any], float]:
+    """``pred - target`` and the sum of its squares, refused if that overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = pred - target
+        sum_sq = float(np.sum(diff * diff))
+    if not np.isfinite(sum_sq):  # finite inputs whose squares overflow a float
+        _finite_loss(sum_sq, where, f"largest |pred - target| = {np.abs(diff).max():.3g}")
+    return diff, sum_sq
+
+
 def _check_pred(pred: object, where: object) -> NDArray[Any]:
     if isinstance(pred, np.matrix):
         plain_array(pred, "pred (the predictions)", repr(where))
@@ -117,17 +129,12 @@ class MSELoss(Loss):
         self.reduction = reduction
 
     def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
-        self._grad = None  # a refused call must not leave the last call's gradient behind
+        self._grad = None  # a refused call leaves no gradient behind for backward()
         pred = _check_pred(pred, self)
-        target = _check_target_like(target, pred, self)
-        with np.errstate(over="ignore", invalid="ignore"):
-            diff = pred - target
-            scale = 1.0 / diff.size if self.reduction == "mean" else 1.0
-            loss = float(np.sum(diff * diff) * scale)
-        # finite terms whose squares overflow: the loss itself is not a float64 number
-        loss = _finite_loss(loss, self, f"largest |pred - target| = {np.abs(diff).max():.3g}")
+        diff, sum_sq = _squared_error(pred, _check_target_like(target, pred, self), self)
+        scale = 1.0 / diff.size if self.reduction == "mean" else 1.0
         self._grad = diff * (2.0 * scale)
-        return loss
+        return sum_sq * scale
 
     def __repr__(self) -> str:
         return f"MSELoss(reduction={self.reduction!r})"
@@ -157,12 +164,13 @@ class CrossEntropyLoss(Loss):
         with np.errstate(over="ignore", invalid="ignore"):
             log_p = log_softmax(z)
             loss = -log_p[rows, target].mean()
-        loss = _finite_loss(float(loss), where, f"largest |logit| = {np.abs(z).max():.3g}")
+        if not np.isfinite(loss):
+            _finite_loss(float(loss), where, f"largest |logit| = {np.abs(z).max():.3g}")
         grad = np.exp(log_p)  # softmax(z), without computing the normaliser twice
         grad[rows, target] -= 1
         grad /= n
         self._grad = grad
-        return loss + 0.0  # + 0.0 turns a perfect fit's -0.0 into 0.0
+        return float(loss) + 0.0  # + 0.0 turns a perfect fit's -0.0 into 0.0
 
 
 class BCEWithLogitsLoss(Loss):
@@ -191,6 +199,7 @@ class BCEWithLogitsLoss(Loss):
             loss = float(np.mean(terms))
             if not np.isfinite(loss):  # the sum of huge terms overflowed: average first
                 loss = float(np.sum(terms / terms.size))
-        loss = _finite_loss(loss, where, f"largest |logit| = {np.abs(z).max():.3g}")
+        if not np.isfinite(loss):
+            _finite_loss(loss, where, f"largest |logit| = {np.abs(z).max():.3g}")
         self._grad = (sigmoid(z) - y) / z.size
         return loss

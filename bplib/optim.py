@@ -143,47 +143,55 @@ class Optimizer:
         then are they written. So a refused step (a diverged gradient, a learning rate that
         overflows, a read-only array) leaves every parameter and ``state`` as they were.
         """
-        name = type(self).__name__
-        for i, p in enumerate(self.params):
-            g = p._grad
-            if not isinstance(g, np.ndarray) or g.shape != p.data.shape:
-                given = f"has shape {g.shape}" if isinstance(g, np.ndarray) else "is " + describe(g)
-                raise ValueError(
-                    f"{name}: parameter {i} ({p.name or 'unnamed'}) has shape "
-                    f"{p.data.shape} but its gradient {given}"
-                )
-            if not p.data.flags.writeable:
-                raise ValueError(
-                    f"{name}: parameter {i} ({p.name or 'unnamed'}) is a read-only array; "
-                    "the optimiser updates it in place (give it a writeable copy)"
-                )
         updates = []
         # NaN and overflow are looked for below, before anything is written: no warnings
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for p in self.params:
+            for i, p in enumerate(self.params):
+                g, data = p._grad, p.data
+                if getattr(g, "shape", None) != data.shape or not data.flags.writeable:
+                    self._refuse_parameter(i, p)
                 state = self.state.get(p, _NO_STATE)
-                updates.append(self._update(p, p._grad, state, state["step"] + 1))
-            for i, (p, (new_data, new_state)) in enumerate(zip(self.params, updates, strict=True)):
-                if all_finite(new_data) and (
-                    not new_state or all(all_finite(v) for v in new_state.values())
+                new_data, new_state = self._update(p, g, state, state["step"] + 1)
+                if not all_finite(new_data) or (
+                    new_state and not all(all_finite(v) for v in new_state.values())
                 ):
-                    continue
-                where = f"parameter {i} ({p.name or 'unnamed'}, shape {p.data.shape})"
-                if not all_finite(p._grad):
-                    raise FloatingPointError(
-                        f"{name}: the gradient of {where} contains NaN or infinity; training "
-                        "has diverged: try a smaller learning rate (no parameter was changed)"
-                    )
-                raise FloatingPointError(
-                    f"{name}: refused the step: {where} would become NaN or infinite although "
-                    f"its gradient is finite (hyperparameters {self._hyperparameters()}); "
-                    "no parameter was changed: try a smaller learning rate"
-                )
-        for p, (new_data, new_state) in zip(self.params, updates, strict=True):
+                    self._refuse_non_finite(i, p)
+                updates.append((p, new_data, new_state))
+        for p, new_data, new_state in updates:
             p.data[...] = new_data
-            state = self.state.setdefault(p, {"step": 0})
-            state["step"] += 1
-            state.update(new_state)
+            kept = self.state.get(p)
+            if kept is None:
+                kept = self.state[p] = {"step": 0}
+            kept["step"] += 1
+            if new_state:
+                kept.update(new_state)
+
+    def _refuse_parameter(self, i: int, p: Parameter) -> None:
+        name, g = type(self).__name__, p._grad
+        if not isinstance(g, np.ndarray) or g.shape != p.data.shape:
+            given = f"has shape {g.shape}" if isinstance(g, np.ndarray) else "is " + describe(g)
+            raise ValueError(
+                f"{name}: parameter {i} ({p.name or 'unnamed'}) has shape "
+                f"{p.data.shape} but its gradient {given}"
+            )
+        raise ValueError(
+            f"{name}: parameter {i} ({p.name or 'unnamed'}) is a read-only array; "
+            "the optimiser updates it in place (give it a writeable copy)"
+        )
+
+    def _refuse_non_finite(self, i: int, p: Parameter) -> None:
+        name = type(self).__name__
+        where = f"parameter {i} ({p.name or 'unnamed'}, shape {p.data.shape})"
+        if not all_finite(p._grad):
+            raise FloatingPointError(
+                f"{name}: the gradient of {where} contains NaN or infinity; training "
+                "has diverged: try a smaller learning rate (no parameter was changed)"
+            )
+        raise FloatingPointError(
+            f"{name}: refused the step: {where} would become NaN or infinite although "
+            f"its gradient is finite (hyperparameters {self._hyperparameters()}); "
+            "no parameter was changed: try a smaller learning rate"
+        )
 
     def _update(
         self, p: Parameter, g: NDArray[Any], state: dict[str, Any], t: int

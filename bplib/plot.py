@@ -146,6 +146,11 @@ def loss_curves(
     -------
     matplotlib Axes, or a list of Axes when there are several panels
     """
+    if not isinstance(histories, History | Mapping):
+        raise TypeError(
+            "loss_curves: histories must be a History (what fit returns) or a dict of name to "
+            f"History, got {describe(histories)}"
+        )
     runs = {"": histories} if isinstance(histories, History) else dict(histories)
     if not runs:
         raise ValueError("loss_curves got no histories to plot")

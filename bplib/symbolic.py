@@ -107,7 +107,7 @@ def relu_convention(expr: Any) -> Any:
     SymPy's :math:`\frac{d}{dz}\max(z, 0) = H(z)` leaves :math:`H(0) = 1/2`; bplib and
     PyTorch use 0, so a ReLU unit whose input is exactly 0 passes no gradient back.
     """
-    return expr.replace(sympy.Heaviside, lambda u, *_: sympy.Heaviside(u, 0))
+    return sympy.sympify(expr).replace(sympy.Heaviside, lambda u, *_: sympy.Heaviside(u, 0))
 
 
 def _symbol_matrix(rows: int, cols: int, name: Callable[[int, int], str]) -> Any:

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 import bplib
-from bplib import autodiff, init, optim
+from bplib import autodiff, data, experiments, functional, init, optim, train
 from bplib import gradcheck as _gc_function  # the function; the module is below
 from bplib.autodiff import Tensor
 
@@ -55,8 +55,16 @@ INTERNAL = (
     "invalid value encountered",
     "overflow encountered",
 )
-#: The exceptions bplib raises for bad input (never AttributeError, IndexError, KeyError...).
-BPLIB_ERRORS = (TypeError, ValueError, RuntimeError, FloatingPointError, ZeroDivisionError)
+#: The exceptions bplib raises for bad input (never AttributeError, IndexError...); KeyError
+#: only for a missing key of a mapping-like object (``history["acc"]``).
+BPLIB_ERRORS = (
+    TypeError,
+    ValueError,
+    RuntimeError,
+    FloatingPointError,
+    ZeroDivisionError,
+    KeyError,
+)
 
 
 @dataclass
@@ -604,7 +612,7 @@ def _tensor_cases() -> list[Case]:
             "backward seed of the wrong shape",
             lambda: Tensor(np.ones(3)).backward(np.ones(2)),
             ValueError,
-            r"backward\(grad\) needs a gradient of the tensor's shape \(3,\), got \(2,\)",
+            r"backward\(grad_out\) needs a gradient of the tensor's shape \(3,\), got \(2,\)",
         ),
         bad("exp overflows", lambda: Tensor([1000.0]).exp(), FloatingPointError, r"exp overflowed"),
         bad(
@@ -839,16 +847,6 @@ TABLE: dict[str, list[Case]] = {
             r"unknown init 'glorot'; expected one of",
         ),
         bad("a number", lambda: init.get(3), ValueError, r"unknown init 3"),  # type: ignore[arg-type]
-    ],
-    "bplib.init.Initializer": [
-        ok(
-            "a Protocol: every initialiser satisfies its signature",
-            lambda: [
-                inspect.signature(f).parameters.keys() >= {"fan_in", "fan_out", "rng", "dtype"}
-                for f in init.INITIALIZERS.values()
-            ],
-            all,
-        ),
     ],
     # -------------------------------------------------------------------------- gradcheck
     "bplib.gradcheck": [
@@ -1162,6 +1160,1231 @@ TABLE["bplib.optim.SGD"].append(
         rmsprop_centered_constant_gradient,
         lambda v: np.isfinite(v).all(),
     )
+)
+
+
+def _fit_float32_val() -> Callable[[], object]:
+    def run() -> object:
+        model = bplib.Sequential(bplib.Linear(3, 3, rng=0, dtype=np.float32))
+        Xs = X(12).astype(np.float32)
+        before = model.parameters()[0].data.copy()
+        try:
+            return train.fit(
+                model,
+                bplib.CrossEntropyLoss(),
+                optim.SGD(model.parameters(), lr=0.1),
+                Xs,
+                np.arange(12) % 3,
+                epochs=1,
+                progress=False,
+                validation=(X(4), np.array([0, 1, 2, 0])),
+            )
+        finally:
+            np.testing.assert_array_equal(model.parameters()[0].data, before)
+
+    return run
+
+
+def _clip_huge() -> bool:
+    ps = [P(np.ones(4)), P(np.ones(3))]
+    for p in ps:
+        p.grad[...] = 1e308
+    total = bplib.utils.clip_grad_norm(ps, 1.0)
+    assert total == INF
+    np.testing.assert_allclose(np.sqrt(sum((p.grad**2).sum() for p in ps)), 1.0, rtol=1e-12)
+    return True
+
+
+def _clip_nan() -> object:
+    p = P(np.ones(2))
+    p.grad[0] = NaN
+    return bplib.utils.clip_grad_norm([p], 1.0)
+
+
+def _std_huge() -> bool:
+    s = D.Standardizer().fit(np.array([[1e308], [1e308], [-1e308]]))
+    assert s.mean is not None and s.scale is not None
+    assert np.isfinite(s.mean).all() and np.isfinite(s.scale).all()
+    np.testing.assert_allclose(s.mean, [1e308 / 3], rtol=1e-12)
+    assert np.isfinite(s.transform(np.array([[1e308], [-1e308]]))).all()
+    return True
+
+
+# ---------------------------------------------------------------- layers (phase 2 rows)
+def _linear_matrix_input() -> object:
+    return bplib.Linear(3, 2, rng=0)(matrix(X()))
+
+
+def _linear_x_changed_in_place() -> bool:
+    layer, x = bplib.Linear(3, 2, rng=0), X()
+    expected = x.T @ np.ones((4, 2))
+    layer(x)
+    x[...] = 0.0  # the caller reuses its buffer before backward
+    layer.backward(np.ones((4, 2)))
+    np.testing.assert_allclose(layer.weight.grad, expected)
+    return True
+
+
+def _refused_forward_clears_cache(
+    module: bplib.Module, good: np.ndarray, bad_x: object
+) -> Callable[[], object]:
+    def run() -> object:
+        module(good)
+        try:
+            module(bad_x)  # type: ignore[arg-type]
+        except BPLIB_ERRORS:
+            return module.backward(
+                np.ones_like(good if not isinstance(module, bplib.Linear) else module(good))
+            )
+        raise AssertionError("the bad forward was accepted")
+
+    return run
+
+
+def _linear_cache_cleared() -> object:
+    layer = bplib.Linear(3, 2, rng=0)
+    layer(X())
+    try:
+        layer(np.ones((4, 5)))
+    except ValueError:
+        return layer.backward(np.ones((4, 2)))
+    raise AssertionError("accepted")
+
+
+def _torch_layout() -> object:
+    layer = bplib.Linear(3, 2, rng=0)
+    layer.weight.data = np.ones((2, 3))
+    return layer(X())
+
+
+def _backward_with(module: bplib.Module, z: np.ndarray, g: np.ndarray) -> object:
+    module(z)
+    return module.backward(g)
+
+
+def _activation_rows(cls: type) -> list[Case]:
+    z = X()
+    return [
+        bad(
+            "integer input",
+            lambda: cls()(np.ones((2, 2), int)),
+            TypeError,
+            r"expected a floating numpy array, got dtype int64, shape \(2, 2\)",
+        ),
+        bad(
+            "a list",
+            lambda: cls()([[1.0]]),
+            TypeError,
+            r"expected a floating numpy array, got list",
+        ),
+        bad(
+            "np.matrix",
+            lambda: cls()(matrix(z)),
+            TypeError,
+            r"the input must be a plain numpy array, got an np.matrix",
+        ),
+        bad(
+            "backward before forward",
+            lambda: cls().backward(np.ones((4, 3))),
+            RuntimeError,
+            r"backward\(\) called before forward\(\)",
+        ),
+        bad(
+            "gradient of the wrong shape",
+            lambda: _backward_with(cls(), z, np.ones(4)),
+            ValueError,
+            r"expected a gradient of shape \(4, 3\).*got \(4,\)",
+        ),
+        ok(
+            "an int gradient gives a float64 result",
+            lambda: _backward_with(cls(), z, np.ones((4, 3), int)).dtype,
+            lambda d: d == np.float64,
+        ),
+        ok(
+            "a bool gradient gives a float64 result",
+            lambda: _backward_with(cls(), z, np.ones((4, 3), bool)).dtype,
+            lambda d: d == np.float64,
+        ),
+        bad(
+            "a complex gradient",
+            lambda: _backward_with(cls(), z, np.ones((4, 3), complex)),
+            TypeError,
+            r"expected a gradient of dtype float64 \(the layer's\), got dtype complex128",
+        ),
+        bad(
+            "a float64 gradient into a float32 layer",
+            lambda: _backward_with(cls(), z.astype(np.float32), np.ones((4, 3))),
+            TypeError,
+            r"gradient of dtype float32 \(the layer's\), got dtype float64",
+        ),
+        bad(
+            "backward after a refused forward",
+            _activation_cache_cleared(cls),
+            RuntimeError,
+            r"backward\(\) called before forward\(\)",
+        ),
+        ok("read-only input", lambda: cls()(readonly(z)), same(cls()(z))),
+        ok("non-contiguous input", lambda: cls()(strided(z)), same(cls()(z))),
+    ]
+
+
+def _activation_cache_cleared(cls: type) -> Callable[[], object]:
+    def run() -> object:
+        m = cls()
+        m(X())
+        try:
+            m(np.ones((2, 2), int))
+        except TypeError:
+            return m.backward(np.ones((4, 3)))
+        raise AssertionError("accepted")
+
+    return run
+
+
+TABLE.update(
+    {
+        "bplib.Linear": [
+            bad(
+                "np.matrix input",
+                _linear_matrix_input,
+                TypeError,
+                r"the input must be a plain numpy array, got an np.matrix",
+            ),
+            ok("X changed in place between forward and backward", _linear_x_changed_in_place, bool),
+            bad(
+                "backward after a refused forward",
+                _linear_cache_cleared,
+                RuntimeError,
+                r"backward\(\) called before forward\(\)",
+            ),
+            bad(
+                "weights in PyTorch's (out, in) layout",
+                _torch_layout,
+                ValueError,
+                r"weight must have shape \(3, 2\), got dtype float64, shape \(2, 3\); that is PyTorch's \(out_features, in_features\) layout",
+            ),
+            bad(
+                "a float64 gradient into a float32 layer",
+                lambda: _backward_with(
+                    bplib.Linear(3, 2, rng=0, dtype=np.float32),
+                    X().astype(np.float32),
+                    np.ones((4, 2)),
+                ),
+                TypeError,
+                r"gradient of dtype float32 \(the layer's\), got dtype float64",
+            ),
+            ok(
+                "an int gradient",
+                lambda: (
+                    _backward_with(
+                        bplib.Linear(3, 2, rng=0, dtype=np.float32),
+                        X().astype(np.float32),
+                        np.ones((4, 2), int),
+                    ).dtype
+                ),
+                lambda d: d == np.float32,
+            ),
+            bad(
+                "a complex gradient",
+                lambda: _backward_with(bplib.Linear(3, 2, rng=0), X(), np.ones((4, 2), complex)),
+                TypeError,
+                r"got dtype complex128",
+            ),
+            bad(
+                "wrong feature count",
+                lambda: bplib.Linear(3, 2, rng=0)(np.ones((4, 5))),
+                ValueError,
+                r"expected input of shape \(batch, 3\), got \(4, 5\)",
+            ),
+            bad(
+                "float32 input to a float64 layer",
+                lambda: bplib.Linear(3, 2, rng=0)(X().astype(np.float32)),
+                TypeError,
+                r"has dtype float64 but the input has dtype float32",
+            ),
+            bad(
+                "complex input",
+                lambda: bplib.Linear(3, 2, rng=0)(X().astype(complex)),
+                TypeError,
+                r"expected a real numeric array, got dtype complex128",
+            ),
+            bad(
+                "1-D input",
+                lambda: bplib.Linear(3, 2, rng=0)(np.ones(3)),
+                ValueError,
+                r"got 1-D array of shape \(3,\).*reshape",
+            ),
+            bad(
+                "in_features=0",
+                lambda: bplib.Linear(0, 2),
+                ValueError,
+                r"in_features must be a positive integer, got 0",
+            ),
+            bad(
+                "dtype=int64",
+                lambda: bplib.Linear(2, 2, dtype=np.int64),
+                TypeError,
+                r"dtype must be float32 or float64, got int64",
+            ),
+            ok(
+                "read-only input",
+                lambda: bplib.Linear(3, 2, rng=0)(readonly(X())),
+                same(bplib.Linear(3, 2, rng=0)(X())),
+            ),
+            ok(
+                "non-contiguous input",
+                lambda: bplib.Linear(3, 2, rng=0)(strided(X())),
+                same(bplib.Linear(3, 2, rng=0)(X())),
+            ),
+            ok(
+                "integer input is converted",
+                lambda: bplib.Linear(3, 2, rng=0)(np.ones((2, 3), int)).dtype,
+                lambda d: d == np.float64,
+            ),
+        ],
+        **{
+            f"bplib.{cls.__name__}": _activation_rows(cls)
+            for cls in (bplib.Sigmoid, bplib.Tanh, bplib.ReLU, bplib.Identity)
+        },
+        "bplib.LeakyReLU": [
+            *_activation_rows(bplib.LeakyReLU),
+            bad(
+                "negative_slope=NaN",
+                lambda: bplib.LeakyReLU(NaN),
+                ValueError,
+                r"negative_slope must be finite and >= 0, got nan",
+            ),
+            bad(
+                "negative_slope=-1",
+                lambda: bplib.LeakyReLU(-1.0),
+                ValueError,
+                r"negative_slope must be finite and >= 0, got -1.0",
+            ),
+        ],
+    }
+)
+
+
+# ------------------------------------------------------------------ metrics and train
+def _classifier() -> tuple[bplib.Sequential, np.ndarray, np.ndarray]:
+    model = bplib.Sequential(bplib.Linear(3, 4, rng=0), bplib.Tanh(), bplib.Linear(4, 3, rng=1))
+    return model, X(12), np.arange(12) % 3
+
+
+def _fit(**kwargs: Any) -> Callable[[], object]:
+    def run() -> object:
+        model, Xs, ys = _classifier()
+        args = {
+            "model": model,
+            "loss_fn": bplib.CrossEntropyLoss(),
+            "optimizer": optim.SGD(model.parameters(), lr=0.1),
+            "X": Xs,
+            "y": ys,
+            "epochs": 2,
+            "progress": False,
+        }
+        args.update(
+            {k: (v(model) if callable(v) and k == "optimizer" else v) for k, v in kwargs.items()}
+        )
+        before = [p.data.copy() for p in model.parameters()]
+        try:
+            return train.fit(**args)
+        except (TypeError, ValueError):
+            for p, b in zip(model.parameters(), before, strict=True):
+                np.testing.assert_array_equal(p.data, b)  # refused before the first step
+            raise
+
+    return run
+
+
+def _fit_diverges() -> object:
+    model = bplib.Sequential(bplib.Linear(1, 1, rng=0))
+    Xs = np.linspace(-1, 1, 8).reshape(-1, 1) * 100
+    try:
+        train.fit(
+            model,
+            bplib.MSELoss(),
+            optim.SGD(model.parameters(), lr=10.0),
+            Xs,
+            Xs * 3,
+            epochs=50,
+            progress=False,
+        )
+    except FloatingPointError as err:
+        history = err.history  # type: ignore[attr-defined]
+        assert isinstance(history, train.History)
+        assert len(history.loss) == history.epochs  # the completed epochs, each recorded
+        raise
+    raise AssertionError("did not diverge")
+
+
+OUT3 = np.array([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]])
+TABLE.update(
+    {
+        "bplib.metrics.accuracy": [
+            bad(
+                "integer labels as an (n, 1) column against 3 outputs",
+                lambda: bplib.metrics.accuracy(OUT3, np.array([[0], [2]])),
+                ValueError,
+                r"y must be integer labels of shape \(n,\).*got dtype int64, shape \(2, 1\) \(pass labels as shape \(n,\): y.ravel\(\)\)",
+            ),
+            bad(
+                "a label >= the number of classes",
+                lambda: bplib.metrics.accuracy(OUT3, np.array([0, 3])),
+                ValueError,
+                r"labels in 0..2 .* got values from 0 to 3",
+            ),
+            bad(
+                "a negative label",
+                lambda: bplib.metrics.accuracy(OUT3, np.array([-1, 1])),
+                ValueError,
+                r"got values from -1 to 1",
+            ),
+            bad(
+                "one-hot of the wrong width",
+                lambda: bplib.metrics.accuracy(OUT3, np.eye(4)[:2]),
+                ValueError,
+                r"one-hot rows of shape \(n, 3\); got dtype float64, shape \(2, 4\)",
+            ),
+            bad(
+                "NaN outputs",
+                lambda: bplib.metrics.accuracy(np.full((2, 3), NaN), np.array([0, 1])),
+                ValueError,
+                r"outputs must be finite, got NaN",
+            ),
+            bad(
+                "an empty batch",
+                lambda: bplib.metrics.accuracy(np.zeros((0, 3)), np.zeros(0, int)),
+                ValueError,
+                r"empty batch: outputs of shape \(0, 3\)",
+            ),
+            bad(
+                "a list of labels",
+                lambda: bplib.metrics.accuracy(OUT3, [0, 1]),
+                TypeError,
+                r"y must be a numpy array of labels or targets, got list",
+            ),
+            bad(
+                "a list of outputs",
+                lambda: bplib.metrics.accuracy(OUT3.tolist(), np.array([0, 1])),
+                TypeError,
+                r"model outputs as a floating numpy array, got list",
+            ),
+            ok("integer labels", lambda: bplib.metrics.accuracy(OUT3, np.array([0, 2])), same(0.5)),
+            ok(
+                "0/1 targets (n, 1) for one logit",
+                lambda: bplib.metrics.accuracy(np.array([[1.0], [-1.0]]), np.array([[1], [1]])),
+                same(0.5),
+            ),
+            ok("one-hot rows", lambda: bplib.metrics.accuracy(OUT3, np.eye(3)[[0, 1]]), same(1.0)),
+        ],
+        "bplib.metrics.confusion_matrix": [
+            ok(
+                "uint8 labels",
+                lambda: bplib.metrics.confusion_matrix(
+                    np.array([0, 1, 1], np.uint8), np.array([0, 1, 0], np.uint8)
+                ),
+                same([[1, 0], [1, 1]]),
+            ),
+            bad(
+                "n_classes=2.7",
+                lambda: bplib.metrics.confusion_matrix(
+                    np.array([0, 1]), np.array([0, 1]), n_classes=2.7
+                ),
+                ValueError,
+                r"n_classes must be a positive integer, got 2.7",
+            ),
+            bad(
+                "float labels",
+                lambda: bplib.metrics.confusion_matrix(np.array([0.0, 1.0]), np.array([0, 1])),
+                TypeError,
+                r"y_true must be a 1-D array of integer labels, got dtype float64",
+            ),
+            bad(
+                "different lengths",
+                lambda: bplib.metrics.confusion_matrix(np.array([0, 1]), np.array([0])),
+                ValueError,
+                r"y_true has 2 labels but y_pred has 1",
+            ),
+        ],
+        "bplib.fit": [
+            bad(
+                "a label out of range: refused before training",
+                _fit(y=np.arange(12) % 4),
+                ValueError,
+                r"y do not suit this model and loss.*labels in 0..2 for 3 classes",
+            ),
+            bad(
+                "float64 X_val for a float32 model: refused before training",
+                _fit_float32_val(),
+                TypeError,
+                r"X_val and y_val do not suit this model.*float32 but the input has dtype float64",
+            ),
+            bad(
+                "a validation label out of range",
+                _fit(validation=(X(4), np.array([0, 1, 2, 5]))),
+                ValueError,
+                r"X_val and y_val do not suit.*got values from 0 to 5",
+            ),
+            bad(
+                "labels as an (n, 1) column",
+                _fit(y=(np.arange(12) % 3).reshape(-1, 1)),
+                ValueError,
+                r"expected integer labels of shape \(12,\).*got \(12, 1\)",
+            ),
+            bad(
+                "divergence keeps the History of completed epochs",
+                _fit_diverges,
+                FloatingPointError,
+                r"training diverged in epoch",
+            ),
+            bad(
+                "epochs=0", _fit(epochs=0), ValueError, r"epochs must be a positive integer, got 0"
+            ),
+            bad(
+                "model is a function",
+                _fit(model=np.tanh),
+                TypeError,
+                r"model must be a bplib Module, got ufunc",
+            ),
+            bad(
+                "X with NaN",
+                _fit(X=np.full((12, 3), NaN)),
+                ValueError,
+                r"X contains 36 NaN or infinite",
+            ),
+            bad(
+                "validation not a pair",
+                _fit(validation=X(4)),
+                TypeError,
+                r"validation must be a pair \(X_val, y_val\)",
+            ),
+        ],
+        "bplib.train.predict": [
+            bad(
+                "model is a function",
+                lambda: train.predict(np.tanh, X()),
+                TypeError,
+                r"predict: model must be a bplib Module, got ufunc",
+            ),
+            bad(
+                "X a list",
+                lambda: train.predict(net(), X().tolist()),
+                TypeError,
+                r"X must be a numpy array, got list",
+            ),
+            ok("read-only X", lambda: train.predict(net(), readonly(X())), same(net()(X()))),
+        ],
+        "bplib.train.predict_classes": [
+            bad(
+                "model is a string",
+                lambda: train.predict_classes("net", X()),
+                TypeError,
+                r"predict: model must be a bplib Module, got str 'net'",
+            ),
+            ok("labels", lambda: train.predict_classes(net(), X()).dtype, lambda d: d == np.int64),
+        ],
+        "bplib.train.evaluate": [
+            bad(
+                "model is None",
+                lambda: train.evaluate(None, bplib.MSELoss(), X(), np.zeros((4, 2))),
+                TypeError,
+                r"evaluate: model must be a bplib Module, got None",
+            ),
+            bad(
+                "loss_fn is a class",
+                lambda: train.evaluate(net(), bplib.MSELoss, X(), np.zeros((4, 2))),
+                TypeError,
+                r"evaluate: loss_fn must be a bplib loss, got type",
+            ),
+            bad(
+                "X and y of different lengths",
+                lambda: train.evaluate(net(), bplib.MSELoss(), X(), np.zeros((3, 2))),
+                ValueError,
+                r"X and y must have the same number of examples",
+            ),
+        ],
+        "bplib.train.History": [
+            bad(
+                "best of an empty History",
+                lambda: train.History().best(),
+                ValueError,
+                r"History is empty",
+            ),
+            bad(
+                "an unknown series",
+                lambda: train.History()["acc"],
+                KeyError,
+                r"History has no series 'acc'",
+            ),
+        ],
+    }
+)
+
+
+# ------------------------------------------------------------------------- functional
+F = functional
+TABLE.update(
+    {
+        "bplib.functional.logsumexp": [
+            ok(
+                "a row of -inf gives -inf",
+                lambda: F.logsumexp(np.array([[-INF, -INF], [0.0, 0.0]])),
+                same([[-INF], [np.log(2)]]),
+            ),
+            ok("+inf gives +inf", lambda: F.logsumexp(np.array([[1.0, INF]])), same([[INF]])),
+            bad(
+                "NaN",
+                lambda: F.logsumexp(np.array([1.0, NaN])),
+                ValueError,
+                r"logsumexp: z must not contain NaN",
+            ),
+            bad(
+                "a list",
+                lambda: F.logsumexp([1.0, 2.0]),
+                TypeError,
+                r"logsumexp: z must be a numpy array, got list",
+            ),
+            bad(
+                "np.matrix",
+                lambda: F.logsumexp(matrix([[1.0, 2.0]])),
+                TypeError,
+                r"z must be a plain numpy array, got an np.matrix",
+            ),
+            bad(
+                "axis=2 of a 1-D array",
+                lambda: F.logsumexp(np.ones(3), axis=2),
+                ValueError,
+                r"logsumexp: axis must lie in -1..0 for a 1-D array, got 2",
+            ),
+            bad(
+                "axis=0.5",
+                lambda: F.logsumexp(np.ones(3), axis=0.5),
+                TypeError,
+                r"axis must be an int, got 0.5",
+            ),
+            bad(
+                "empty",
+                lambda: F.logsumexp(np.zeros((2, 0))),
+                ValueError,
+                r"z must not be empty, got shape \(2, 0\)",
+            ),
+            ok(
+                "huge finite logits",
+                lambda: F.logsumexp(np.array([1e308, 1e308])),
+                same([1e308 + np.log(2)]),
+            ),
+        ],
+        "bplib.functional.softmax": [
+            ok(
+                "+inf takes all the mass",
+                lambda: F.softmax(np.array([[1000.0, INF], [INF, INF]])),
+                same([[0.0, 1.0], [0.5, 0.5]]),
+            ),
+            bad(
+                "a row of -inf",
+                lambda: F.softmax(np.array([[-INF, -INF]])),
+                ValueError,
+                r"softmax: a slice whose entries are all -inf has no softmax",
+            ),
+            bad(
+                "NaN",
+                lambda: F.softmax(np.array([NaN, 1.0])),
+                ValueError,
+                r"softmax: z must not contain NaN",
+            ),
+            bad(
+                "a list",
+                lambda: F.softmax([1.0]),
+                TypeError,
+                r"softmax: z must be a numpy array, got list",
+            ),
+            ok("read-only", lambda: F.softmax(readonly(X())), same(F.softmax(X()))),
+            ok("non-contiguous", lambda: F.softmax(strided(X())), same(F.softmax(X()))),
+        ],
+        "bplib.functional.log_softmax": [
+            ok(
+                "+inf entries",
+                lambda: F.log_softmax(np.array([[1000.0, INF]])),
+                same([[-INF, 0.0]]),
+            ),
+            bad(
+                "a row of -inf",
+                lambda: F.log_softmax(np.array([[-INF, -INF]])),
+                ValueError,
+                r"log_softmax: a slice whose entries are all -inf",
+            ),
+            bad(
+                "a string",
+                lambda: F.log_softmax("z"),
+                TypeError,
+                r"logsumexp: z must be a numpy array, got str 'z'",
+            ),
+        ],
+        "bplib.functional.sigmoid": [
+            ok("+-inf", lambda: F.sigmoid(np.array([-INF, INF])), same([0.0, 1.0])),
+            ok(
+                "+-1000 without overflow",
+                lambda: F.sigmoid(np.array([-1000.0, 1000.0])),
+                same([0.0, 1.0]),
+            ),
+            bad(
+                "a list",
+                lambda: F.sigmoid([0.0]),
+                TypeError,
+                r"sigmoid: z must be a numpy array, got list",
+            ),
+            bad("np.matrix", lambda: F.sigmoid(matrix([[0.0]])), TypeError, r"np.matrix"),
+        ],
+        "bplib.functional.softplus": [
+            ok("+-inf", lambda: F.softplus(np.array([-INF, INF])), same([0.0, INF])),
+            bad(
+                "a list",
+                lambda: F.softplus([0.0]),
+                TypeError,
+                r"softplus: z must be a numpy array, got list",
+            ),
+        ],
+    }
+)
+
+# ----------------------------------------------------------- experiments and landscape
+EX = experiments
+TABLE.update(
+    {
+        "bplib.experiments.layer_statistics": [
+            bad(
+                "NaN input",
+                lambda: EX.layer_statistics(net(), np.full((4, 3), NaN), np.ones((4, 2))),
+                ValueError,
+                r"layer_statistics: x must be finite, got 12 NaN and 0 infinite entries",
+            ),
+            bad(
+                "both grad_output and loss_fn",
+                lambda: EX.layer_statistics(net(), X(), np.ones((4, 2)), loss_fn=bplib.MSELoss()),
+                ValueError,
+                r"exactly one way to start the backward pass.*got both",
+            ),
+            bad(
+                "grad_output of the wrong shape",
+                lambda: EX.layer_statistics(net(), X(), np.ones(4)),
+                ValueError,
+                r"got \(4,\)",
+            ),
+        ],
+        "bplib.experiments.ratio_tolerance": [
+            bad(
+                "z=-4",
+                lambda: EX.ratio_tolerance(16, 4, 8, z=-4),
+                ValueError,
+                r"ratio_tolerance: z \(the number of standard errors\) must be a finite number > 0, got -4",
+            ),
+            bad("z=NaN", lambda: EX.ratio_tolerance(16, 4, 8, z=NaN), ValueError, r"got nan"),
+            bad(
+                "depth=1",
+                lambda: EX.ratio_tolerance(16, 1, 8),
+                ValueError,
+                r"needs depth >= 2 layers, got depth=1",
+            ),
+            ok("a positive tolerance", lambda: EX.ratio_tolerance(16, 4, 8), lambda t: t > 0),
+        ],
+        "bplib.experiments.measure": [
+            bad(
+                "depth=1",
+                lambda: EX.measure("tanh", "xavier_normal", depth=1, width=4, n_seeds=1, batch=4),
+                ValueError,
+                r"measure: depth .* must be an integer >= 2, got 1",
+            ),
+            bad(
+                "an unknown activation",
+                lambda: EX.measure("swish", "xavier_normal", depth=2, width=4),
+                ValueError,
+                r"swish",
+            ),
+            bad(
+                "n_seeds=0",
+                lambda: EX.measure("tanh", "xavier_normal", depth=2, width=4, n_seeds=0),
+                ValueError,
+                r"n_seeds must be a positive integer, got 0",
+            ),
+            ok(
+                "its repr works",
+                lambda: repr(
+                    EX.measure("tanh", "xavier_normal", depth=2, width=4, n_seeds=1, batch=4)
+                ),
+                lambda r: r.startswith("Measurement("),
+            ),
+        ],
+        "bplib.experiments.sweep": [
+            bad(
+                "an unknown init",
+                lambda: EX.sweep(["tanh"], ["glorot"], [2], [4], n_seeds=1, batch=4),
+                ValueError,
+                r"glorot",
+            ),
+        ],
+        "bplib.experiments.random_network": [
+            bad(
+                "width=0",
+                lambda: EX.random_network(2, 0, "tanh", "xavier_normal"),
+                ValueError,
+                r"width must be a positive integer, got 0",
+            ),
+            bad(
+                "input_std=-1",
+                lambda: EX.random_network(2, 2, "tanh", "xavier_normal", input_std=-1.0),
+                ValueError,
+                r"input_std must be a positive finite number, got -1.0",
+            ),
+        ],
+        "bplib.experiments.predicted_ratio": [
+            bad(
+                "fan_in=0",
+                lambda: EX.predicted_ratio("tanh", "xavier_normal", 0),
+                ValueError,
+                r"fan_in must be a positive integer, got 0",
+            ),
+            bad(
+                "an unknown activation",
+                lambda: EX.predicted_ratio("swish", "xavier_normal", 4),
+                ValueError,
+                r"swish",
+            ),
+        ],
+        "bplib.experiments.weight_variance": [
+            bad(
+                "an unknown init", lambda: EX.weight_variance("glorot", 4, 4), ValueError, r"glorot"
+            ),
+            bad(
+                "fan_out=-1",
+                lambda: EX.weight_variance("xavier_normal", 4, -1),
+                ValueError,
+                r"fan_out must be a positive integer, got -1",
+            ),
+        ],
+        "bplib.experiments.derivative_mean_square": [
+            bad(
+                "an unknown activation",
+                lambda: EX.derivative_mean_square("swish"),
+                ValueError,
+                r"swish",
+            ),
+            bad("a number", lambda: EX.derivative_mean_square(3), ValueError, r"3"),
+        ],
+        "bplib.experiments.table": [
+            bad(
+                "no measurements",
+                lambda: EX.table([]),
+                ValueError,
+                r"table needs at least one Measurement, got none",
+            ),
+        ],
+        "bplib.experiments.format_table": [
+            bad(
+                "no measurements",
+                lambda: EX.format_table([]),
+                ValueError,
+                r"needs at least one Measurement, got none",
+            ),
+        ],
+        "bplib.experiments.LayerStats": [
+            ok(
+                "a dataclass of arrays",
+                lambda: EX.LayerStats.__dataclass_fields__.keys(),
+                lambda k: "delta_std" in k,
+            ),
+        ],
+        "bplib.experiments.Measurement": [
+            ok(
+                "built by measure",
+                lambda: type(EX.measure("relu", "he_normal", depth=2, width=4, n_seeds=1, batch=4)),
+                lambda t: t is EX.Measurement,
+            ),
+        ],
+        "bplib.utils.clip_grad_norm": [
+            ok("finite 1e308 gradients are clipped", _clip_huge, lambda v: v),
+            bad(
+                "max_norm=-1",
+                lambda: bplib.utils.clip_grad_norm(net().parameters(), -1),
+                ValueError,
+                r"max_norm must be a positive finite number, got -1",
+            ),
+            bad("a NaN gradient", _clip_nan, FloatingPointError, r"NaN or infinite"),
+        ],
+        "bplib.utils.parameters_to_vector": [
+            bad(
+                "an empty list",
+                lambda: bplib.utils.parameters_to_vector([]),
+                ValueError,
+                r"parameters_to_vector",
+            ),
+            ok(
+                "a copy in order",
+                lambda: bplib.utils.parameters_to_vector(net().parameters()).shape,
+                lambda s: s == (3 * 4 + 4 + 4 * 2 + 2,),
+            ),
+        ],
+        "bplib.utils.vector_to_parameters": [
+            bad(
+                "a vector of the wrong length",
+                lambda: bplib.utils.vector_to_parameters(np.zeros(5), net().parameters()),
+                ValueError,
+                r"got dtype float64, shape \(5,\)",
+            ),
+        ],
+        "bplib.landscape.loss_along_line": [
+            bad(
+                "start of the wrong length",
+                lambda: bplib.landscape.loss_along_line(
+                    net(),
+                    bplib.MSELoss(),
+                    X(),
+                    np.zeros((4, 2)),
+                    np.zeros(3),
+                    np.zeros(26),
+                    [0.0, 1.0],
+                ),
+                ValueError,
+                r"start must be a parameter vector of shape \(26,\)",
+            ),
+        ],
+        "bplib.landscape.loss_on_plane": [
+            bad(
+                "empty alphas",
+                lambda: bplib.landscape.loss_on_plane(
+                    net(),
+                    bplib.MSELoss(),
+                    X(),
+                    np.zeros((4, 2)),
+                    np.zeros(26),
+                    np.zeros(26),
+                    np.zeros(26),
+                    [],
+                    [0.0],
+                ),
+                ValueError,
+                r"alphas must be a non-empty 1-D sequence",
+            ),
+        ],
+    }
+)
+
+
+# ----------------------------------------------------------------------- plot, symbolic
+def _hist() -> Any:
+    return train.History(loss=[1.0, 0.5])
+
+
+def _plot(fn_name: str, *args: Any, **kwargs: Any) -> Callable[[], object]:
+    def run() -> object:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from bplib import plot
+
+        try:
+            return getattr(plot, fn_name)(*args, **kwargs)
+        finally:
+            plt.close("all")
+
+    return run
+
+
+def _bowl(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return x**2 + y**2
+
+
+TABLE.update(
+    {
+        "bplib.plot.optimizer_paths": [
+            bad(
+                "xlim=(1.0,)",
+                _plot(
+                    "optimizer_paths",
+                    _bowl,
+                    {"gd": np.zeros((2, 2))},
+                    xlim=(1.0,),
+                    ylim=(-1.0, 1.0),
+                ),
+                ValueError,
+                r"optimizer_paths: xlim must be a pair \(lo, hi\), got \(1.0,\)",
+            ),
+            bad(
+                "ylim reversed",
+                _plot(
+                    "optimizer_paths",
+                    _bowl,
+                    {"gd": np.zeros((2, 2))},
+                    xlim=(-1.0, 1.0),
+                    ylim=(1.0, -1.0),
+                ),
+                ValueError,
+                r"ylim must have lo < hi, got \(1.0, -1.0\)",
+            ),
+            bad(
+                "xlim with NaN",
+                _plot(
+                    "optimizer_paths",
+                    _bowl,
+                    {"gd": np.zeros((2, 2))},
+                    xlim=(NaN, 1.0),
+                    ylim=(-1.0, 1.0),
+                ),
+                ValueError,
+                r"xlim\[0\] must be a finite number, got nan",
+            ),
+            bad(
+                "a path of the wrong shape",
+                _plot(
+                    "optimizer_paths",
+                    _bowl,
+                    {"gd": np.zeros((2, 3))},
+                    xlim=(-1.0, 1.0),
+                    ylim=(-1.0, 1.0),
+                ),
+                ValueError,
+                r"path 'gd' must have shape \(steps \+ 1, 2\), got \(2, 3\)",
+            ),
+        ],
+        "bplib.plot.decision_boundary": [
+            bad(
+                "3-D inputs",
+                _plot("decision_boundary", net(), X(), np.zeros(4, int)),
+                ValueError,
+                r"decision_boundary needs 2-D inputs X of shape \(n, 2\), got dtype float64, shape \(4, 3\)",
+            ),
+        ],
+        "bplib.plot.loss_curves": [
+            bad(
+                "not a History",
+                _plot("loss_curves", [1.0, 2.0]),
+                TypeError,
+                r"histories must be a History .* got list",
+            ),
+            ok("one History", _plot("loss_curves", _hist()), lambda ax: ax is not None),
+        ],
+        "bplib.plot.confusion_matrix": [
+            bad(
+                "float labels",
+                _plot("confusion_matrix", np.array([0.5, 1.0]), np.array([0, 1])),
+                TypeError,
+                r"y_true must be a 1-D array of integer labels",
+            ),
+        ],
+        "bplib.plot.draw_graph": TABLE.pop("bplib.plot.draw_graph"),
+    }
+)
+
+
+def _sym() -> Any:
+    return importlib.import_module("bplib.symbolic")
+
+
+TABLE.update(
+    {
+        "bplib.symbolic.SymbolicMLP": [
+            bad(
+                "bias='no'",
+                lambda: _sym().SymbolicMLP([2, 2, 1], "tanh", bias="no"),
+                TypeError,
+                r"SymbolicMLP: bias must be True or False \(or one per layer\), got str 'no'",
+            ),
+            bad(
+                "bias=[True, 'no']",
+                lambda: _sym().SymbolicMLP([2, 2, 1], "tanh", bias=[True, "no"]),
+                TypeError,
+                r"bias must be True or False",
+            ),
+            bad(
+                "negative_slope=NaN",
+                lambda: _sym().SymbolicMLP([2, 2, 1], "leaky_relu", negative_slope=NaN),
+                ValueError,
+                r"negative_slope must be a finite number >= 0, got nan",
+            ),
+            bad(
+                "an unknown activation",
+                lambda: _sym().SymbolicMLP([2, 2, 1], "swish"),
+                ValueError,
+                r"unknown activation 'swish'",
+            ),
+            bad(
+                "bias for 3 layers of 2",
+                lambda: _sym().SymbolicMLP([2, 2, 1], "tanh", bias=[True, True, True]),
+                ValueError,
+                r"expected one bias per layer \(2\), got 3",
+            ),
+            ok(
+                "bias=np.bool_(False)",
+                lambda: _sym().SymbolicMLP([2, 1], "tanh", bias=np.bool_(False)).has_bias,
+                lambda h: h == [False],
+            ),
+        ],
+        "bplib.symbolic.activation": [
+            bad("an unknown name", lambda: _sym().activation("swish", 1), ValueError, r"swish"),
+        ],
+        "bplib.symbolic.layer_jacobians": [
+            bad(
+                "n_in=0",
+                lambda: _sym().layer_jacobians(0, 2),
+                ValueError,
+                r"n_in must be a positive integer, got 0",
+            ),
+            bad(
+                "an unknown activation",
+                lambda: _sym().layer_jacobians(2, 2, "swish"),
+                ValueError,
+                r"swish",
+            ),
+        ],
+        "bplib.symbolic.LayerJacobians": [
+            ok(
+                "built by layer_jacobians",
+                lambda: type(_sym().layer_jacobians(1, 1)).__name__,
+                lambda n: n == "LayerJacobians",
+            ),
+        ],
+        "bplib.symbolic.relu_convention": [
+            ok("a plain number is unchanged", lambda: _sym().relu_convention(3), lambda v: v == 3),
+        ],
+        "bplib.symbolic.check_model": [
+            bad(
+                "not a Sequential",
+                lambda: _sym().check_model(
+                    bplib.Linear(2, 1, rng=0), np.ones((1, 2)), np.ones((1, 1)), bplib.MSELoss()
+                ),
+                TypeError,
+                r"Sequential",
+            ),
+        ],
+        "bplib.symbolic.compare_model": [
+            bad(
+                "loss_fn is a class",
+                lambda: _sym().compare_model(
+                    bplib.Sequential(bplib.Linear(2, 1, rng=0)),
+                    np.ones((1, 2)),
+                    np.ones((1, 1)),
+                    bplib.MSELoss,
+                ),
+                TypeError,
+                r"type",
+            ),
+        ],
+    }
+)
+
+
+# --------------------------------------------------------------------------------- data
+D = data
+TABLE.update(
+    {
+        "bplib.data.Standardizer": [
+            ok("values near 1e308 give a finite mean and scale", lambda: _std_huge(), lambda v: v),
+            bad(
+                "transform before fit",
+                lambda: D.Standardizer().transform(X()),
+                RuntimeError,
+                r"called before fit\(\)",
+            ),
+            bad(
+                "np.matrix",
+                lambda: D.Standardizer().fit(matrix(X())),
+                TypeError,
+                r"X must be a plain numpy array, got an np.matrix",
+            ),
+            bad(
+                "NaN",
+                lambda: D.Standardizer().fit(np.full((2, 2), NaN)),
+                ValueError,
+                r"NaN or infinite",
+            ),
+            bad("a list", lambda: D.Standardizer().fit([[1.0]]), TypeError, r"got list"),
+        ],
+        "bplib.data.standardize": [
+            bad("1-D", lambda: D.standardize(np.ones(3)), ValueError, r"shape \(3,\)"),
+        ],
+        "bplib.data.one_hot": [
+            bad(
+                "a label >= n_classes",
+                lambda: D.one_hot(np.array([0, 3]), 3),
+                ValueError,
+                r"labels must lie in 0 .. 2 for n_classes=3, got label 3",
+            ),
+            bad(
+                "n_classes=0",
+                lambda: D.one_hot(np.array([0, 1]), 0),
+                ValueError,
+                r"n_classes must be a positive integer, got 0",
+            ),
+            bad("float labels", lambda: D.one_hot(np.array([0.5])), TypeError, r"float64"),
+        ],
+        "bplib.data.batches": [
+            bad(
+                "batch_size=0",
+                lambda: list(D.batches(X(), np.zeros(4), 0)),
+                ValueError,
+                r"batch_size must be a positive integer, got 0",
+            ),
+            bad(
+                "X a list",
+                lambda: list(D.batches(X().tolist(), np.zeros(4), 2)),
+                TypeError,
+                r"X must be a numpy array, got list",
+            ),
+        ],
+        "bplib.data.train_test_split": [
+            bad(
+                "test_size=1.5",
+                lambda: D.train_test_split(X(10), np.arange(10) % 2, 1.5),
+                ValueError,
+                r"test_size must be a fraction strictly between 0 and 1",
+            ),
+        ],
+        "bplib.data.xor": [
+            bad(
+                "n_per_corner=0",
+                lambda: D.xor(0),
+                ValueError,
+                r"n_per_corner must be a positive integer, got 0",
+            )
+        ],
+        "bplib.data.spirals": [
+            bad(
+                "n_classes=1",
+                lambda: D.spirals(n_classes=1),
+                ValueError,
+                r"n_classes must be at least 2, got 1",
+            )
+        ],
+        "bplib.data.moons": [
+            bad(
+                "noise=-0.1",
+                lambda: D.moons(noise=-0.1),
+                ValueError,
+                r"noise must be a finite number >= 0",
+            )
+        ],
+        "bplib.data.circles": [
+            bad(
+                "factor=1.0",
+                lambda: D.circles(factor=1.0),
+                ValueError,
+                r"factor .* must lie in \(0, 1\), got 1.0",
+            )
+        ],
+        "bplib.data.regression_1d": [
+            bad(
+                "n=0",
+                lambda: D.regression_1d(n=0),
+                ValueError,
+                r"n must be a positive integer, got 0",
+            )
+        ],
+        "bplib.data.load_digits": [
+            ok("the shipped digits", lambda: D.load_digits()[0].shape, lambda s: s == (1797, 64))
+        ],
+    }
 )
 
 
