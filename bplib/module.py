@@ -333,7 +333,7 @@ def _submodules(module: Module) -> list[Module]:
 
 
 class IncompatibleKeys(NamedTuple):
-    """What :meth:`Module.load_state_dict` did not match (PyTorch's ``_IncompatibleKeys``)."""
+    """What :meth:`~bplib.Module.load_state_dict` did not match (PyTorch's ``_IncompatibleKeys``)."""
 
     missing_keys: list[str]
     unexpected_keys: list[str]
