@@ -126,9 +126,19 @@ WRONG: dict[tuple[str, str], list[str | tuple[str, ...]]] = {
         "                        batch_size=1, rng=0, progress=False)",  # no schedule
     ],
     ("gradient_descent", "B_tenth"): ["B_tenth = 9", "B_tenth = N / 10"],
+    ("gradient_descent", "tol_ex"): [
+        "tol_ex = np.linalg.eigvalsh(A_ex).max() * DELTA_EX",  # the lower bound's lambda
+        "tol_ex = DELTA_EX",  # the distance itself
+        "tol_ex = np.linalg.eigvalsh(A_ex).min() * DELTA_EX / 2",  # safe, not the largest
+    ],
     ("digits", "accuracy_from_confusion"): [
         ("return np.trace(C) / C.sum()", "return np.diag(C) / C.sum(axis=0)"),  # precision
         ("return np.trace(C) / len(C)", "return np.diag(C) / C.sum(axis=1)"),
+    ],
+    ("digits", "stop_epoch_ex"): [
+        "stop_epoch_ex = 10\nrestored_epoch_ex = 7",  # min_delta ignored
+        "stop_epoch_ex = 7\nrestored_epoch_ex = 7",  # the lowest loss, not the last gain
+        "stop_epoch_ex = 11\nrestored_epoch_ex = 4",  # never stopped
     ],
     ("digits", "raw_weight"): [
         "raw_weight = first.weight.data * scaler.scale[:, None]\n"
