@@ -63,7 +63,8 @@ def same_shape(
     converts its input, and the other float precision or a complex gradient is refused: a
     float32 layer never hands back a float64 gradient (nor an integer one).
     """
-    grad = plain_array(grad, "the gradient", f"{where!r}.backward")
+    if type(grad) is not np.ndarray:
+        grad = plain_array(grad, "the gradient", f"{where!r}.backward")
     if grad.shape != shape:
         raise ValueError(
             f"{where!r}.backward expected a gradient of shape {shape} (the shape of the "

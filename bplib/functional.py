@@ -59,20 +59,25 @@ def softmax(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
 # The reductions' checks and their limits at infinity, kept apart so that the three
 # functions above read as their formulas.
 def _checked_max(z: NDArray[Any], axis: int, where: str) -> NDArray[Any]:
-    """``z.max(axis, keepdims=True)`` after checking ``z`` and ``axis``; NaN is refused."""
+    """``z.max(axis, keepdims=True)`` after checking ``z`` and ``axis`` (NaN: see below)."""
     if type(z) is not np.ndarray:
         plain_array(z, "z", where)
-    axis_of(axis, z.ndim, where)
+    if type(axis) is not int or not -z.ndim <= axis < z.ndim:
+        axis_of(axis, z.ndim, where)
     if z.size == 0:
         raise ValueError(f"{where}: z must not be empty, got shape {z.shape}")
-    m = z.max(axis=axis, keepdims=True)
+    return z.max(axis=axis, keepdims=True)
+
+
+def _no_nan(m: NDArray[Any], where: str) -> None:
+    """The row maxima are NaN exactly where a row holds NaN: refused."""
     if np.isnan(m).any():
         raise ValueError(f"{where}: z must not contain NaN")
-    return m
 
 
 def _logsumexp_with_infinities(z: NDArray[Any], m: NDArray[Any], axis: int) -> NDArray[Any]:
     """A slice of ``-inf`` sums to 0 (log: ``-inf``); a slice holding ``+inf`` gives ``+inf``."""
+    _no_nan(m, "logsumexp")
     m = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore", over="ignore"):
         return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
@@ -80,6 +85,7 @@ def _logsumexp_with_infinities(z: NDArray[Any], m: NDArray[Any], axis: int) -> N
 
 def _softmax_with_infinities(z: NDArray[Any], m: NDArray[Any], axis: int) -> NDArray[Any]:
     """The limit: the ``+inf`` entries of a slice share its mass equally, the others get 0."""
+    _no_nan(m, "softmax")
     if (m == -np.inf).any():
         raise ValueError("softmax: a slice whose entries are all -inf has no softmax (0/0)")
     with np.errstate(over="ignore", invalid="ignore"):

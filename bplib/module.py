@@ -58,6 +58,9 @@ class Parameter:
 
     @grad.setter
     def grad(self, value: NDArray[Any]) -> None:
+        if value is self._grad:  # p.grad += g: the same array, changed in place
+            self._grad_is_zero = False
+            return
         if (
             not isinstance(value, np.ndarray)
             or isinstance(value, np.matrix)

@@ -58,6 +58,23 @@ def _in_unit_interval(value: object, name: str, where: str) -> float:
 _NO_STATE: dict[str, Any] = {"step": 0}  # what a parameter's state is before its first step
 
 
+def _safe_step(step: NDArray[Any], data: NDArray[Any], shrink: float) -> bool:
+    """Whether ``shrink * data - step`` is finite, mostly without computing it.
+
+    One dot product settles it: a finite :math:`s \\cdot s` means every :math:`|s_i|` is
+    below the square root of the largest float (1.3e154 in float64), and a step that
+    small cannot overflow ``data - step``: a ``data`` entry close enough to the largest
+    float to overflow has a spacing (ulp) far larger than the step, so it does not move.
+    NaN and infinity in the step make the product NaN or infinite; then, or for huge
+    steps, or a factor ``|shrink| > 1`` (AdamW with ``lr * weight_decay > 2``), the new
+    value is computed in full and checked.
+    """
+    flat = step.reshape(-1)
+    if math.isfinite(float(np.dot(flat, flat))) and abs(shrink) <= 1.0:
+        return True
+    return all_finite(step) and all_finite(data * shrink - step)  # the rare, exact way
+
+
 class Optimizer:
     r"""Base class: holds the parameters, the learning rate and the per-parameter ``state``.
 
@@ -144,6 +161,7 @@ class Optimizer:
         overflows, a read-only array) leaves every parameter and ``state`` as they were.
         """
         updates = []
+        shrink = self._shrink()  # theta <- shrink * theta - step (1 but for AdamW's decay)
         # NaN and overflow are looked for below, before anything is written: no warnings
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for i, p in enumerate(self.params):
@@ -151,20 +169,26 @@ class Optimizer:
                 if getattr(g, "shape", None) != data.shape or not data.flags.writeable:
                     self._refuse_parameter(i, p)
                 state = self.state.get(p, _NO_STATE)
-                new_data, new_state = self._update(p, g, state, state["step"] + 1)
-                if not all_finite(new_data) or (
+                step, new_state = self._update(p, g, state, state["step"] + 1)
+                if not _safe_step(step, data, shrink) or (
                     new_state and not all(all_finite(v) for v in new_state.values())
                 ):
                     self._refuse_non_finite(i, p)
-                updates.append((p, new_data, new_state))
-        for p, new_data, new_state in updates:
-            p.data[...] = new_data
+                updates.append((p, step, new_state))
+        for p, step, new_state in updates:
+            if shrink != 1.0:
+                p.data *= shrink
+            p.data -= step
             kept = self.state.get(p)
             if kept is None:
                 kept = self.state[p] = {"step": 0}
             kept["step"] += 1
             if new_state:
                 kept.update(new_state)
+
+    def _shrink(self) -> float:
+        """The factor every parameter is multiplied by before its step (1 by default)."""
+        return 1.0
 
     def _refuse_parameter(self, i: int, p: Parameter) -> None:
         name, g = type(self).__name__, p._grad
@@ -196,10 +220,11 @@ class Optimizer:
     def _update(
         self, p: Parameter, g: NDArray[Any], state: dict[str, Any], t: int
     ) -> tuple[NDArray[Any], dict[str, NDArray[Any]]]:
-        """The rule for one parameter at step ``t``: ``(new value, new state entries)``.
+        """The rule for one parameter at step ``t``: ``(step, new state entries)``.
 
-        It must not write into ``p.data`` or ``state``: :meth:`step` writes them once
-        every parameter's update is known to be finite.
+        The new value is ``p.data * self._shrink() - step``. The rule must not write into
+        ``p.data`` or ``state``: :meth:`step` writes them once every parameter's update is
+        known to be finite.
         """
         raise NotImplementedError(
             f"{type(self).__name__} does not implement _update(); use one of the optimisers "
@@ -383,8 +408,7 @@ class SGD(Optimizer):
                 b = b * self.momentum + (1 - self.dampening) * g
             new_state["momentum_buffer"] = b
             g = g + self.momentum * b if self.nesterov else b
-        step = self.lr * g
-        return np.subtract(p.data, step, out=step), new_state
+        return self.lr * g, new_state
 
     def _hyperparameters(self) -> dict[str, object]:
         return {
@@ -453,8 +477,8 @@ class RMSprop(Optimizer):
         if self.momentum > 0:
             b = state["momentum_buffer"] if t > 1 else np.zeros_like(p.data)
             b = new["momentum_buffer"] = b * self.momentum + g / denom
-            return p.data - self.lr * b, new
-        return p.data - self.lr * (g / denom), new
+            return self.lr * b, new
+        return self.lr * (g / denom), new
 
     def _hyperparameters(self) -> dict[str, object]:
         return {
@@ -508,7 +532,7 @@ class Adagrad(Optimizer):
             g = g + self.weight_decay * p.data
         s = s + g * g
         lr_t = self.lr / (1 + (t - 1) * self.lr_decay)
-        return p.data - lr_t * (g / (np.sqrt(s) + self.eps)), {"sum": s}
+        return lr_t * (g / (np.sqrt(s) + self.eps)), {"sum": s}
 
     def _hyperparameters(self) -> dict[str, object]:
         return {
@@ -571,12 +595,8 @@ class Adam(Optimizer):
         self, p: Parameter, g: NDArray[Any], state: dict[str, Any], t: int
     ) -> tuple[NDArray[Any], dict[str, NDArray[Any]]]:
         beta1, beta2 = self.betas
-        theta = p.data
-        if self.weight_decay != 0:
-            if self._decoupled:
-                theta = theta * (1 - self.lr * self.weight_decay)
-            else:
-                g = g + self.weight_decay * theta
+        if self.weight_decay != 0 and not self._decoupled:
+            g = g + self.weight_decay * p.data
         m = state["exp_avg"] if t > 1 else np.zeros_like(p.data)
         v = state["exp_avg_sq"] if t > 1 else np.zeros_like(p.data)
         m = m + (1 - beta1) * (g - m)  # = beta1 m + (1 - beta1) g, as torch's lerp computes it
@@ -588,7 +608,11 @@ class Adam(Optimizer):
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t
         denom = np.sqrt(v) / math.sqrt(bias_correction2) + self.eps
-        return theta - (self.lr / bias_correction1) * (m / denom), new
+        return (self.lr / bias_correction1) * (m / denom), new
+
+    def _shrink(self) -> float:
+        """AdamW's decoupled decay: :math:`1 - \\eta\\lambda` (1 for Adam)."""
+        return 1 - self.lr * self.weight_decay if self._decoupled else 1.0
 
     def _hyperparameters(self) -> dict[str, object]:
         return {
