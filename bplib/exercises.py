@@ -65,6 +65,10 @@ def check(verdict: Callable[[], str]) -> None:
         A function of no arguments that reads the answers through :func:`answer` and
         returns a message starting with ``"Correct"`` or ``"Not yet"``.
     """
+    if not callable(verdict):
+        raise TypeError(
+            f"check expected a check function of no arguments, got {type(verdict).__name__}"
+        )
     try:
         message = verdict()
     except Unanswered:

@@ -204,7 +204,7 @@ class ReLU(_Activation):
 
 
 class LeakyReLU(_Activation):
-    """:math:`z` for :math:`z > 0`, :math:`\alpha z` otherwise; derivative 1 or :math:`\alpha`.
+    r""":math:`z` for :math:`z > 0`, :math:`\alpha z` otherwise; derivative 1 or :math:`\alpha`.
 
     :math:`\alpha` is ``negative_slope``, by default ``default_negative_slope`` (0.01, as
     PyTorch's).

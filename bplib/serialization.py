@@ -80,6 +80,13 @@ def _flatten(state: Mapping[Any, Any], prefix: str, out: dict[str, NDArray[Any]]
             out[key] = _leaf(value, key)
 
 
+def _check_path(path: object, where: str) -> None:
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"{where} expected a file path (str or os.PathLike), got {type(path).__name__}"
+        )
+
+
 def save(state: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     """Write ``state`` (a model's or an optimiser's ``state_dict``) to ``path`` as ``.npz``.
 
@@ -97,6 +104,7 @@ def save(state: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     """
     if not isinstance(state, Mapping):
         raise TypeError(f"save expected a dict (a state_dict), got {type(state).__name__}")
+    _check_path(path, "save")
     flat: dict[str, NDArray[Any]] = {}
     _flatten(state, "", flat)
     # The archive np.savez writes, built by hand so that no key can clash with savez's own
@@ -113,6 +121,7 @@ def load(path: str | os.PathLike[str]) -> dict[Any, Any]:
     The arrays come back with the dtype and shape they were saved with; nothing is
     unpickled (``allow_pickle=False``).
     """
+    _check_path(path, "load")
     result: dict[Any, Any] = {}
     with np.load(path, allow_pickle=False) as archive:
         for key in archive.files:

@@ -2416,6 +2416,165 @@ def public_callables() -> dict[str, object]:
     return found
 
 
+# ------------------------------------------------------- the layers of chapter 10, saving,
+# the exercises' helpers, early stopping and the practitioner's helpers
+def _tmp_npz(name: str = "state.npz") -> str:
+    import os
+    import tempfile
+
+    return os.path.join(tempfile.mkdtemp(), name)
+
+
+def _save_load_round_trip() -> bool:
+    path = _tmp_npz()
+    state = net().state_dict()
+    bplib.save(state, path)
+    back = bplib.load(path)
+    return all(np.array_equal(back[k], v) for k, v in state.items())
+
+
+def _diagram_net() -> bplib.Sequential:
+    return bplib.Sequential(bplib.Linear(2, 2, rng=0), bplib.Sigmoid())
+
+
+def _stub_is_unanswered() -> bool:
+    try:
+        bplib.exercises.answer(...)
+    except bplib.exercises.Unanswered as err:
+        return str(err) == bplib.exercises.NOT_YET
+    return False
+
+
+def _passes_nan_on(layer: bplib.Module) -> bool:
+    return bool(np.isnan(layer(np.full((4, 3), NaN))).all())  # layers pass NaN on (api.md)
+
+
+TABLE.update(
+    {
+        "bplib.BatchNorm1d": [
+            bad("num_features=0", lambda: bplib.BatchNorm1d(0), ValueError,
+                r"num_features must be a positive integer, got 0"),
+            bad("num_features=2.5", lambda: bplib.BatchNorm1d(2.5), ValueError, r"got 2.5"),
+            bad("eps < 0", lambda: bplib.BatchNorm1d(3, eps=-1), ValueError, r"eps .*got -1"),
+            bad("momentum 2", lambda: bplib.BatchNorm1d(3, momentum=2.0), ValueError,
+                r"momentum must be a number in \[0, 1\], got 2.0"),
+            bad("wrong width", lambda: bplib.BatchNorm1d(2)(X()), ValueError,
+                r"expected input of shape \(batch, 2\), got \(4, 3\)"),
+            bad("a batch of 1 while training", lambda: bplib.BatchNorm1d(3)(X(1)), ValueError,
+                r"more than 1 example per batch.*\(1, 3\)"),
+            ok("NaN passes on", lambda: _passes_nan_on(bplib.BatchNorm1d(3)), lambda v: v),
+        ],
+        "bplib.LayerNorm": [
+            bad("normalized_shape=0", lambda: bplib.LayerNorm(0), ValueError,
+                r"normalized_shape must be a positive integer, got 0"),
+            bad("wrong width", lambda: bplib.LayerNorm(2)(X()), ValueError,
+                r"expected input of shape \(batch, 2\), got \(4, 3\)"),
+        ],
+        "bplib.Dropout": [
+            bad("p = 1", lambda: bplib.Dropout(1.0), ValueError, r"p must be a number in \[0, 1\).*got 1.0"),
+            bad("p < 0", lambda: bplib.Dropout(-0.1), ValueError, r"got -0.1"),
+            bad("p a string", lambda: bplib.Dropout("a"), ValueError, r"got 'a'"),
+            bad("a list", lambda: bplib.Dropout(0.5, rng=0)([1.0]), TypeError, r"got list"),
+            ok("eval mode is the identity", lambda: bplib.Dropout(0.5, rng=0).eval()(X()),
+               same(X())),
+        ],
+        "bplib.Residual": [
+            bad("not a module", lambda: bplib.Residual(3), TypeError, r"Module instance, got int"),
+            bad("a branch that changes the shape",
+                lambda: bplib.Residual(bplib.Linear(3, 2, rng=0))(X()), ValueError,
+                r"input \(4, 3\), Linear output \(4, 2\)"),
+        ],
+        "bplib.Flatten": [
+            bad("1-D", lambda: bplib.Flatten()(np.ones(3)), ValueError, r"got shape \(3,\)"),
+            bad("a list", lambda: bplib.Flatten()([1, 2]), ValueError, r"got list"),
+            ok("(2, 2, 3) -> (2, 6)", lambda: bplib.Flatten()(np.ones((2, 2, 3))).shape,
+               lambda v: v == (2, 6)),
+        ],
+        "bplib.count_parameters": [
+            bad("not a model", lambda: bplib.count_parameters(3), TypeError, r"got int"),
+            ok("3*4+4 + 4*2+2", lambda: bplib.count_parameters(net()), lambda v: v == 26),
+        ],
+        "bplib.summary": [
+            bad("not a model", lambda: bplib.summary(3, (3,)), TypeError, r"got int"),
+            bad("the wrong input width", lambda: bplib.summary(net(), (5,)), ValueError,
+                r"shape \(batch, features\)|expected"),
+        ],
+        "bplib.predict_proba": [
+            bad("not a model", lambda: bplib.predict_proba(3, X()), TypeError,
+                r"model must be a bplib Module, got 3"),
+            bad("a list", lambda: bplib.predict_proba(net(), [[1.0, 2.0, 3.0]]), TypeError,
+                r"X must be a numpy array, got list"),
+            ok("rows sum to 1", lambda: bplib.predict_proba(net(), X()).sum(axis=1),
+               same(np.ones(4))),
+        ],
+        "bplib.manual_seed": [
+            bad("a float", lambda: bplib.manual_seed(1.5), TypeError, r"got float"),
+            bad("a string", lambda: bplib.manual_seed("a"), TypeError, r"got str"),
+        ],
+        "bplib.save": [
+            bad("not a dict", lambda: bplib.save(3, _tmp_npz()), TypeError, r"got int"),
+            bad("an object array", lambda: bplib.save({"a": np.array([object()])}, _tmp_npz()),
+                TypeError, r"'a' has dtype object"),
+            bad("a string value", lambda: bplib.save({"a": "x"}, _tmp_npz()), TypeError,
+                r"'a' is str"),
+            bad("a path that is not a path", lambda: bplib.save({}, 3), TypeError,
+                r"save expected a file path .*got int"),
+            ok("save then load gives the same arrays", _save_load_round_trip, lambda v: v),
+        ],
+        "bplib.load": [
+            bad("a path that is not a path", lambda: bplib.load(3), TypeError,
+                r"load expected a file path .*got int"),
+        ],
+        "bplib.exercises.answer": [
+            ok("the stub raises Unanswered, which check() turns into NOT_YET",
+               _stub_is_unanswered, lambda v: v),
+            ok("an answer", lambda: bplib.exercises.answer(2.0), lambda v: v == 2.0),
+        ],
+        "bplib.exercises.check": [
+            bad("not a function", lambda: bplib.exercises.check(3), TypeError,
+                r"check function of no arguments, got int"),
+        ],
+        "bplib.exercises.Unanswered": [
+            ok("is an exception", lambda: bplib.exercises.Unanswered("x"),
+               lambda v: isinstance(v, Exception)),
+        ],
+        "bplib.module.IncompatibleKeys": [
+            ok("what load_state_dict(strict=False) returns",
+               lambda: net().load_state_dict({}, strict=False),
+               lambda v: isinstance(v, bplib.module.IncompatibleKeys) and len(v.missing_keys) == 4),
+        ],
+        "bplib.plot.Table": [
+            bad("a short row", lambda: bplib.plot.Table(["a", "b"], [["1"]]), ValueError,
+                r"row 0 of the table has 1 cells, expected 2"),
+        ],
+        "bplib.plot.network_diagram": [
+            bad("not a Sequential",
+                lambda: bplib.plot.network_diagram(3, np.zeros((1, 2)), np.zeros((1, 2))),
+                TypeError, r"model must be a bplib.Sequential, got int"),
+            bad("two examples",
+                lambda: bplib.plot.network_diagram(_diagram_net(), np.zeros((2, 2)),
+                                                   np.zeros((2, 2))),
+                ValueError, r"one example.*got shape \(2, 2\)"),
+        ],
+        "bplib.train.Callback": [
+            ok("the base class stops nothing",
+               lambda: train.Callback().on_epoch_end(1, train.History(), net()),
+               lambda v: not v),
+        ],
+        "bplib.train.EarlyStopping": [
+            bad("mode 'up'", lambda: train.EarlyStopping(mode="up"), ValueError,
+                r"mode must be 'auto', 'min' or 'max', got 'up'"),
+            bad("patience -1", lambda: train.EarlyStopping(patience=-1), ValueError,
+                r"patience must be an integer >= 0, got -1"),
+            bad("min_delta NaN", lambda: train.EarlyStopping(min_delta=NaN), ValueError,
+                r"min_delta must be a finite number, got nan"),
+            bad("monitor 3", lambda: train.EarlyStopping(monitor=3), TypeError,
+                r"monitor must be a series name .*got 3"),
+        ],
+    }
+)  # fmt: skip
+
+
 def test_every_public_callable_has_a_row() -> None:
     missing = sorted(set(public_callables()) - set(TABLE))
     assert not missing, f"public callables with no row in tests/test_probe.py TABLE: {missing}"

@@ -128,7 +128,7 @@ WRONG: dict[tuple[str, str], list[str | tuple[str, ...]]] = {
     ("gradient_descent", "B_tenth"): ["B_tenth = 9", "B_tenth = N / 10"],
     ("gradient_descent", "tol_ex"): [
         "tol_ex = np.linalg.eigvalsh(A_ex).max() * DELTA_EX",  # the lower bound's lambda
-        "tol_ex = DELTA_EX",  # the distance itself
+        "tol_ex = np.sqrt(2 * np.linalg.eigvalsh(A_ex).min() * DELTA_EX)",  # the loss bound
         "tol_ex = np.linalg.eigvalsh(A_ex).min() * DELTA_EX / 2",  # safe, not the largest
     ],
     ("digits", "accuracy_from_confusion"): [
