@@ -19,7 +19,7 @@ from ._checks import describe, positive_int
 __all__ = ["METRICS", "Metric", "accuracy", "confusion_matrix"]
 
 Metric = Callable[[NDArray[Any], NDArray[Any]], float]
-"""A metric: ``metric(outputs, targets)`` returns a float (higher is better for accuracy)."""
+"""The signature of every metric, ``metric(outputs, targets) -> float``."""
 
 
 def _labels_from_outputs(out: NDArray[Any]) -> NDArray[np.int64]:
