@@ -198,9 +198,8 @@ class Module:
         """
         if not isinstance(mode, bool | np.bool_):
             raise ValueError(f"train(mode) expects True or False, got {mode!r}")
-        self.training = bool(mode)
-        for child in self.children():
-            child.train(mode)
+        for m in _submodules(self):  # each module once, even one that refers to its owner
+            m.training = bool(mode)
         return self
 
     def eval(self) -> Module:
@@ -330,8 +329,7 @@ def _submodules(module: Module) -> list[Module]:
             continue
         seen.add(id(m))
         found.append(m)
-        children = m.modules if isinstance(m, Sequential) else list(vars(m).values())
-        stack.extend(c for c in children if isinstance(c, Module))
+        stack.extend(m.children())
     return found
 
 

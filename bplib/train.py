@@ -35,7 +35,7 @@ from .data.batching import iterate_batches
 from .init import RngLike, as_rng
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss
 from .metrics import METRICS, Metric, _labels_from_outputs, accuracy
-from .module import Module
+from .module import Module, _submodules
 from .optim import LRScheduler, Optimizer
 
 __all__ = [
@@ -54,15 +54,9 @@ def _check_model(model: object, where: str) -> None:
         raise TypeError(f"{where}: model must be a bplib Module, got {describe(model)}")
 
 
-def _every_module(model: Module) -> Iterator[Module]:
-    yield model
-    for child in model.children():
-        yield from _every_module(child)
-
-
 def _switch_mode(model: Module, training: bool) -> list[tuple[Module, bool]]:
     """``model.train(training)``; returns every module's flag as it was, for :func:`_restore`."""
-    found = [(m, m.training) for m in _every_module(model)]
+    found = [(m, m.training) for m in _submodules(model)]
     model.train(training)
     return found
 

@@ -590,3 +590,14 @@ def test_backward_refuses_a_gradient_of_the_wrong_shape(layer):
     layer(np.ones((3, 2)) + np.arange(3.0)[:, None])
     with pytest.raises(ValueError, match=r"expected a gradient of shape \(3, 2\)"):
         layer.backward(np.ones((2, 2)))
+
+
+def test_train_and_eval_reach_a_module_that_refers_to_its_owner_once():
+    # the same walk as parameters(): a back-reference must not recurse forever
+    inner = bplib.Dropout(0.5, rng=0)
+    model = bplib.Sequential(bplib.Linear(2, 2, rng=0), inner)
+    inner.owner = model
+    model.eval()
+    assert not model.training and not inner.training
+    model.train()
+    assert model.training and inner.training

@@ -86,6 +86,14 @@ def spirals(
     return X, k
 
 
+def _two_class_size(n: object) -> int:
+    """``n`` as the number of points of a two-class problem: an integer >= 2."""
+    size = positive_int(n, "n")
+    if size < 2:
+        raise ValueError(f"n must be at least 2 (one point per class), got {size}")
+    return size
+
+
 def moons(
     n: int = 200, noise: float = 0.1, rng: RngLike = None
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
@@ -101,9 +109,7 @@ def moons(
     X : ndarray of float64, shape (n, 2)
     y : ndarray of int64, shape (n,)
     """
-    n = positive_int(n, "n")
-    if n < 2:
-        raise ValueError(f"n must be at least 2 (one point per class), got {n}")
+    n = _two_class_size(n)
     sigma = non_negative(noise, "noise")
     n0 = n - n // 2
     t0, t1 = np.linspace(0.0, np.pi, n0), np.linspace(0.0, np.pi, n // 2)
@@ -131,9 +137,7 @@ def circles(
     X : ndarray of float64, shape (n, 2)
     y : ndarray of int64, shape (n,)
     """
-    n = positive_int(n, "n")
-    if n < 2:
-        raise ValueError(f"n must be at least 2 (one point per class), got {n}")
+    n = _two_class_size(n)
     sigma = non_negative(noise, "noise")
     f = non_negative(factor, "factor")
     if not 0 < f < 1:
