@@ -1,0 +1,80 @@
+"""What the reader of the book sees in a chapter's code cells.
+
+A code cell the book shows holds only what teaches. The book's plumbing, ``glue(...)``
+and the chapters' ``glue_number(...)`` helper that hands computed numbers to the prose,
+lives in cells tagged ``remove-cell`` (run, but not shown in the book). A cell tagged
+``remove-input`` shows its output only, so it may glue too.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+from chapters import chapter_sources, read  # noqa: E402
+
+HIDDEN = {"remove-cell", "remove-input"}
+
+
+def _is_glue(name: str) -> bool:
+    return name == "glue" or name.startswith("glue_")
+
+
+def glue_lines(source: str) -> list[int]:
+    """The lines (1-based) of ``source`` that call or define ``glue`` or a ``glue_*`` helper."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython syntax (magics): fall back to reading the text
+        return [
+            i
+            for i, line in enumerate(source.splitlines(), start=1)
+            if re.search(r"\bglue(_\w+)?\s*\(", line)
+        ]
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if _is_glue(name):
+                lines.add(node.lineno)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _is_glue(node.name):
+            lines.add(node.lineno)
+    return sorted(lines)
+
+
+def test_glue_lines_finds_calls_and_helpers_but_not_mentions():
+    source = (
+        "from myst_nb import glue\n"
+        "x = 1\n"
+        'glue("x", x, display=False)\n'
+        "def glue_number(name, value):\n"
+        "    pass\n"
+        'glue_number("y", 2)\n'
+        'myst_nb.glue("z", 3)\n'
+        '# glue("comment", 0) is not a call\n'
+        'print("glue(")\n'
+    )
+    assert glue_lines(source) == [3, 4, 6, 7]
+    assert glue_lines("%timeit f()\nglue('t', 1)\n") == [2]  # not Python: read as text
+
+
+@pytest.mark.parametrize("md", chapter_sources(), ids=lambda p: p.stem)
+def test_no_visible_code_cell_glues(md: Path) -> None:
+    offenders = []
+    for index, cell in enumerate(read(md).cells):
+        if cell.cell_type != "code" or HIDDEN & set(cell.metadata.get("tags", [])):
+            continue
+        source_lines = cell.source.splitlines()
+        for line in glue_lines(cell.source):
+            offenders.append(f"cell {index}: {source_lines[line - 1].strip()}")
+    assert not offenders, (
+        f"{md.name}: visible code cells call or define glue; move these lines into a cell "
+        "tagged remove-cell:\n" + "\n".join(offenders)
+    )
