@@ -236,6 +236,20 @@ _INSPECT = r"""
     emptyGlue: Array.from(document.querySelectorAll('.pasted-text, .pasted-inline'))
                  .filter(e => !e.textContent.trim())
                  .map(e => (e.parentElement ? e.parentElement.textContent : '').trim().slice(0, 120)),
+    // Code and printed output wrap at the page's edge (_static/book.css): how each block of
+    // a cell lays out, and the blocks that would need a sideways scroll bar.
+    cellBlocks: Array.from(document.querySelectorAll('div.cell_input pre, div.cell_output pre'))
+                  .map(e => getComputedStyle(e).whiteSpace),
+    sideways: Array.from(document.querySelectorAll(
+        'div.cell_input pre, div.cell_output pre, div.cell_input div.highlight'))
+        .filter(e => shown(e) && e.scrollWidth > e.clientWidth + 1)
+        .map(e => `${e.scrollWidth} > ${e.clientWidth} px: ` + e.textContent.trim().slice(0, 80)),
+    // A Markdown table that a cell printed (bplib.plot.Table) but that came out as a
+    // paragraph of pipes, not as a table.
+    pipeParagraphs: Array.from(document.querySelectorAll('div.cell_output p'))
+                      .map(e => e.textContent.trim())
+                      .filter(s => /^\|.*\|\s*\n?\s*\|/.test(s)).map(s => s.slice(0, 80)),
+    outputTables: document.querySelectorAll('div.cell_output table').length,
   };
 })()
 """
@@ -368,6 +382,26 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
     assert not grave, f"axe-core (test-artifacts/axe.json): {json.dumps(grave, indent=1)}"
 
 
+def test_code_and_output_wrap_instead_of_scrolling_sideways(pages: dict[str, Page]) -> None:
+    chapters = {rel: p.info for rel, p in pages.items() if p.info["cellBlocks"]}
+    assert chapters, "no page has a code cell: the chapters should"
+    layouts = {rel: sorted(set(i["cellBlocks"]) - {"pre-wrap"}) for rel, i in chapters.items()}
+    layouts = {rel: found for rel, found in layouts.items() if found}
+    assert not layouts, f"code or output blocks that do not wrap: {layouts}"
+    sideways = {rel: i["sideways"] for rel, i in chapters.items() if i["sideways"]}
+    assert not sideways, f"blocks wider than the page: {json.dumps(sideways, indent=1)}"
+
+
+def test_printed_tables_are_tables(pages: dict[str, Page]) -> None:
+    # bplib.plot.Table shows as a Markdown table; read as CommonMark (which has no tables)
+    # it would be a paragraph of pipes.
+    as_text = {
+        rel: p.info["pipeParagraphs"] for rel, p in pages.items() if p.info["pipeParagraphs"]
+    }
+    assert not as_text, f"tables shown as text: {json.dumps(as_text, indent=1)}"
+    assert sum(p.info["outputTables"] for p in pages.values()) >= 10  # the chapters print many
+
+
 def test_every_figure_has_alt_text_that_says_what_it_shows(pages: dict[str, Page]) -> None:
     # A chapter's figures are images in _images/; their alt text is the first sentence of
     # the caption (_ext/book_ext.py), never empty and never the image's file name.
@@ -470,6 +504,56 @@ def test_search_finds_backpropagation(browser: DevTools, site: str) -> None:
         )
     assert found, "the search page found nothing for 'backpropagation'"
     assert any(href.startswith("chapters/") for href in found), found
+
+
+# The search controls a reader can see: the header's search button (an icon) and any search
+# field; with their place in the window.
+_SEARCH_CONTROLS = r"""
+(() => {
+  const sel = 'input[type=search], .search-button-field, .search-button__button, .bd-search';
+  return Array.from(document.querySelectorAll(sel))
+    .filter(e => e.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
+                 && e.getBoundingClientRect().width > 0)
+    .map(e => {
+      const r = e.getBoundingClientRect();
+      return {what: e.tagName + '.' + e.className, top: r.top, bottom: r.bottom,
+              inView: r.top >= 0 && r.bottom <= window.innerHeight};
+    });
+})()
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 900, 400])
+def test_one_search_control_stays_in_reach(browser: DevTools, site: str, width: int) -> None:
+    """At a wide, a medium and a phone's width, a chapter shows exactly one search control,
+    still in the window after scrolling far down, and it opens the search field."""
+    chapter = next(c for c in _notebook_chapters() if not c.startswith("chapters/00_"))
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=width,
+        height=800,
+        deviceScaleFactor=1,
+        mobile=width < 600,
+    )
+    try:
+        browser.call("Page.navigate", url=site + chapter)
+        browser.wait_for("Page.loadEventFired")
+        for where in ("top", "scrolled"):
+            if where == "scrolled":
+                browser.evaluate("window.scrollTo(0, document.body.scrollHeight / 2)")
+                time.sleep(0.3)
+            controls = browser.evaluate(_SEARCH_CONTROLS)
+            assert len(controls) == 1, f"{width} px, {where}: search controls {controls}"
+            assert controls[0]["inView"], f"{width} px, {where}: out of the window {controls}"
+        focused = browser.evaluate(
+            "(async () => { document.querySelector('.bd-header-article .search-button__button')"
+            ".click(); await new Promise(r => setTimeout(r, 300));"
+            " const a = document.activeElement; return a.name === 'q' && a.type === 'search'"
+            " && a.checkVisibility(); })()"
+        )
+        assert focused, f"{width} px: the search button did not open a search field"
+    finally:
+        browser.call("Emulation.clearDeviceMetricsOverride")
 
 
 def _repository() -> tuple[str, str]:
