@@ -340,7 +340,7 @@ class EarlyStopping(Callback):
         if isinstance(min_delta, bool) or not isinstance(
             min_delta, int | float | np.integer | np.floating
         ):
-            raise TypeError(f"{where}: min_delta must be a number, got {type(min_delta).__name__}")
+            raise TypeError(f"{where}: min_delta must be a number, got {describe(min_delta)}")
         if not math.isfinite(min_delta):
             raise ValueError(f"{where}: min_delta must be a finite number, got {min_delta!r}")
         if isinstance(patience, bool) or not isinstance(patience, int | np.integer) or patience < 0:
