@@ -467,8 +467,6 @@ class SymbolicMLP:
         n_in, n_out = self.sizes[0], self.sizes[-1]
         X = real_matrix(X, "X", "", n_in)
         y = plain_array(y, "y")
-        if y.shape[:1] != X.shape[:1]:
-            raise ValueError(f"X and y must have one row per example, got {X.shape}, {y.shape}")
         if self.loss_name == "cross_entropy":
             return X, np.eye(n_out)[class_labels(y, X.shape[0], n_out, self)]
         if y.dtype.kind not in "biuf" or y.shape != (X.shape[0], n_out):

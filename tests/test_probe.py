@@ -3998,7 +3998,11 @@ _SPECS += [
         _sym_gradient,
         [
             ArrayArg(
-                "X", lambda: _xy()[0], r"\bX\b", valid=_X_OK | {"float32 dtype"}, fixed_axes=(0, 1)
+                "X",
+                lambda: _xy()[0],
+                r"\bX\b|labels of shape \(7,\), one per row",  # 7 rows of X, 6 labels
+                valid=_X_OK | {"float32 dtype"},
+                fixed_axes=(0, 1),
             ),
             ArrayArg("y", lambda: _xy()[1], r"\by\b|label", valid=_LABELS, fixed_axes=(0,)),
         ],

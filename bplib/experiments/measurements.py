@@ -221,7 +221,7 @@ def _check_statistics_input(
     dtype = layers[-1][0].weight.data.dtype
     if grad_out.dtype != dtype:
         raise TypeError(
-            f"{where}: grad_out must be a floating array of the model's dtype {dtype}, "
+            f"{where}: grad_out must be a floating numpy array of the model's dtype {dtype}, "
             f"got {describe(grad_out)}"
         )
     if grad_out.shape != out_shape:
