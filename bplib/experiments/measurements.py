@@ -201,7 +201,7 @@ def _stack(per_layer: list[dict[str, NDArray[np.float64]]]) -> LayerStats:
 
 
 def _check_statistics_input(
-    x: object, grad_out: object, layers: list[tuple[Linear, list[Module]]]
+    x: object, grad_out: object, layers: list[tuple[Linear, list[_Activation]]]
 ) -> None:
     """Check ``x`` and ``grad_out`` before anything runs (or any ``.grad`` is zeroed)."""
     where = "layer_statistics"
