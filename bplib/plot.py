@@ -297,7 +297,7 @@ def optimizer_paths(
     ylim = interval(ylim, "ylim", "optimizer_paths")
     checked = {}
     for name, path in paths.items():
-        p = np.asarray(path, dtype=np.float64)
+        p = real_array(path, f"path {name!r}", "optimizer_paths")
         if p.ndim != 2 or p.shape[1] != 2 or len(p) == 0:
             raise ValueError(
                 f"optimizer_paths: path {name!r} must have shape (steps + 1, 2), got {p.shape}"

@@ -333,3 +333,17 @@ def test_unbroadcast_refuses_a_matrix_and_complex():
         bplib.autodiff.unbroadcast(_matrix(np.ones((2, 3))), (1, 3))
     with pytest.raises(TypeError, match="grad must hold real numbers, got dtype complex128"):
         bplib.autodiff.unbroadcast(np.ones((2, 3), complex), (1, 3))
+
+
+def test_optimizer_paths_refuses_a_nan_path():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    with pytest.raises(ValueError, match=r"optimizer_paths: path 'sgd' must be finite, got 1 NaN"):
+        bplib.plot.optimizer_paths(
+            lambda x, y: x**2 + y**2,
+            {"sgd": np.array([[1.0, 1.0], [np.nan, 0.5]])},
+            xlim=(-2.0, 2.0),
+            ylim=(-2.0, 2.0),
+        )
