@@ -27,7 +27,7 @@ def sigmoid(z: NDArray[Any]) -> NDArray[Any]:
     if type(z) is not np.ndarray:
         plain_array(z, "z", "sigmoid")
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return np.where(z >= 0, 1, e) / (1 + e)
 
 
 def logsumexp(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:

@@ -99,7 +99,7 @@ class Linear(Module):
         delta = same_shape(grad_out, (x.shape[0], self.out_features), self, self.dtype)
         self.weight.accumulate_matmul(x.T, delta)  # weight.grad += x.T @ delta
         if self.bias is not None:
-            self.bias.grad += delta.sum(axis=0)
+            self.bias.accumulate_sum(delta)  # bias.grad += delta.sum(axis=0)
 
     def _checked_input(self, x: object) -> NDArray[Any]:
         """``x`` as a (batch, in_features) array of the layer's dtype that the caller cannot

@@ -7,38 +7,40 @@ dtype as ``pred``, ready to hand to ``model.backward``.
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import class_labels, describe, plain_array
-from .functional import log_softmax, sigmoid, softplus
+from ._checks import all_finite, class_labels, describe, plain_array
 
 
-def _finite_loss(value: float, where: object, detail: str) -> float:
-    """Return the loss if it is finite; else say that it overflows (finite inputs only get here)."""
-    if not np.isfinite(value):
-        raise FloatingPointError(
-            f"{where!r}: the loss overflows (it exceeds the largest float, {detail}); the "
-            "predictions have diverged: try a smaller learning rate or rescale the targets"
-        )
-    return value
+def _refuse_non_finite(
+    where: object, pred: NDArray[Any], target: NDArray[Any] | None, overflow: str
+) -> NoReturn:
+    """Say why a loss came out NaN or infinite, and raise.
 
-
-def _squared_error(
-    pred: NDArray[Any], target: NDArray[Any], where: object
-) -> tuple[NDArray[Any], float]:
-    """``pred - target`` and the sum of its squares, refused if that overflows."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        diff = pred - target
-        sum_sq = float(np.sum(diff * diff))
-    if not np.isfinite(sum_sq):  # finite inputs whose squares overflow a float
-        _finite_loss(sum_sq, where, f"largest |pred - target| = {np.abs(diff).max():.3g}")
-    return diff, sum_sq
+    A NaN or an infinity in the predictions or the target makes the loss NaN or infinite,
+    so a loss checks its result instead of its inputs (one look at a number instead of two
+    passes over arrays), and comes here only when it is not finite, to find the cause.
+    """
+    with np.errstate(over="ignore"):  # see all_finite
+        if not all_finite(pred):
+            raise FloatingPointError(
+                f"{where!r} got predictions containing NaN or infinity; the forward pass has "
+                "diverged (try a smaller learning rate) or the input is not finite"
+            )
+        if target is not None and not all_finite(target):
+            raise ValueError(f"{where!r} got a target containing NaN or infinity")
+    raise FloatingPointError(
+        f"{where!r}: the loss overflows (it exceeds the largest float, {overflow}); the "
+        "predictions have diverged: try a smaller learning rate or rescale the targets"
+    )
 
 
 def _check_pred(pred: object, where: object) -> NDArray[Any]:
+    """Predictions: a non-empty floating array (their finiteness: see _refuse_non_finite)."""
     if isinstance(pred, np.matrix):
         plain_array(pred, "pred (the predictions)", repr(where))
     if not isinstance(pred, np.ndarray) or pred.dtype.kind != "f":
@@ -47,11 +49,6 @@ def _check_pred(pred: object, where: object) -> NDArray[Any]:
         )
     if pred.size == 0:
         raise ValueError(f"{where!r} got an empty batch: predictions of shape {pred.shape}")
-    if not np.isfinite(pred).all():
-        raise FloatingPointError(
-            f"{where!r} got predictions containing NaN or infinity; the forward pass has "
-            "diverged (try a smaller learning rate) or the input is not finite"
-        )
     return pred
 
 
@@ -71,8 +68,6 @@ def _check_target_like(target: object, pred: NDArray[Any], where: object) -> NDA
             f"{where!r} expected a target of the same shape as the predictions {pred.shape}, "
             f"got {target.shape} (it would broadcast silently){hint}"
         )
-    if not np.isfinite(target).all():
-        raise ValueError(f"{where!r} got a target containing NaN or infinity")
     return target.astype(pred.dtype, copy=False)
 
 
@@ -131,7 +126,14 @@ class MSELoss(Loss):
     def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
         self._grad = None  # a refused call leaves no gradient behind for backward()
         pred = _check_pred(pred, self)
-        diff, sum_sq = _squared_error(pred, _check_target_like(target, pred, self), self)
+        target = _check_target_like(target, pred, self)
+        with np.errstate(over="ignore", invalid="ignore"):
+            diff = pred - target
+            sum_sq = float(np.sum(diff * diff))
+        if not math.isfinite(sum_sq):
+            _refuse_non_finite(
+                self, pred, target, f"largest |pred - target| = {np.abs(diff).max():.3g}"
+            )
         scale = 1.0 / diff.size if self.reduction == "mean" else 1.0
         self._grad = diff * (2.0 * scale)
         return sum_sq * scale
@@ -161,11 +163,15 @@ class CrossEntropyLoss(Loss):
         n, c = z.shape
         target = class_labels(target, n, c, where)
         rows = np.arange(n)
+        # log p = z - logsumexp(z), with logsumexp(z) = m + log sum_j exp(z_j - m) and m the
+        # row maximum (chapter 2): the largest exponent is exp(0) = 1, so nothing overflows.
         with np.errstate(over="ignore", invalid="ignore"):
-            log_p = log_softmax(z)
-            loss = -log_p[rows, target].mean()
-        if not np.isfinite(loss):
-            _finite_loss(float(loss), where, f"largest |logit| = {np.abs(z).max():.3g}")
+            m = z.max(axis=1, keepdims=True)
+            log_p = z - (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))
+            loss = -log_p[rows, target].sum() / n
+            # a -inf logit away from the target leaves the loss finite: look for it too
+            if not (math.isfinite(loss) and all_finite(z)):
+                _refuse_non_finite(where, z, None, f"largest |logit| = {np.abs(z).max():.3g}")
         grad = np.exp(log_p)  # softmax(z), without computing the normaliser twice
         grad[rows, target] -= 1
         grad /= n
@@ -190,16 +196,22 @@ class BCEWithLogitsLoss(Loss):
         where = self  # formatted (repr) only if an error is raised
         z = _check_pred(pred, where)
         y = _check_target_like(target, z, where)
-        if y.min() < 0 or y.max() > 1:
+        if not (0 <= y.min() and y.max() <= 1):  # NaN fails both comparisons
+            if not all_finite(y):
+                _refuse_non_finite(where, z, y, "")
             raise ValueError(
                 f"{where!r} expected targets in [0, 1], got values from {y.min()} to {y.max()}"
             )
-        terms = softplus(z) - y * z  # each term is finite for finite z
-        with np.errstate(over="ignore"):
-            loss = float(np.mean(terms))
-            if not np.isfinite(loss):  # the sum of huge terms overflowed: average first
+        # softplus(z) = max(z, 0) + log(1 + e) and sigmoid(z) = (1 or e) / (1 + e), with
+        # e = exp(-|z|) in (0, 1]: one exponential serves both, and neither overflows.
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(-np.abs(z))
+            terms = np.maximum(z, 0) + np.log1p(e) - y * z  # each term is finite for finite z
+            loss = float(terms.sum() / terms.size)
+            if math.isinf(loss) and all_finite(terms):  # huge terms overflowed: average first
                 loss = float(np.sum(terms / terms.size))
-        if not np.isfinite(loss):
-            _finite_loss(loss, where, f"largest |logit| = {np.abs(z).max():.3g}")
-        self._grad = (sigmoid(z) - y) / z.size
+        if not math.isfinite(loss):
+            _refuse_non_finite(where, z, y, f"largest |logit| = {np.abs(z).max():.3g}")
+        sigmoid = np.where(z >= 0, 1, e) / (1 + e)
+        self._grad = (sigmoid - y) / z.size
         return loss

@@ -44,14 +44,17 @@ class Parameter:
             )
         self.data = data
         self._grad = np.zeros_like(data)
-        # True while the gradient is known to be all zeros: from zero_grad() until anything
-        # reads, writes or replaces .grad. accumulate_matmul uses it to write a product
-        # straight into the gradient instead of into a temporary that is then added.
+        # True from zero_grad() until anything reads, writes or replaces .grad: the gradient
+        # is zero, whatever numbers the array still holds. So zero_grad() writes nothing, and
+        # the next backward writes its result straight into the array (accumulate_matmul,
+        # accumulate_sum) instead of adding it to zeros; reading .grad first writes the zeros.
         self._grad_is_zero = True
         self.name = name
 
     @property
     def grad(self) -> NDArray[Any]:
+        if self._grad_is_zero:  # zero_grad() only marked it: write the zeros now
+            self._grad.fill(0)
         # Whoever takes the array may write into it, so it is no longer known to be zero.
         self._grad_is_zero = False
         return self._grad
@@ -80,12 +83,21 @@ class Parameter:
         return self.data.shape
 
     def zero_grad(self) -> None:
-        """Set the gradient to zero, in place."""
-        self._grad.fill(0)
-        # Known to stay zero only if nobody else holds the array: a reference taken before
-        # (g = p.grad) may still be written through (g += ...), and the next backward must
-        # add to that, not overwrite it. getrefcount counts self._grad and its own argument.
-        self._grad_is_zero = sys.getrefcount(self._grad) <= 2
+        """Set the gradient to zero.
+
+        If nobody else holds the gradient array, this only marks it as zero, and the next
+        ``backward`` writes its result straight into it (see :meth:`accumulate_matmul`):
+        no pass writing zeros that are overwritten at once. Reading ``.grad`` before that
+        writes the zeros, so the gradient always reads as zero after this call.
+        """
+        # getrefcount counts self._grad and its own argument: more means that a reference
+        # taken before (g = p.grad, or a view of it) may be read or added to (g += ...), so
+        # the zeros are written now and the next backward adds to them.
+        if sys.getrefcount(self._grad) <= 2:
+            self._grad_is_zero = True
+        else:
+            self._grad.fill(0)
+            self._grad_is_zero = False
 
     def accumulate_matmul(self, a: NDArray[Any], b: NDArray[Any]) -> None:
         """``grad += a @ b``, as a layer's backward needs it (``Linear``: :math:`X^\\top\\delta`).
@@ -100,6 +112,17 @@ class Parameter:
             self._grad_is_zero = False
         else:
             self._grad += a @ b
+
+    def accumulate_sum(self, delta: NDArray[Any]) -> None:
+        """``grad += delta.sum(axis=0)``, a bias's gradient: :math:`\\sum_{\\text{batch}} \\delta`.
+
+        Written straight into ``grad`` right after ``zero_grad()``, as :meth:`accumulate_matmul`.
+        """
+        if self._grad_is_zero:
+            delta.sum(axis=0, out=self._grad)
+            self._grad_is_zero = False
+        else:
+            self._grad += delta.sum(axis=0)
 
     def __repr__(self) -> str:
         return f"Parameter(name={self.name!r}, shape={self.data.shape}, dtype={self.data.dtype})"

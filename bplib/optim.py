@@ -69,8 +69,7 @@ def _safe_step(step: NDArray[Any], data: NDArray[Any], shrink: float) -> bool:
     steps, or a factor ``|shrink| > 1`` (AdamW with ``lr * weight_decay > 2``), the new
     value is computed in full and checked.
     """
-    flat = step.reshape(-1)
-    if math.isfinite(float(np.dot(flat, flat))) and abs(shrink) <= 1.0:
+    if math.isfinite(np.vdot(step, step)) and abs(shrink) <= 1.0:
         return True
     return all_finite(step) and all_finite(data * shrink - step)  # the rare, exact way
 
@@ -165,7 +164,7 @@ class Optimizer:
         # NaN and overflow are looked for below, before anything is written: no warnings
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for i, p in enumerate(self.params):
-                g, data = p._grad, p.data
+                g, data = p.grad, p.data
                 if getattr(g, "shape", None) != data.shape or not data.flags.writeable:
                     self._refuse_parameter(i, p)
                 state = self.state.get(p, _NO_STATE)
@@ -191,7 +190,7 @@ class Optimizer:
         return 1.0
 
     def _refuse_parameter(self, i: int, p: Parameter) -> None:
-        name, g = type(self).__name__, p._grad
+        name, g = type(self).__name__, p.grad
         if not isinstance(g, np.ndarray) or g.shape != p.data.shape:
             given = f"has shape {g.shape}" if isinstance(g, np.ndarray) else "is " + describe(g)
             raise ValueError(
@@ -206,7 +205,7 @@ class Optimizer:
     def _refuse_non_finite(self, i: int, p: Parameter) -> None:
         name = type(self).__name__
         where = f"parameter {i} ({p.name or 'unnamed'}, shape {p.data.shape})"
-        if not all_finite(p._grad):
+        if not all_finite(p.grad):
             raise FloatingPointError(
                 f"{name}: the gradient of {where} contains NaN or infinity; training "
                 "has diverged: try a smaller learning rate (no parameter was changed)"

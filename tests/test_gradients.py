@@ -159,6 +159,44 @@ def test_accumulate_matmul_writes_in_place_only_while_the_gradient_is_known_zero
     np.testing.assert_array_equal(layer.weight.grad, expected)
 
 
+def test_zero_grad_only_marks_the_gradient_and_reading_it_gives_zeros():
+    layer, x, g = _linear_and_batch()
+    layer(x)
+    layer.backward(g)
+    layer.zero_grad()
+    # nobody held the arrays: zero_grad() wrote nothing (the next backward overwrites them)
+    assert layer.weight._grad.any() and layer.bias._grad.any()
+    assert not layer.weight.grad.any() and not layer.bias.grad.any()  # reading writes zeros
+    layer.zero_grad()
+    layer.backward_to_parameters(g)  # written straight into the arrays: exactly the products
+    np.testing.assert_array_equal(layer.weight.grad, x.T @ g)
+    np.testing.assert_array_equal(layer.bias.grad, g.sum(axis=0))
+
+
+def test_zero_grad_writes_the_zeros_at_once_for_an_array_someone_holds():
+    layer, x, g = _linear_and_batch()
+    layer(x)
+    layer.backward(g)
+    held, bias_row = layer.weight.grad, layer.bias.grad[:1]  # an array and a view of one
+    layer.zero_grad()
+    assert not held.any() and not bias_row.any()
+    held += 1.0  # counts: the next backward adds to it
+    layer.backward(g)
+    np.testing.assert_allclose(layer.weight.grad, x.T @ g + 1.0, rtol=1e-15)
+    np.testing.assert_array_equal(layer.bias.grad, g.sum(axis=0))
+
+
+def test_an_optimiser_step_after_zero_grad_without_backward_moves_nothing():
+    layer, x, g = _linear_and_batch()
+    layer(x)
+    layer.backward(g)
+    layer.zero_grad()  # only marked: the old numbers are still in the arrays
+    before = [p.data.copy() for p in layer.parameters()]
+    bplib.optim.SGD(layer.parameters(), lr=0.1).step()
+    for p, old in zip(layer.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, old)
+
+
 @pytest.mark.parametrize(
     "write",
     [
