@@ -76,14 +76,18 @@ def numerical_gradient(f: Callable[[], float], x: NDArray[Any], eps: float = 1e-
             f_minus = f()
         finally:
             x[index] = old
-        with np.errstate(over="ignore", invalid="ignore"):
-            grad[index] = (f_plus - f_minus) / (2 * eps)
-        if not np.isfinite(grad[index]):
-            raise FloatingPointError(
-                f"numerical_gradient: the central difference at x{list(index)} is not finite "
-                f"(f(x + eps) = {f_plus!r}, f(x - eps) = {f_minus!r}, eps={eps!r}); "
-                "f must be finite near x: use a smaller eps"
-            )
+        grad[index] = (f_plus - f_minus) / (2 * eps)
+    return _finite_differences(grad, eps)
+
+
+def _finite_differences(grad: NDArray[Any], eps: float) -> NDArray[Any]:
+    """``grad`` if every central difference is finite, else say so (eps too large for f)."""
+    if not np.isfinite(grad).all():
+        bad = int(grad.size - np.count_nonzero(np.isfinite(grad)))
+        raise FloatingPointError(
+            f"numerical_gradient: {bad} central difference(s) are NaN or infinite with "
+            f"eps={eps!r}; f must be finite within eps of x: use a smaller eps"
+        )
     return grad
 
 
