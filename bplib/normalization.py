@@ -21,9 +21,7 @@ with SymPy): with :math:`g = \partial L/\partial \hat x` and :math:`m` values pe
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
@@ -40,24 +38,6 @@ def _positive_eps(eps: object) -> float:
     if not np.isfinite(eps):
         raise ValueError(f"eps must be finite, got {eps!r}")
     return float(eps)
-
-
-_M = TypeVar("_M", bound=Module)
-
-
-def _quiet(
-    method: Callable[[_M, NDArray[Any]], NDArray[Any]],
-) -> Callable[[_M, NDArray[Any]], NDArray[Any]]:
-    """Run ``forward`` or ``backward`` without numpy's RuntimeWarnings: an infinity in the
-    input makes ``inf - inf`` in the statistics, and layers pass NaN and infinity on
-    without a word (see the API reference); the loss and the optimiser catch them."""
-
-    @functools.wraps(method)
-    def quiet(self: _M, array: NDArray[Any]) -> NDArray[Any]:
-        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            return method(self, array)
-
-    return quiet
 
 
 def _standardize_backward(
@@ -163,7 +143,6 @@ class BatchNorm1d(Module):
         self.running_var = np.ones(n, self.dtype)
         self._cache: tuple[NDArray[Any], NDArray[Any], bool] | None = None
 
-    @_quiet
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
         self._cache = None  # a refused call leaves no cache behind
         x = as_batch(x, self.dtype, self)
@@ -196,7 +175,6 @@ class BatchNorm1d(Module):
             return x_hat
         return x_hat * self.weight.data + self.bias.data
 
-    @_quiet
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
         self._require_forward(self._cache)
         assert self._cache is not None
@@ -273,7 +251,6 @@ class LayerNorm(Module):
         self.bias = Parameter(np.zeros(n, self.dtype), "bias") if affine and bias else None
         self._cache: tuple[NDArray[Any], NDArray[Any]] | None = None
 
-    @_quiet
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
         self._cache = None  # a refused call leaves no cache behind
         x = as_batch(x, self.dtype, self)
@@ -292,7 +269,6 @@ class LayerNorm(Module):
             y = y + self.bias.data
         return y
 
-    @_quiet
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
         self._require_forward(self._cache)
         assert self._cache is not None
