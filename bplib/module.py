@@ -237,11 +237,18 @@ class Module:
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, NDArray[Any]]]:
         """Yield ``(name, array)`` for every buffer, named as :meth:`named_parameters` names
         parameters (e.g. ``("1.running_mean", ...)`` in a Sequential)."""
+        return self._named_buffers(prefix, set())
+
+    def _named_buffers(self, prefix: str, visited: set[int]) -> Iterator[tuple[str, NDArray[Any]]]:
+        """Every ``(name, buffer)`` pair, each module walked once (see ``_named_parameters``)."""
+        if id(self) in visited:
+            return
+        visited.add(id(self))
         for name in self._buffers:
             yield prefix + name, getattr(self, name)
         for attr, value in vars(self).items():
             if isinstance(value, Module):
-                yield from value.named_buffers(f"{prefix}{attr}.")
+                yield from value._named_buffers(f"{prefix}{attr}.", visited)
 
     def state_dict(self) -> OrderedDict[str, NDArray[Any]]:
         """Everything needed to restore the model: ``name -> copy of the array`` (chapter 7).
@@ -420,9 +427,12 @@ class Sequential(Module):
         for i, m in enumerate(self.modules):
             yield from m._named_parameters(f"{prefix}{i}.", visited)
 
-    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, NDArray[Any]]]:
+    def _named_buffers(self, prefix: str, visited: set[int]) -> Iterator[tuple[str, NDArray[Any]]]:
+        if id(self) in visited:
+            return
+        visited.add(id(self))
         for i, m in enumerate(self.modules):
-            yield from m.named_buffers(f"{prefix}{i}.")
+            yield from m._named_buffers(f"{prefix}{i}.", visited)
 
     def children(self) -> Iterator[Module]:
         return iter(self.modules)

@@ -601,3 +601,17 @@ def test_train_and_eval_reach_a_module_that_refers_to_its_owner_once():
     assert not model.training and not inner.training
     model.train()
     assert model.training and inner.training
+
+
+def test_state_dict_and_buffers_reach_a_module_that_refers_to_its_owner_once():
+    norm = bplib.BatchNorm1d(2)
+    model = bplib.Sequential(bplib.Linear(2, 2, rng=0), norm)
+    norm.owner = model  # a back-reference: the walk must not recurse forever
+    assert [name for name, _ in model.named_buffers()] == [
+        "1.running_mean",
+        "1.running_var",
+    ]
+    state = model.state_dict()
+    assert list(state) == ["0.weight", "0.bias", "1.weight", "1.bias", *list(state)[4:]]
+    assert {"1.running_mean", "1.running_var"} <= set(state)
+    model.load_state_dict(state)
