@@ -29,7 +29,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import all_finite, describe, non_negative, positive_int, real
+from ._checks import (
+    all_finite,
+    describe,
+    finite_array,
+    non_negative,
+    plain_array,
+    positive_int,
+    real,
+)
 from .module import Module, Parameter
 
 __all__ = [
@@ -321,6 +329,9 @@ class Optimizer:
                         f"{name}.load_state_dict: state[{i}][{k!r}] must be an array of "
                         f"parameter {i}'s dtype and shape, {p.data.dtype} {p.data.shape}, got {got}"
                     )
+                where = f"{name}.load_state_dict"
+                plain_array(v, f"state[{i}][{k!r}]", where)
+                finite_array(v, f"state[{i}][{k!r}]", where)  # step() would refuse it later
                 entry[k] = v.copy()
             new_state[p] = entry
         for k, v in hyper.items():
