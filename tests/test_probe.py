@@ -1704,7 +1704,7 @@ TABLE.update(
                 r"X and y must have the same number of examples",
             ),
         ],
-        "bplib.train.History": [
+        "bplib.callbacks.History": [
             bad(
                 "best of an empty History",
                 lambda: train.History().best(),
@@ -2556,12 +2556,12 @@ TABLE.update(
                                                    np.zeros((2, 2))),
                 ValueError, r"one example.*got shape \(2, 2\)"),
         ],
-        "bplib.train.Callback": [
+        "bplib.callbacks.Callback": [
             ok("the base class stops nothing",
                lambda: train.Callback().on_epoch_end(1, train.History(), net()),
                lambda v: not v),
         ],
-        "bplib.train.EarlyStopping": [
+        "bplib.callbacks.EarlyStopping": [
             bad("mode 'up'", lambda: train.EarlyStopping(mode="up"), ValueError,
                 r"mode must be 'auto', 'min' or 'max', got 'up'"),
             bad("patience -1", lambda: train.EarlyStopping(patience=-1), ValueError,
@@ -4026,7 +4026,7 @@ _SPECS += [
         ],
     ),  # (1, 4, 3) and (0, 3) reach (1, 3)
     Spec(
-        "bplib.train.EarlyStopping",
+        "bplib.callbacks.EarlyStopping",
         "EarlyStopping",
         lambda _, **kw: train.EarlyStopping(**kw).patience,
         [ScalarArg("patience", 2, is_int(0)), ScalarArg("min_delta", 0.1, is_real())],
