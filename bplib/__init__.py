@@ -25,6 +25,7 @@ from .serialization import load, save
 if TYPE_CHECKING:  # what the lazy names below will be, for mypy and editors
     from . import (
         autodiff,
+        callbacks,
         data,
         exercises,
         experiments,
@@ -65,6 +66,7 @@ __all__ = [
     "Tanh",
     "__version__",
     "autodiff",
+    "callbacks",
     "count_parameters",
     "data",
     "exercises",
@@ -89,6 +91,7 @@ __all__ = [
 
 _SUBMODULES = {
     "autodiff",
+    "callbacks",
     "data",
     "exercises",
     "experiments",

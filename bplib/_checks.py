@@ -285,3 +285,37 @@ def interval(value: object, name: str, where: str) -> tuple[float, float]:
     if not lo < hi:
         raise ValueError(f"{where}: {name} must have lo < hi, got {value!r:.60}")
     return lo, hi
+
+
+def real_matrix(
+    x: object, name: str, where: str = "", columns: int | None = None
+) -> NDArray[np.float64]:
+    """Return ``x`` as float64 of shape (batch >= 1, ``columns``): a plain numpy array of
+    real numbers, every one finite. Integers and booleans are converted; a complex or
+    object array, an ``np.matrix``, NaN or infinity are refused, naming ``name``."""
+    x = plain_array(x, name, where)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{_prefix(where)}{name} must be a real numeric array, got {describe(x)}")
+    if x.ndim != 2 or x.shape[0] == 0 or (columns is not None and x.shape[1] != columns):
+        cols = "features" if columns is None else columns
+        raise ValueError(
+            f"{_prefix(where)}{name} must have shape (batch >= 1, {cols}), got {x.shape}"
+        )
+    finite_array(x, name, where)
+    return x.astype(np.float64, copy=False)
+
+
+def real_array(x: object, name: str, where: str = "") -> NDArray[np.float64]:
+    """Return ``x`` (an array, an ``np.matrix`` or a nested list of real numbers) as a
+    finite float64 array; a complex, object or ragged input, NaN or infinity are refused."""
+    try:
+        arr = np.asarray(x)
+    except ValueError:  # a ragged nested list
+        raise ValueError(
+            f"{_prefix(where)}{name} must be a rectangular array, got a ragged {type(x).__name__}"
+        ) from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{_prefix(where)}{name} must hold real numbers, got {describe(arr)}")
+    arr = arr.astype(np.float64)
+    finite_array(arr, name, where)
+    return arr

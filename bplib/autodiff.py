@@ -54,8 +54,10 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     gradient is summed over exactly those axes. For a bias :math:`b` of shape ``(out,)``
     added to ``(batch, out)``, this is :math:`\partial L/\partial b = \sum_\text{batch}\delta`.
     """
-    if not isinstance(grad, np.ndarray | np.generic):
+    if not isinstance(grad, np.ndarray | np.generic) or isinstance(grad, np.matrix):
         raise TypeError(f"unbroadcast: grad must be a numpy array, got {describe(grad)}")
+    if grad.dtype.kind not in "biuf":
+        raise TypeError(f"unbroadcast: grad must hold real numbers, got {describe(grad)}")
     try:
         reachable = np.broadcast_shapes(tuple(shape), grad.shape) == grad.shape
     except (TypeError, ValueError):

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import same_shape
+from ._checks import plain_array, same_shape
 from .init import RngLike, as_rng
 from .module import Module
 
@@ -62,12 +62,15 @@ class Dropout(Module):
         self.rng = as_rng(rng)
         self._mask: NDArray[Any] | None = None
         self._shape: tuple[int, ...] | None = None
+        self._dtype: np.dtype[Any] = np.dtype(np.float64)
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        self._mask, self._shape = None, None  # a refused call leaves no cache behind
         if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
             given = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
             raise TypeError(f"{self!r} expected a floating numpy array, got {given}")
-        self._shape = x.shape
+        plain_array(x, "the input", repr(self))
+        self._shape, self._dtype = x.shape, x.dtype
         if not self.training or self.p == 0:
             self._mask = None
             return x
@@ -78,7 +81,7 @@ class Dropout(Module):
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
         self._require_forward(self._shape)
         assert self._shape is not None
-        grad_out = same_shape(grad_out, self._shape, self)
+        grad_out = same_shape(grad_out, self._shape, self, self._dtype)
         if self._mask is None:
             return grad_out
         return grad_out * self._mask

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import axis_of, plain_array
+from ._checks import axis_of, describe, plain_array
 
 
 def sigmoid(z: NDArray[Any]) -> NDArray[Any]:
@@ -24,8 +24,7 @@ def sigmoid(z: NDArray[Any]) -> NDArray[Any]:
     :math:`\\sigma(z) = 1/(1+e)` for :math:`z \\ge 0` and :math:`e/(1+e)` for :math:`z < 0`
     only ever exponentiate a non-positive number.
     """
-    if type(z) is not np.ndarray:
-        plain_array(z, "z", "sigmoid")
+    _real(z, "sigmoid")
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1, e) / (1 + e)
 
@@ -56,12 +55,20 @@ def softmax(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def _real(z: object, where: str) -> None:
+    """``z`` must be a plain numpy array of real numbers (float or integer)."""
+    array = z if type(z) is np.ndarray else plain_array(z, "z", where)
+    if array.dtype.kind not in "fiu":
+        raise TypeError(
+            f"{where}: z must be an array of real numbers (float or integer), got {describe(z)}"
+        )
+
+
 # The reductions' checks and their limits at infinity, kept apart so that the three
 # functions above read as their formulas.
 def _checked_max(z: NDArray[Any], axis: int, where: str) -> NDArray[Any]:
     """``z.max(axis, keepdims=True)`` after checking ``z`` and ``axis`` (NaN: see below)."""
-    if type(z) is not np.ndarray:
-        plain_array(z, "z", where)
+    _real(z, where)
     if type(axis) is not int or not -z.ndim <= axis < z.ndim:
         axis_of(axis, z.ndim, where)
     if z.size == 0:
@@ -102,6 +109,5 @@ def _log_softmax_with_infinities(z: NDArray[Any], lse: NDArray[Any], axis: int) 
 
 def softplus(z: NDArray[Any]) -> NDArray[Any]:
     """:math:`\\log(1+e^{z}) = \\max(z, 0) + \\log(1+e^{-|z|})`, stable for any finite ``z``."""
-    if type(z) is not np.ndarray:
-        plain_array(z, "z", "softplus")
+    _real(z, "softplus")
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe, real
+from ._checks import describe, finite_array, plain_array, real, xy
 from .losses import Loss
 from .module import Module
 
@@ -32,8 +32,12 @@ def relative_error(a: NDArray[Any], b: NDArray[Any]) -> float:
     broadcast would compare the wrong entries).
     """
     for name, v in (("a", a), ("b", b)):
-        if not isinstance(v, np.ndarray):
-            raise TypeError(f"relative_error: {name} must be a numpy array, got {describe(v)}")
+        plain_array(v, name, "relative_error")
+        if v.dtype.kind not in "biuf":
+            raise TypeError(
+                f"relative_error: {name} must be a real numeric array, got {describe(v)}"
+            )
+        finite_array(v, name, "relative_error")
     if a.shape != b.shape:
         raise ValueError(
             f"relative_error: a and b must have the same shape, got {a.shape} and {b.shape}"
@@ -47,6 +51,8 @@ def _check_nudge(x: object, eps: object) -> float:
     """``x`` must be a writeable floating array and ``eps`` a finite number > 0."""
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
         raise TypeError(f"numerical_gradient: x must be a floating numpy array, got {describe(x)}")
+    plain_array(x, "x", "numerical_gradient")
+    finite_array(x, "x", "numerical_gradient")
     if not x.flags.writeable:
         raise ValueError("numerical_gradient: x must be writeable: its entries are nudged in place")
     return real(eps, "eps", "numerical_gradient", low=0.0, low_open=True)
@@ -63,12 +69,25 @@ def numerical_gradient(f: Callable[[], float], x: NDArray[Any], eps: float = 1e-
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):
         old = x[index]
-        x[index] = old + eps
-        f_plus = f()
-        x[index] = old - eps
-        f_minus = f()
-        x[index] = old
+        try:  # x is restored even if f raises
+            x[index] = old + eps
+            f_plus = f()
+            x[index] = old - eps
+            f_minus = f()
+        finally:
+            x[index] = old
         grad[index] = (f_plus - f_minus) / (2 * eps)
+    return _finite_differences(grad, eps)
+
+
+def _finite_differences(grad: NDArray[Any], eps: float) -> NDArray[Any]:
+    """``grad`` if every central difference is finite, else say so (eps too large for f)."""
+    if not np.isfinite(grad).all():
+        bad = int(grad.size - np.count_nonzero(np.isfinite(grad)))
+        raise FloatingPointError(
+            f"numerical_gradient: {bad} central difference(s) are NaN or infinite with "
+            f"eps={eps!r}; f must be finite within eps of x: use a smaller eps"
+        )
     return grad
 
 
@@ -132,6 +151,8 @@ def gradcheck(
             )
     if not isinstance(X, np.ndarray) or X.dtype != np.float64:
         raise TypeError(f"gradcheck needs a float64 input X, got {describe(X)}")
+    plain_array(X, "X", "gradcheck")
+    xy(X, y, "gradcheck")  # finite, with one target per row
     X = X.copy()  # nudged in place below
 
     def loss() -> float:

@@ -154,6 +154,14 @@ def xavier_normal(
     )
 
 
+def _he_scale(numerator: float, fan_in: int, negative_slope: float) -> float:
+    """:math:`\\sqrt{c / ((1 + a^2)\\,\\text{fan\\_in})}`; for a slope so large that
+    :math:`a^2` would overflow, :math:`\\sqrt{c/\\text{fan\\_in}} / a`, equal to the last bit."""
+    if negative_slope < 1e100:
+        return float(np.sqrt(numerator / ((1.0 + negative_slope**2) * fan_in)))
+    return float(np.sqrt(numerator / fan_in)) / negative_slope
+
+
 def he_uniform(
     fan_in: int,
     fan_out: int,
@@ -170,7 +178,7 @@ def he_uniform(
     """
     _shape(fan_in, fan_out, dtype, "he_uniform")
     negative_slope = real(negative_slope, "negative_slope", "he_uniform", low=0.0)
-    bound = np.sqrt(6.0 / ((1.0 + negative_slope**2) * fan_in))
+    bound = _he_scale(6.0, fan_in, negative_slope)
     return uniform(fan_in, fan_out, rng=rng, dtype=dtype, bound=bound)
 
 
@@ -185,7 +193,7 @@ def he_normal(
     """:math:`\\mathcal N(0, 2/((1+\\alpha^2) n_\\text{in}))` (He et al., 2015)."""
     _shape(fan_in, fan_out, dtype, "he_normal")
     negative_slope = real(negative_slope, "negative_slope", "he_normal", low=0.0)
-    std = np.sqrt(2.0 / ((1.0 + negative_slope**2) * fan_in))
+    std = _he_scale(2.0, fan_in, negative_slope)
     return normal(fan_in, fan_out, rng=rng, dtype=dtype, std=std)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe
+from ._checks import describe, finite_array, plain_array, xy
 from .losses import Loss
 from .module import Module
 from .utils import parameters_to_vector, vector_to_parameters
@@ -28,7 +28,17 @@ def _check_theta(theta: NDArray[Any], size: int, name: str) -> NDArray[Any]:
             f"{name} must be a parameter vector of shape ({size},) (see parameters_to_vector), "
             f"got {describe(theta)}"
         )
-    return theta
+    plain_array(theta, name)
+    if theta.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got {describe(theta)}")
+    return finite_array(theta, name)
+
+
+def _check_data(X: object, y: object, where: str) -> None:
+    """The data the loss is evaluated on: finite, one target per row, no np.matrix."""
+    plain_array(X, "X", where)
+    plain_array(y, "y", where)
+    xy(X, y, where)
 
 
 def _grid(values: Sequence[float] | NDArray[Any], name: str) -> NDArray[np.float64]:
@@ -55,6 +65,7 @@ def loss_along_line(
     ``t``: ``t = 0`` and ``t = 1`` are the two end points; values outside [0, 1] extrapolate. The
     model's own parameters are restored afterwards.
     """
+    _check_data(X, y, "loss_along_line")
     params = model.parameters()
     saved = parameters_to_vector(params)
     start = _check_theta(start, saved.size, "start")
@@ -86,6 +97,7 @@ def loss_on_plane(
     :math:`\beta_i`), the layout of ``matplotlib``'s ``contour(alphas, betas, losses)``. The
     model's own parameters are restored afterwards.
     """
+    _check_data(X, y, "loss_on_plane")
     params = model.parameters()
     saved = parameters_to_vector(params)
     center = _check_theta(center, saved.size, "center")

@@ -14,7 +14,15 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from . import init as _init
-from ._checks import as_batch, as_float_dtype, describe, plain_array, positive_int, same_shape
+from ._checks import (
+    as_batch,
+    as_float_dtype,
+    describe,
+    plain_array,
+    positive_int,
+    real,
+    same_shape,
+)
 from .functional import sigmoid
 from .init import RngLike
 from .module import Module, Parameter
@@ -214,9 +222,7 @@ class LeakyReLU(_Activation):
 
     def __init__(self, negative_slope: float = default_negative_slope) -> None:
         super().__init__()
-        if not np.isfinite(negative_slope) or negative_slope < 0:
-            raise ValueError(f"negative_slope must be finite and >= 0, got {negative_slope!r}")
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = real(negative_slope, "negative_slope", "LeakyReLU", low=0.0)
 
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
         return np.where(z > 0, z, self.negative_slope * z)

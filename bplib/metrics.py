@@ -88,7 +88,9 @@ def accuracy(outputs: NDArray[Any], y: NDArray[Any]) -> float:
     true = _labels_from_targets(y, outputs.shape[1])
     if predicted.shape != true.shape:
         raise ValueError(
-            f"accuracy got {predicted.shape[0]} predictions and {true.shape[0]} labels"
+            f"accuracy: outputs and y must have one row per example, got outputs with "
+            f"{predicted.shape[0]} rows (shape {outputs.shape}) and y with {true.shape[0]} "
+            f"labels (shape {np.shape(y)})"
         )
     return float(np.mean(predicted == true))
 

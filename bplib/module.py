@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe, plain_array
+from ._checks import describe, finite_array, plain_array
 
 
 class Parameter:
@@ -333,6 +333,7 @@ class Module:
                     f"load_state_dict: {name!r} has dtype {value.dtype} in the state but "
                     f"{target.dtype} in the model; convert the model or the state first"
                 )
+            finite_array(value, repr(name), "load_state_dict")  # as Parameter checks its data
         for name, target in targets.items():
             if name in state_dict:
                 np.copyto(target, state_dict[name])

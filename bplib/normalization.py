@@ -144,6 +144,7 @@ class BatchNorm1d(Module):
         self._cache: tuple[NDArray[Any], NDArray[Any], bool] | None = None
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        self._cache = None  # a refused call leaves no cache behind
         x = as_batch(x, self.dtype, self)
         if x.shape[1] != self.num_features:
             raise ValueError(
@@ -178,7 +179,7 @@ class BatchNorm1d(Module):
         self._require_forward(self._cache)
         assert self._cache is not None
         x_hat, inv_std, batch_statistics = self._cache
-        grad_out = same_shape(grad_out, x_hat.shape, self)
+        grad_out = same_shape(grad_out, x_hat.shape, self, self.dtype)
         g = grad_out
         if self.weight is not None and self.bias is not None:
             self.weight.grad += (grad_out * x_hat).sum(axis=0)
@@ -251,6 +252,7 @@ class LayerNorm(Module):
         self._cache: tuple[NDArray[Any], NDArray[Any]] | None = None
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        self._cache = None  # a refused call leaves no cache behind
         x = as_batch(x, self.dtype, self)
         n = self.normalized_shape[0]
         if x.shape[1] != n:
@@ -271,7 +273,7 @@ class LayerNorm(Module):
         self._require_forward(self._cache)
         assert self._cache is not None
         x_hat, inv_std = self._cache
-        grad_out = same_shape(grad_out, x_hat.shape, self)
+        grad_out = same_shape(grad_out, x_hat.shape, self, self.dtype)
         g = grad_out
         if self.weight is not None:
             self.weight.grad += (grad_out * x_hat).sum(axis=0)

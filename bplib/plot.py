@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import metrics
-from ._checks import describe, interval
+from ._checks import describe, interval, real_array, real_matrix
 from ._optional import require
 from .layers import Linear
 from .module import Module, Sequential
@@ -229,11 +229,10 @@ def decision_boundary(
     -------
     matplotlib Axes
     """
-    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"decision_boundary needs 2-D inputs X of shape (n, 2), got {describe(X)}")
+    X = real_matrix(X, "X", "decision_boundary", 2)
     if not isinstance(y, np.ndarray) or y.dtype.kind not in "iu" or y.shape != (len(X),):
         raise ValueError(
-            f"decision_boundary needs integer labels of shape ({len(X)},), got {describe(y)}"
+            f"decision_boundary: y must be integer labels of shape ({len(X)},), got {describe(y)}"
         )
     ListedColormap = require("matplotlib.colors", "bplib.plot").ListedColormap
 
@@ -298,7 +297,7 @@ def optimizer_paths(
     ylim = interval(ylim, "ylim", "optimizer_paths")
     checked = {}
     for name, path in paths.items():
-        p = np.asarray(path, dtype=np.float64)
+        p = real_array(path, f"path {name!r}", "optimizer_paths")
         if p.ndim != 2 or p.shape[1] != 2 or len(p) == 0:
             raise ValueError(
                 f"optimizer_paths: path {name!r} must have shape (steps + 1, 2), got {p.shape}"
@@ -517,7 +516,7 @@ def network_diagram(
             "model must be Linear layers, each followed by at most one activation; got "
             + ", ".join(type(m).__name__ for m in modules)
         )
-    x = np.asarray(x, dtype=np.float64)
+    x = real_array(x, "x", "network_diagram")
     if x.ndim != 2 or x.shape[0] != 1:
         raise ValueError(f"x must hold one example, shape (1, in_features); got shape {x.shape}")
 
@@ -527,7 +526,7 @@ def network_diagram(
         out = m.forward(out)
         if i + 1 == len(modules) or isinstance(modules[i + 1], Linear):
             activations.append(out[0])
-    grad = np.asarray(grad_out, dtype=np.float64)
+    grad = real_array(grad_out, "grad_out", "network_diagram")
     if grad.shape != out.shape:
         raise ValueError(f"grad_out must have the output's shape {out.shape}, got {grad.shape}")
     deltas: list[NDArray[Any]] = []

@@ -54,6 +54,7 @@ class Residual(Module):
         self._shape: tuple[int, ...] | None = None
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        self._shape = None  # a refused call leaves no cache behind
         if not isinstance(x, np.ndarray):
             raise TypeError(f"{self!r} expected a numpy array, got {type(x).__name__}")
         fx = self.module.forward(x)

@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import layers as _layers
-from ._checks import class_labels, describe, positive_int, real
+from ._checks import class_labels, describe, plain_array, positive_int, real, real_matrix
 from ._optional import require
 from .gradcheck import relative_error
 from .layers import LeakyReLU, Linear
@@ -465,13 +465,8 @@ class SymbolicMLP:
 
     def _check_batch(self, X: object, y: object) -> tuple[NDArray[Any], NDArray[Any]]:
         n_in, n_out = self.sizes[0], self.sizes[-1]
-        if not isinstance(X, np.ndarray) or X.dtype.kind not in "biuf":
-            raise TypeError(f"X must be a real numpy array, got {type(X).__name__}")
-        if X.ndim != 2 or X.shape[1] != n_in or X.shape[0] == 0:
-            raise ValueError(f"X must have shape (batch >= 1, {n_in}), got {X.shape}")
-        X = X.astype(np.float64)
-        if not isinstance(y, np.ndarray):
-            raise TypeError(f"y must be a numpy array, got {type(y).__name__}")
+        X = real_matrix(X, "X", "", n_in)
+        y = plain_array(y, "y")
         if self.loss_name == "cross_entropy":
             return X, np.eye(n_out)[class_labels(y, X.shape[0], n_out, self)]
         if y.dtype.kind not in "biuf" or y.shape != (X.shape[0], n_out):

@@ -1,4 +1,4 @@
-r"""The training loop (chapter 6): ``fit``, ``evaluate``, ``predict`` and the ``History``.
+r"""The training loop (chapter 6): ``fit``, ``evaluate`` and ``predict``.
 
 :func:`fit` is the loop every chapter would otherwise write by hand, for each mini-batch
 :math:`B`:
@@ -14,7 +14,9 @@ NaN or infinity), a loss or gradient that stops being finite halts training with
 :class:`FloatingPointError` naming the epoch and the batch, and the optimiser must hold the
 model's own parameters.
 
-What counts as a correct class is :mod:`bplib.metrics`' business.
+What counts as a correct class is :mod:`bplib.metrics`' business; what ``fit`` records and
+how it is stopped early (``History``, ``Callback``, ``EarlyStopping``) lives in
+:mod:`bplib.callbacks`, and those names are re-exported here.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import describe, positive_int, rows, xy
+from .callbacks import Callback, EarlyStopping, History
 from .data.batching import iterate_batches
 from .init import RngLike, as_rng
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss
@@ -143,281 +145,6 @@ def _evaluate(
     result = {"loss": float(loss_fn(out, y))}
     result.update({name: float(m(out, y)) for name, m in chosen.items()})
     return result
-
-
-# ---------------------------------------------------------------------------------------
-# History
-# ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class History:
-    """What :func:`fit` recorded, one entry per epoch.
-
-    Attributes
-    ----------
-    loss : list of float
-        Mean training loss over the epoch's mini-batches (each weighted by its size),
-        measured on each batch just before the step it caused.
-    metrics : dict of str to list of float
-        The training metrics, measured the same way (e.g. ``metrics["accuracy"]``).
-    val_loss, val_metrics
-        The same on the validation set, measured after the epoch's last step (empty lists
-        without ``validation``).
-    lr : list of float
-        The learning rate used in each epoch.
-    grad_norm : list of float
-        The Euclidean norm of the gradient of the loss with respect to all parameters,
-        measured on each batch before its step (as the loss is): for full-batch gradient
-        descent :math:`\\lVert\\nabla L(\\theta_{e-1})\\rVert`, for mini-batches the
-        root-mean-square over the epoch's batches (each weighted by its size).
-    stopped_epoch : int
-        The last epoch run, counting from 1 (``epochs`` unless a criterion stopped early).
-    stop_reason : str
-        Why training stopped, as a sentence: ``"reached epochs=200"``, ``"gradient norm
-        8.13e-07 below tol 1e-06"``, ``"no improvement in val_loss for 5 epochs; restored
-        epoch 23"``.
-    validation : bool
-        Whether ``fit`` had validation data, so that the ``val_`` series are recorded.
-
-    ``history["val_accuracy"]`` and ``history["loss"]`` also work, Keras-style.
-    """
-
-    loss: list[float] = field(default_factory=list)
-    metrics: dict[str, list[float]] = field(default_factory=dict)
-    val_loss: list[float] = field(default_factory=list)
-    val_metrics: dict[str, list[float]] = field(default_factory=dict)
-    lr: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-    stopped_epoch: int = 0
-    stop_reason: str = ""
-    validation: bool = False
-
-    @property
-    def epochs(self) -> int:
-        """The number of epochs recorded."""
-        return len(self.loss)
-
-    def as_dict(self) -> dict[str, list[float]]:
-        """Every series by its Keras-style name: ``loss``, ``accuracy``, ``val_loss``, ...,
-        ``lr`` and ``grad_norm`` (when it is recorded for every epoch, as ``fit`` does)."""
-        series = {"loss": self.loss, **self.metrics}
-        if self.val_loss or self.validation:
-            series["val_loss"] = self.val_loss
-            series.update({f"val_{k}": v for k, v in self.val_metrics.items()})
-        series["lr"] = self.lr
-        if len(self.grad_norm) == len(self.loss):
-            series["grad_norm"] = self.grad_norm
-        return series
-
-    def __getitem__(self, key: str) -> list[float]:
-        series = self.as_dict()
-        if key not in series:
-            raise KeyError(f"History has no series {key!r}; it has {sorted(series)}")
-        return series[key]
-
-    @property
-    def best(self) -> dict[str, float]:
-        """The epoch with the lowest validation loss (training loss without validation), with
-        every series' value at that epoch; ``best["epoch"]`` counts from 1."""
-        if not self.loss:
-            raise ValueError("History is empty: no epoch has been recorded")
-        key = self.val_loss if self.val_loss else self.loss
-        i = int(np.argmin(key))
-        return {"epoch": i + 1, **{k: v[i] for k, v in self.as_dict().items()}}
-
-    def __repr__(self) -> str:
-        if not self.loss:
-            return "History(epochs=0)"
-        parts = [f"epochs={self.epochs}"]
-        for name, values in self.as_dict().items():
-            if name not in ("lr", "grad_norm"):
-                parts.append(f"{name}: {values[0]:.4f} -> {values[-1]:.4f}")
-        return "History(" + ", ".join(parts) + ")"
-
-
-# ---------------------------------------------------------------------------------------
-# callbacks: when to stop
-# ---------------------------------------------------------------------------------------
-
-
-class Callback:
-    """Base class of the objects ``fit(..., callbacks=[...])`` calls during training (chapter 6).
-
-    The protocol is three methods, all optional (this base class does nothing in each):
-
-    - ``on_train_begin(model, history)``: before the first epoch. ``history`` is the empty
-      :class:`History` that ``fit`` will fill; ``history.as_dict()`` already lists every
-      series it will record. Check your arguments here and raise, so that a mistake costs
-      no training.
-    - ``on_epoch_end(epoch, history, model) -> bool``: after every epoch (``epoch``
-      counts from 1, the epoch's values are the last entries of ``history``). Return
-      ``True`` to stop training; write the reason to ``history.stop_reason`` first (``fit``
-      writes a generic one otherwise). Every callback is called every epoch, even when an
-      earlier one asked to stop.
-    - ``on_train_end(model, history)``: after the last epoch, whatever stopped training
-      (but not when ``fit`` raises). Restoring weights belongs here.
-
-    Anything with these methods works; subclassing is not required.
-    """
-
-    def on_train_begin(self, model: Module, history: History) -> None:
-        """Called once before training; raise here on a bad argument."""
-
-    def on_epoch_end(self, epoch: int, history: History, model: Module) -> bool:
-        """Called after every epoch; return ``True`` to stop."""
-        return False
-
-    def on_train_end(self, model: Module, history: History) -> None:
-        """Called once after the last epoch."""
-
-
-_MAXIMISED = {"accuracy"}
-"""Series that improve upwards, for ``EarlyStopping(mode="auto")``."""
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-class EarlyStopping(Callback):
-    r"""Stop when a monitored quantity has stopped improving (chapter 7), with Keras's semantics.
-
-    After every epoch the monitored value :math:`v_e` (e.g. ``history["val_loss"][-1]``)
-    is compared with the best so far, :math:`v^\ast`. In ``"min"`` mode it is an
-    improvement when :math:`v_e < v^\ast - \delta` (``"max"``: :math:`v_e > v^\ast + \delta`),
-    where :math:`\delta` is ``min_delta``; an improvement makes :math:`v_e` the new best and
-    resets the count of epochs without one. Training stops when that count reaches
-    ``patience``: with ``patience=5`` it stops after the 5th epoch in a row without
-    improvement (with ``patience=0``, after the first). The first epoch always improves on the start,
-    :math:`v^\ast = \pm\infty`.
-
-    Parameters
-    ----------
-    monitor : str
-        A series of the :class:`History`: ``"val_loss"`` (default), ``"loss"``,
-        ``"val_accuracy"``, ``"grad_norm"``, ...
-    min_delta : float
-        :math:`\delta \ge 0`: a smaller change does not count as an improvement (its sign is
-        ignored, as in Keras).
-    patience : int
-        Epochs without improvement to tolerate, >= 0.
-    mode : {"auto", "min", "max"}
-        Whether lower or higher is better. ``"auto"`` means max for accuracy (``accuracy``,
-        ``val_accuracy``) and min for ``loss``, ``val_loss`` and ``grad_norm``; any other
-        series needs an explicit mode.
-    restore_best_weights : bool
-        At the end of training, load the weights of the best epoch, bit for bit
-        (via :meth:`~bplib.Module.state_dict`), whatever ended training (as Keras 3 does).
-
-    Attributes
-    ----------
-    best : float
-        The best value seen. ``best_epoch`` (from 1), ``wait`` (epochs since it) and
-        ``stopped_epoch`` (0 unless this callback stopped training) as in Keras.
-
-    Examples
-    --------
-    >>> from bplib.train import EarlyStopping
-    >>> stop = EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
-
-    then ``fit(..., validation=(X_val, y_val), callbacks=[stop])``.
-    """
-
-    def __init__(
-        self,
-        monitor: str = "val_loss",
-        min_delta: float = 0.0,
-        patience: int = 0,
-        mode: str = "auto",
-        restore_best_weights: bool = False,
-    ) -> None:
-        where = "EarlyStopping"
-        if not isinstance(monitor, str) or not monitor:
-            raise TypeError(
-                f"{where}: monitor must be a series name such as 'val_loss', got {monitor!r}"
-            )
-        if isinstance(min_delta, bool) or not isinstance(
-            min_delta, int | float | np.integer | np.floating
-        ):
-            raise TypeError(f"{where}: min_delta must be a number, got {type(min_delta).__name__}")
-        if not math.isfinite(min_delta):
-            raise ValueError(f"{where}: min_delta must be a finite number, got {min_delta!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int | np.integer) or patience < 0:
-            raise ValueError(f"{where}: patience must be an integer >= 0, got {patience!r}")
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"{where}: mode must be 'auto', 'min' or 'max', got {mode!r}")
-        if mode == "auto":
-            base = monitor.removeprefix("val_")
-            if base in _MAXIMISED:
-                mode = "max"
-            elif base in ("loss", "grad_norm") or monitor == "grad_norm":
-                mode = "min"
-            else:
-                raise ValueError(
-                    f"{where}: mode='auto' cannot tell whether {monitor!r} should go up or down; "
-                    "pass mode='max' (higher is better) or mode='min'"
-                )
-        self.monitor = monitor
-        self.min_delta = abs(float(min_delta))
-        self.patience = int(patience)
-        self.mode = mode
-        self.restore_best_weights = bool(restore_best_weights)
-        self._reset()
-
-    def _reset(self) -> None:
-        self.best = math.inf if self.mode == "min" else -math.inf
-        self.best_epoch = 0
-        self.wait = 0
-        self.stopped_epoch = 0
-        self.best_weights: dict[str, NDArray[Any]] | None = None
-
-    def _is_improvement(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
-
-    def on_train_begin(self, model: Module, history: History) -> None:
-        series = history.as_dict()
-        if self.monitor not in series:
-            hint = (
-                "; pass validation=(X_val, y_val) to fit to record it"
-                if self.monitor.startswith("val_") and not history.validation
-                else ""
-            )
-            raise ValueError(
-                f"EarlyStopping: monitor={self.monitor!r} is not recorded by this fit; "
-                f"it records {sorted(series)}{hint}"
-            )
-        self._reset()
-
-    def on_epoch_end(self, epoch: int, history: History, model: Module) -> bool:
-        value = float(history[self.monitor][-1])
-        self.wait += 1
-        if self._is_improvement(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best_weights:
-                self.best_weights = model.state_dict()
-            return False
-        if self.wait >= self.patience:
-            self.stopped_epoch = epoch
-            history.stop_reason = (
-                f"no improvement in {self.monitor} for {_plural(self.wait, 'epoch')}"
-            )
-            return True
-        return False
-
-    def on_train_end(self, model: Module, history: History) -> None:
-        if self.restore_best_weights and self.best_weights is not None:
-            model.load_state_dict(self.best_weights)
-            history.stop_reason += f"; restored epoch {self.best_epoch}"
-
-    def __repr__(self) -> str:
-        return (
-            f"EarlyStopping(monitor={self.monitor!r}, min_delta={self.min_delta}, "
-            f"patience={self.patience}, mode={self.mode!r}, "
-            f"restore_best_weights={self.restore_best_weights})"
-        )
 
 
 # ---------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe
+from ._checks import describe, plain_array
 from .module import Parameter
 
 __all__ = ["clip_grad_norm", "parameters_to_vector", "vector_to_parameters"]
@@ -68,9 +68,15 @@ def clip_grad_norm(
     if isinstance(max_norm, bool) or not isinstance(
         max_norm, int | float | np.floating | np.integer
     ):
-        raise TypeError(f"max_norm must be a number, got {type(max_norm).__name__}")
+        raise TypeError(f"clip_grad_norm: max_norm must be a number, got {describe(max_norm)}")
     if not (np.isfinite(max_norm) and max_norm > 0):
         raise ValueError(f"max_norm must be a positive finite number, got {max_norm!r}")
+    if isinstance(norm_type, bool) or not isinstance(
+        norm_type, int | float | np.floating | np.integer
+    ):
+        raise TypeError(
+            f"clip_grad_norm: norm_type must be a number (or inf), got {describe(norm_type)}"
+        )
     if not (norm_type == np.inf or (np.isfinite(norm_type) and norm_type > 0)):
         raise ValueError(f"norm_type must be positive (or inf), got {norm_type!r}")
     # the norm of all gradients together, computed as m * ||g / m|| with m = max |g| so that
@@ -124,6 +130,11 @@ def vector_to_parameters(vector: NDArray[Any], parameters: Iterable[Parameter]) 
         raise ValueError(
             f"vector_to_parameters expected a vector of shape ({size},), one entry per "
             f"parameter entry, got {describe(vector)}"
+        )
+    plain_array(vector, "vector", "vector_to_parameters")
+    if vector.dtype.kind not in "biuf":
+        raise TypeError(
+            f"vector_to_parameters: vector must be a real numeric array, got {describe(vector)}"
         )
     if not np.isfinite(vector).all():
         raise ValueError("vector_to_parameters got a vector containing NaN or infinity")

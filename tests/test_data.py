@@ -319,11 +319,13 @@ def test_standardizer_refuses_misuse() -> None:
     with pytest.raises(RuntimeError, match=r"transform called before fit\(\)"):
         s.transform(np.ones((2, 2)))
     s.fit(np.ones((3, 2)))
-    with pytest.raises(ValueError, match=r"expected 2 features \(as in fit\), got shape \(3, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"X must have 2 features \(as in fit\), got shape \(3, 5\)"
+    ):
         s.transform(np.ones((3, 5)))
     with pytest.raises(ValueError, match=r"2-D array of shape \(n, features\), got shape \(3,\)"):
         s.transform(np.ones(3))
-    with pytest.raises(ValueError, match="NaN or infinite"):
+    with pytest.raises(ValueError, match="X must be finite, got 1 NaN and 0 infinite entries"):
         data.Standardizer().fit(np.array([[1.0], [np.nan]]))
 
 

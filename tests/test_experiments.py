@@ -312,9 +312,11 @@ def test_layer_statistics_refuses_a_grad_out_of_the_wrong_shape_dtype_or_value()
     x = np.ones((3, 2))
     with pytest.raises(ValueError, match=r"model's output \(3, 1\), got \(3,\)"):
         ex.layer_statistics(net, x, np.ones(3))
-    with pytest.raises(TypeError, match="floating numpy array, got dtype int64"):
+    with pytest.raises(
+        TypeError, match=r"floating numpy array of the model.s dtype float64, got dtype int64"
+    ):
         ex.layer_statistics(net, x, np.ones((3, 1), dtype=np.int64))
-    with pytest.raises(ValueError, match="grad_out contains NaN"):
+    with pytest.raises(ValueError, match="grad_out must be finite, got 3 NaN"):
         ex.layer_statistics(net, x, np.full((3, 1), np.nan))
 
 

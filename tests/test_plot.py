@@ -101,7 +101,7 @@ def test_decision_boundary_fills_the_class_regions_and_draws_the_points():
 
 def test_decision_boundary_needs_two_features():
     net = bplib.Linear(3, 2, rng=0)
-    with pytest.raises(ValueError, match=r"shape \(n, 2\), got dtype float64, shape \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"X must have shape \(batch >= 1, 2\), got \(4, 3\)"):
         plot.decision_boundary(net, np.zeros((4, 3)), np.zeros(4, dtype=np.int64))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._checks import positive_int, xy
+from .._checks import plain_array, positive_int, xy
 from ..init import RngLike, as_rng
 
 __all__ = ["batches", "iterate_batches"]
@@ -36,6 +36,8 @@ def batches(
     The arguments are checked when ``batches`` is called, not at the first batch.
     """
     X, y = xy(X, y, "batches", finite=False)
+    plain_array(X, "X", "batches")
+    plain_array(y, "y", "batches")
     size = positive_int(batch_size, "batch_size")
     order = as_rng(rng).permutation(len(X)) if shuffle else None
     return iterate_batches(X, y, size, order)

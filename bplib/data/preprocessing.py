@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._checks import plain_array, positive_int, xy
+from .._checks import describe, finite_array, plain_array, positive_int, xy
 from ..init import RngLike, as_rng
 
 __all__ = ["Standardizer", "one_hot", "standardize", "train_test_split"]
@@ -84,6 +84,8 @@ def train_test_split(
         New arrays (copies), in the order of scikit-learn's function of the same name.
     """
     X, y = xy(X, y, "train_test_split", finite=False)
+    plain_array(X, "X", "train_test_split")
+    plain_array(y, "y", "train_test_split")
     if (
         isinstance(test_size, bool)
         or not isinstance(test_size, float | int | np.floating | np.integer)
@@ -122,19 +124,19 @@ def train_test_split(
     return X[train_idx], X[test_idx], y[train_idx], y[test_idx]
 
 
-def _features(X: object, where: str) -> NDArray[np.float64]:
+def _features(X: object, where: str, name: str = "X") -> NDArray[np.float64]:
     if not isinstance(X, np.ndarray):
-        raise TypeError(f"{where} expected a numpy array, got {type(X).__name__}")
+        raise TypeError(f"{where}: {name} must be a numpy array, got {describe(X)}")
     if isinstance(X, np.matrix):
-        plain_array(X, "X", where)
+        plain_array(X, name, where)
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError(
-            f"{where} expected a non-empty 2-D array of shape (n, features), got shape {X.shape}"
+            f"{where}: {name} must be a non-empty 2-D array of shape (n, features), "
+            f"got shape {X.shape}"
         )
     if X.dtype.kind not in "biuf":
-        raise TypeError(f"{where} expected a real numeric array, got dtype {X.dtype}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{where} got NaN or infinite values")
+        raise TypeError(f"{where}: {name} must be a real numeric array, got dtype {X.dtype}")
+    finite_array(X, name, where)
     return X.astype(np.float64, copy=False)
 
 
@@ -178,15 +180,15 @@ class Standardizer:
         return self
 
     def _fitted(
-        self, X: Array, where: str
+        self, X: Array, where: str, name: str = "X"
     ) -> tuple[Array, NDArray[np.float64], NDArray[np.float64]]:
         if self.mean is None or self.scale is None:
             raise RuntimeError(f"Standardizer.{where} called before fit(); call fit(X_train) first")
-        X = _features(X, f"Standardizer.{where}")
+        X = _features(X, f"Standardizer.{where}", name)
         if X.shape[1] != self.mean.shape[0]:
             raise ValueError(
-                f"Standardizer.{where} expected {self.mean.shape[0]} features (as in fit), "
-                f"got shape {X.shape}"
+                f"Standardizer.{where}: {name} must have {self.mean.shape[0]} features "
+                f"(as in fit), got shape {X.shape}"
             )
         return X, self.mean, self.scale
 
@@ -201,7 +203,7 @@ class Standardizer:
 
     def inverse_transform(self, Z: Array) -> NDArray[np.float64]:
         r""":math:`Z s + \mu`, undoing ``transform``."""
-        Z, mean, scale = self._fitted(Z, "inverse_transform")
+        Z, mean, scale = self._fitted(Z, "inverse_transform", "Z")
         return Z * scale + mean
 
     def fit_transform(self, X: Array) -> NDArray[np.float64]:

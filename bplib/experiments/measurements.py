@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import init as _init
-from .._checks import describe, finite_array, integer, positive_int
+from .._checks import describe, finite_array, integer, plain_array, positive_int
 from ..init import RngLike
 from ..layers import ACTIVATIONS, Linear, _Activation
 from ..losses import Loss
@@ -200,6 +200,38 @@ def _stack(per_layer: list[dict[str, NDArray[np.float64]]]) -> LayerStats:
     )
 
 
+def _check_statistics_input(
+    x: object, grad_out: object, layers: list[tuple[Linear, list[_Activation]]]
+) -> None:
+    """Check ``x`` and ``grad_out`` before anything runs (or any ``.grad`` is zeroed)."""
+    where = "layer_statistics"
+    x = plain_array(x, "x", where)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: x must be a real numeric array, got {describe(x)}")
+    n_in = layers[0][0].in_features
+    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] != n_in:
+        raise ValueError(
+            f"{where}: x must have shape (batch, {n_in}) with batch >= 1, got shape {x.shape}"
+        )
+    finite_array(x, "x", where)  # statistics of NaN are NaN
+    if grad_out is None:
+        return
+    out_shape = (x.shape[0], layers[-1][0].out_features)
+    grad_out = plain_array(grad_out, "grad_out", where)
+    dtype = layers[-1][0].weight.data.dtype
+    if grad_out.dtype != dtype:
+        raise TypeError(
+            f"{where}: grad_out must be a floating numpy array of the model's dtype {dtype}, "
+            f"got {describe(grad_out)}"
+        )
+    if grad_out.shape != out_shape:
+        raise ValueError(
+            f"{where}: grad_out must have the shape of the model's output {out_shape}, "
+            f"got {grad_out.shape}"
+        )
+    finite_array(grad_out, "grad_out", where)
+
+
 def layer_statistics(
     model: Sequential,
     x: NDArray[Any],
@@ -242,8 +274,7 @@ def layer_statistics(
         )
     if loss_fn is not None and target is None:
         raise ValueError("layer_statistics got loss_fn but no target")
-    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
-        finite_array(x, "x", "layer_statistics")  # statistics of NaN are NaN
+    _check_statistics_input(x, grad_out, layers)
 
     model.zero_grad()
     inputs: list[NDArray[Any]] = []  # A^(l-1)
@@ -327,6 +358,10 @@ def random_network(
     batch = positive_int(batch, "batch")
     factory = ACTIVATIONS[_activation_name(activation)]
     weight_variance(init, width, width)  # refuses an unknown init with a clear message
+    if isinstance(input_std, bool) or not isinstance(
+        input_std, int | float | np.integer | np.floating
+    ):
+        raise TypeError(f"input_std must be a real number, got {describe(input_std)}")
     if not (np.isfinite(input_std) and input_std > 0):
         raise ValueError(f"input_std must be a positive finite number, got {input_std!r}")
     gen = _init.as_rng(rng)
