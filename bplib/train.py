@@ -16,7 +16,7 @@ model's own parameters.
 
 What counts as a correct class is :mod:`bplib.metrics`' business; what ``fit`` records and
 how it is stopped early (``History``, ``Callback``, ``EarlyStopping``) lives in
-``bplib.callbacks``, and those names are re-exported here.
+:mod:`bplib.callbacks`, and those names are re-exported here.
 """
 
 from __future__ import annotations
