@@ -25,7 +25,7 @@ def _refuse_non_finite(
     so a loss checks its result instead of its inputs (one look at a number instead of two
     passes over arrays), and comes here only when it is not finite, to find the cause.
     """
-    with np.errstate(over="ignore"):  # see all_finite
+    with np.errstate(over="ignore", invalid="ignore"):  # see all_finite; inf + -inf is NaN
         if not all_finite(pred):
             raise FloatingPointError(
                 f"{where!r} got predictions containing NaN or infinity; the forward pass has "
@@ -196,11 +196,12 @@ class BCEWithLogitsLoss(Loss):
         where = self  # formatted (repr) only if an error is raised
         z = _check_pred(pred, where)
         y = _check_target_like(target, z, where)
-        if not (0 <= y.min() and y.max() <= 1):  # NaN fails both comparisons
-            if not all_finite(y):
+        lo, hi = y.min(), y.max()
+        if not (0 <= lo and hi <= 1):  # NaN fails both comparisons
+            if not (math.isfinite(lo) and math.isfinite(hi)):  # a NaN or an infinity in y
                 _refuse_non_finite(where, z, y, "")
             raise ValueError(
-                f"{where!r} expected targets in [0, 1], got values from {y.min()} to {y.max()}"
+                f"{where!r} expected targets in [0, 1], got values from {lo} to {hi}"
             )
         # softplus(z) = max(z, 0) + log(1 + e) and sigmoid(z) = (1 or e) / (1 + e), with
         # e = exp(-|z|) in (0, 1]: one exponential serves both, and neither overflows.

@@ -347,3 +347,11 @@ def test_optimizer_paths_refuses_a_nan_path():
             xlim=(-2.0, 2.0),
             ylim=(-2.0, 2.0),
         )
+
+
+@pytest.mark.parametrize("loss", [bplib.MSELoss(), bplib.BCEWithLogitsLoss()], ids=repr)
+def test_a_target_holding_both_infinities_is_refused_without_a_warning(loss):
+    # inf + -inf is NaN: the check that finds the cause must not warn on the way
+    target = np.array([[np.inf], [-np.inf], [0.0]])
+    with pytest.raises(ValueError, match="target containing NaN or infinity"):
+        loss(np.zeros((3, 1)), target)
