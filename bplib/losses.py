@@ -200,9 +200,7 @@ class BCEWithLogitsLoss(Loss):
         if not (0 <= lo and hi <= 1):  # NaN fails both comparisons
             if not (math.isfinite(lo) and math.isfinite(hi)):  # a NaN or an infinity in y
                 _refuse_non_finite(where, z, y, "")
-            raise ValueError(
-                f"{where!r} expected targets in [0, 1], got values from {lo} to {hi}"
-            )
+            raise ValueError(f"{where!r} expected targets in [0, 1], got values from {lo} to {hi}")
         # softplus(z) = max(z, 0) + log(1 + e) and sigmoid(z) = (1 or e) / (1 + e), with
         # e = exp(-|z|) in (0, 1]: one exponential serves both, and neither overflows.
         with np.errstate(over="ignore", invalid="ignore"):
