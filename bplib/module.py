@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -196,11 +196,17 @@ class Module:
         if id(self) in visited:
             return
         visited.add(id(self))
-        for attr, value in vars(self).items():
+        for attr, value in self._named_attributes():
             if isinstance(value, Parameter):
                 yield prefix + attr, value
             elif isinstance(value, Module):
                 yield from value._named_parameters(f"{prefix}{attr}.", visited)
+
+    def _named_attributes(self) -> Iterable[tuple[str, object]]:
+        """What the walks over a model look at (parameters, buffers, children): every
+        ``(name, value)`` attribute, in the order assigned; ``Sequential`` gives its modules,
+        named by position."""
+        return vars(self).items()
 
     def parameters(self) -> list[Parameter]:
         """All trainable parameters, in layer order, weight before bias."""
@@ -208,7 +214,7 @@ class Module:
 
     def children(self) -> Iterator[Module]:
         """The modules directly inside this one (attributes that are modules, in order)."""
-        for value in vars(self).values():
+        for _, value in self._named_attributes():
             if isinstance(value, Module):
                 yield value
 
@@ -246,7 +252,7 @@ class Module:
         visited.add(id(self))
         for name in self._buffers:
             yield prefix + name, getattr(self, name)
-        for attr, value in vars(self).items():
+        for attr, value in self._named_attributes():
             if isinstance(value, Module):
                 yield from value._named_buffers(f"{prefix}{attr}.", visited)
 
@@ -421,22 +427,8 @@ class Sequential(Module):
             grad_out = m.backward(grad_out)
         first.backward_to_parameters(grad_out)  # the input needs no gradient
 
-    def _named_parameters(self, prefix: str, visited: set[int]) -> Iterator[tuple[str, Parameter]]:
-        if id(self) in visited:
-            return
-        visited.add(id(self))
-        for i, m in enumerate(self.modules):
-            yield from m._named_parameters(f"{prefix}{i}.", visited)
-
-    def _named_buffers(self, prefix: str, visited: set[int]) -> Iterator[tuple[str, NDArray[Any]]]:
-        if id(self) in visited:
-            return
-        visited.add(id(self))
-        for i, m in enumerate(self.modules):
-            yield from m._named_buffers(f"{prefix}{i}.", visited)
-
-    def children(self) -> Iterator[Module]:
-        return iter(self.modules)
+    def _named_attributes(self) -> Iterable[tuple[str, object]]:
+        return ((str(i), m) for i, m in enumerate(self.modules))
 
     def __getitem__(self, i: int) -> Module:
         return self.modules[i]
