@@ -254,6 +254,16 @@ def plain_array(x: object, name: str, where: str = "") -> NDArray[Any]:
     return x
 
 
+def floating_input(x: object, where: object) -> NDArray[Any]:
+    """A layer's input that must be a plain numpy array of floats (activations, dropout):
+    an integer array is refused rather than converted, an ``np.matrix`` as everywhere."""
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(f"{where!r} expected a floating numpy array, got {describe(x)}")
+    if isinstance(x, np.matrix):
+        plain_array(x, "the input", repr(where))
+    return x
+
+
 def all_finite(x: NDArray[Any]) -> bool:
     """Whether every entry of ``x`` is finite, cheaply: one summation, no temporary array.
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import plain_array, same_shape
+from ._checks import floating_input, same_shape
 from .init import RngLike, as_rng
 from .module import Module
 
@@ -66,10 +66,7 @@ class Dropout(Module):
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
         self._mask, self._shape = None, None  # a refused call leaves no cache behind
-        if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
-            given = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
-            raise TypeError(f"{self!r} expected a floating numpy array, got {given}")
-        plain_array(x, "the input", repr(self))
+        floating_input(x, self)
         self._shape, self._dtype = x.shape, x.dtype
         if not self.training or self.p == 0:
             self._mask = None

@@ -18,7 +18,7 @@ from ._checks import (
     as_batch,
     as_float_dtype,
     describe,
-    plain_array,
+    floating_input,
     positive_int,
     real,
     same_shape,
@@ -166,10 +166,7 @@ class _Activation(Module):
 
     def forward(self, z: NDArray[Any]) -> NDArray[Any]:
         self._cache = None  # a refused call must not leave the last call's cache for backward
-        if not isinstance(z, np.ndarray) or z.dtype.kind != "f":
-            raise TypeError(f"{self!r} expected a floating numpy array, got {describe(z)}")
-        if isinstance(z, np.matrix):
-            plain_array(z, "the input", repr(self))
+        floating_input(z, self)
         a = self.function(z)
         self._cache = (z, a)
         return a
