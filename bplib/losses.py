@@ -211,6 +211,6 @@ class BCEWithLogitsLoss(Loss):
                 loss = float(np.sum(terms / terms.size))
         if not math.isfinite(loss):
             _refuse_non_finite(where, z, y, f"largest |logit| = {np.abs(z).max():.3g}")
-        sigmoid = np.where(z >= 0, 1, e) / (1 + e)
+        sigmoid = np.maximum(e, z >= 0) / (1 + e)  # as functional.sigmoid
         self._grad = (sigmoid - y) / z.size
         return loss
