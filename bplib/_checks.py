@@ -102,6 +102,18 @@ def _prefix(where: str) -> str:
     return f"{where}: " if where else ""
 
 
+def instance(
+    value: object, kind: type | tuple[type, ...], name: str, where: str, what: str
+) -> None:
+    """Raise ``TypeError("<where>: <name> must be <what>, got ...")`` unless ``value`` is a ``kind``.
+
+    The one check of a model, a loss or an optimiser passed to a function, e.g.
+    ``instance(model, Module, "model", "fit", "a bplib Module")``.
+    """
+    if not isinstance(value, kind):
+        raise TypeError(f"{_prefix(where)}{name} must be {what}, got {describe(value)}")
+
+
 def positive_int(value: object, name: str, where: str = "") -> int:
     """Return ``value`` if it is an integer >= 1, else raise naming ``name`` (and ``where``)."""
     return integer(value, name, where, low=1)

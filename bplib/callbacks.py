@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe
+from ._checks import integer, real
 from .module import Module
 
 __all__ = ["Callback", "EarlyStopping", "History"]
@@ -209,14 +209,8 @@ class EarlyStopping(Callback):
             raise TypeError(
                 f"{where}: monitor must be a series name such as 'val_loss', got {monitor!r}"
             )
-        if isinstance(min_delta, bool) or not isinstance(
-            min_delta, int | float | np.integer | np.floating
-        ):
-            raise TypeError(f"{where}: min_delta must be a number, got {describe(min_delta)}")
-        if not math.isfinite(min_delta):
-            raise ValueError(f"{where}: min_delta must be a finite number, got {min_delta!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int | np.integer) or patience < 0:
-            raise ValueError(f"{where}: patience must be an integer >= 0, got {patience!r}")
+        min_delta = real(min_delta, "min_delta", where)
+        patience = integer(patience, "patience", where, low=0)
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"{where}: mode must be 'auto', 'min' or 'max', got {mode!r}")
         if mode == "auto":

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import floating_input, same_shape
+from ._checks import floating_input, real, same_shape
 from .init import RngLike, as_rng
 from .module import Module
 
@@ -53,12 +53,10 @@ class Dropout(Module):
     """
 
     def __init__(self, p: float = 0.5, rng: RngLike = None) -> None:
-        if isinstance(p, bool) or not isinstance(p, int | float | np.floating) or not 0 <= p < 1:
-            raise ValueError(
-                f"Dropout probability p must be a number in [0, 1) (p = 1 would drop "
-                f"everything), got {p!r}"
-            )
-        self.p = float(p)
+        # p = 1 would drop every unit (and divide by 1 - p = 0): refused
+        self.p = real(
+            p, "p (the probability of dropping)", "Dropout", low=0.0, high=1.0, high_open=True
+        )
         self.rng = as_rng(rng)
         self._mask: NDArray[Any] | None = None
         self._shape: tuple[int, ...] | None = None

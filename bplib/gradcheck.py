@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe, finite_array, plain_array, real, xy
+from ._checks import describe, finite_array, instance, plain_array, real, xy
 from .losses import Loss
 from .module import Module
 
@@ -137,10 +137,8 @@ def gradcheck(
         ``report.errors[name]`` is the worst relative error of that parameter (named as
         in ``model.named_parameters()``), ``report.ok`` is ``worst < tol``.
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"gradcheck: model must be a bplib Module, got {describe(model)}")
-    if not isinstance(loss_fn, Loss):
-        raise TypeError(f"gradcheck: loss_fn must be a bplib Loss, got {describe(loss_fn)}")
+    instance(model, Module, "model", "gradcheck", "a bplib Module")
+    instance(loss_fn, Loss, "loss_fn", "gradcheck", "a bplib loss")
     eps = real(eps, "eps", "gradcheck", low=0.0, low_open=True)
     tol = real(tol, "tol", "gradcheck", low=0.0, low_open=True)
     params = dict(model.named_parameters())

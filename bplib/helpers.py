@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._checks import instance
 from .functional import sigmoid, softmax
 from .module import Module, Sequential
 from .train import predict
@@ -26,8 +27,7 @@ def count_parameters(model: Module) -> int:
 
     ``Linear(in, out)`` has ``in * out + out``.
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"count_parameters expected a bplib Module, got {type(model).__name__}")
+    instance(model, Module, "model", "count_parameters", "a bplib Module")
     return sum(int(p.data.size) for p in model.parameters())
 
 
@@ -48,8 +48,7 @@ def summary(model: Module, input_shape: tuple[int, ...] | None = None) -> str:
     str
         The table, then the total; ``print(bplib.summary(net, (1, 2)))`` shows it.
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"summary expected a bplib Module, got {type(model).__name__}")
+    instance(model, Module, "model", "summary", "a bplib Module")
     layers = list(model) if isinstance(model, Sequential) else [model]
     shapes: list[str] = ["" for _ in layers]
     if input_shape is not None:

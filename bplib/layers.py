@@ -268,8 +268,7 @@ class Flatten(Module):
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
         if not isinstance(x, np.ndarray) or x.ndim < 2:
-            given = f"shape {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
-            raise ValueError(f"Flatten expected an array of shape (batch, ...), got {given}")
+            raise ValueError(f"Flatten expected an array of shape (batch, ...), got {describe(x)}")
         self._shape = x.shape
         return x.reshape(x.shape[0], -1)
 

@@ -26,18 +26,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from ._checks import as_batch, as_float_dtype, positive_int, same_shape
+from ._checks import as_batch, as_float_dtype, positive_int, real, same_shape
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "LayerNorm"]
-
-
-def _positive_eps(eps: object) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, int | float | np.floating) or not eps > 0:
-        raise ValueError(f"eps must be a positive number, got {eps!r}")
-    if not np.isfinite(eps):
-        raise ValueError(f"eps must be finite, got {eps!r}")
-    return float(eps)
 
 
 def _standardize_backward(
@@ -126,14 +118,8 @@ class BatchNorm1d(Module):
         dtype: DTypeLike = np.float64,
     ) -> None:
         self.num_features = positive_int(num_features, "num_features")
-        self.eps = _positive_eps(eps)
-        if (
-            isinstance(momentum, bool)
-            or not isinstance(momentum, int | float | np.floating)
-            or not 0 <= momentum <= 1
-        ):
-            raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
-        self.momentum = float(momentum)
+        self.eps = real(eps, "eps", "BatchNorm1d", low=0.0, low_open=True)
+        self.momentum = real(momentum, "momentum", "BatchNorm1d", low=0.0, high=1.0)
         self.affine = bool(affine)
         self.dtype = as_float_dtype(dtype)
         n = self.num_features
@@ -242,7 +228,7 @@ class LayerNorm(Module):
                 )
             shape = shape[0]
         self.normalized_shape = (positive_int(shape, "normalized_shape"),)
-        self.eps = _positive_eps(eps)
+        self.eps = real(eps, "eps", "LayerNorm", low=0.0, low_open=True)
         self.elementwise_affine = bool(elementwise_affine)
         self.dtype = as_float_dtype(dtype)
         n = self.normalized_shape[0]

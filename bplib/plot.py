@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import metrics
-from ._checks import describe, interval, real_array, real_matrix
+from ._checks import describe, instance, interval, real_array, real_matrix
 from ._optional import require
 from .layers import Linear
 from .module import Module, Sequential
@@ -500,8 +500,7 @@ def network_diagram(
     -------
     matplotlib Axes
     """
-    if not isinstance(model, Sequential):
-        raise TypeError(f"model must be a bplib.Sequential, got {type(model).__name__}")
+    instance(model, Sequential, "model", "network_diagram", "a bplib.Sequential")
     modules = list(model)
     linear_at = [i for i, m in enumerate(modules) if isinstance(m, Linear)]
     if (

@@ -38,7 +38,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import layers as _layers
-from ._checks import class_labels, describe, plain_array, positive_int, real, real_matrix
+from ._checks import (
+    class_labels,
+    describe,
+    instance,
+    plain_array,
+    positive_int,
+    real,
+    real_matrix,
+)
 from ._optional import require
 from .gradcheck import relative_error
 from .layers import LeakyReLU, Linear
@@ -537,8 +545,7 @@ def compare_model(
     Runs ``zero_grad``, forward, the loss and backward itself; the parameters' ``.grad``
     are left holding the model's gradient for this batch.
     """
-    if not isinstance(loss_fn, Loss):
-        raise TypeError(f"loss_fn must be a bplib loss, got {type(loss_fn).__name__}")
+    instance(loss_fn, Loss, "loss_fn", "compare_model", "a bplib loss")
     net = SymbolicMLP.from_model(model, loss_fn)
     expected = net.gradient_at(model, X, y)
     model.zero_grad()

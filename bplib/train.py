@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe, positive_int, rows, xy
+from ._checks import instance, positive_int, real, rows, xy
 from .callbacks import Callback, EarlyStopping, History
 from .data.batching import iterate_batches
 from .init import RngLike, as_rng
@@ -52,8 +52,7 @@ __all__ = [
 
 
 def _check_model(model: object, where: str) -> None:
-    if not isinstance(model, Module):
-        raise TypeError(f"{where}: model must be a bplib Module, got {describe(model)}")
+    instance(model, Module, "model", where, "a bplib Module")
 
 
 def _switch_mode(model: Module, training: bool) -> list[tuple[Module, bool]]:
@@ -131,8 +130,7 @@ def evaluate(
     evaluation mode and is then put back in the mode it was in (as :func:`predict`).
     """
     _check_model(model, "evaluate")
-    if not isinstance(loss_fn, Loss):
-        raise TypeError(f"evaluate: loss_fn must be a bplib loss, got {describe(loss_fn)}")
+    instance(loss_fn, Loss, "loss_fn", "evaluate", "a bplib loss")
     xy(X, y, "evaluate")
     return _evaluate(model, loss_fn, X, y, _resolve_metrics(metrics, loss_fn))
 
@@ -278,15 +276,8 @@ def fit(
     """
     where = "fit"
     _check_model(model, where)
-    if not isinstance(loss_fn, Loss):
-        raise TypeError(
-            f"{where}: loss_fn must be a bplib loss (e.g. bplib.CrossEntropyLoss()), "
-            f"got {type(loss_fn).__name__}"
-        )
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(
-            f"{where}: optimizer must be a bplib.optim optimiser, got {type(optimizer).__name__}"
-        )
+    instance(loss_fn, Loss, "loss_fn", where, "a bplib loss (e.g. bplib.CrossEntropyLoss())")
+    instance(optimizer, Optimizer, "optimizer", where, "a bplib.optim optimiser")
     own = {id(p) for p in model.parameters()}
     foreign = [i for i, p in enumerate(optimizer.params) if id(p) not in own]
     if foreign:
@@ -316,10 +307,7 @@ def fit(
     size = n if batch_size is None else min(int(batch_size), n)
     n_batches = math.ceil(n / size)
     if tol is not None:
-        if isinstance(tol, bool) or not isinstance(tol, int | float | np.integer | np.floating):
-            raise TypeError(f"{where}: tol must be a number or None, got {type(tol).__name__}")
-        if not (math.isfinite(tol) and tol > 0):
-            raise ValueError(f"{where}: tol must be a finite number > 0, got {tol!r}")
+        tol = real(tol, "tol", where, low=0.0, low_open=True)
         if size < n:
             raise ValueError(
                 f"{where}: tol (a gradient-norm test) needs full-batch gradient descent, but "

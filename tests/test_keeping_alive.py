@@ -520,9 +520,19 @@ def test_evaluating_in_training_mode_is_random_and_in_eval_mode_is_not():
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("p", [-0.1, 1, 1.0, 1.5, float("nan"), True, "0.5"])
+@pytest.mark.parametrize("p", [-0.1, 1, 1.0, 1.5, float("nan")])
 def test_dropout_refuses_p_outside_zero_one(p):
-    with pytest.raises(ValueError, match=r"p must be a number in \[0, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"Dropout: p \(the probability of dropping\) must lie in \[0, 1\), got"
+    ):
+        bplib.Dropout(p)
+
+
+@pytest.mark.parametrize("p", [True, "0.5", None])
+def test_dropout_refuses_p_that_is_not_a_number(p):
+    with pytest.raises(
+        TypeError, match=r"Dropout: p \(the probability of dropping\) must be a real number"
+    ):
         bplib.Dropout(p)
 
 

@@ -293,10 +293,10 @@ class Optimizer:
                     or v.shape != p.data.shape
                     or v.dtype != p.data.dtype
                 ):
-                    got = f"{v.dtype} {v.shape}" if isinstance(v, np.ndarray) else type(v).__name__
                     raise ValueError(
                         f"{name}.load_state_dict: state[{i}][{k!r}] must be an array of "
-                        f"parameter {i}'s dtype and shape, {p.data.dtype} {p.data.shape}, got {got}"
+                        f"parameter {i}'s dtype and shape, {p.data.dtype} {p.data.shape}, got "
+                        f"{describe(v)}"
                     )
                 where = f"{name}.load_state_dict"
                 plain_array(v, f"state[{i}][{k!r}]", where)
