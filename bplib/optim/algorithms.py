@@ -90,7 +90,7 @@ class SGD(Optimizer):
                 b = b * self.momentum + (1 - self.dampening) * g
             new_state["momentum_buffer"] = b
             g = g + self.momentum * b if self.nesterov else b
-        return self.lr * g, new_state
+        return np.multiply(g, self.lr, out=self._step_buffer(p)), new_state  # lr * g
 
     def _hyperparameters(self) -> dict[str, object]:
         return {
