@@ -167,9 +167,9 @@ class Optimizer:
         """An array of ``p``'s shape and dtype for ``_update`` to write its step into.
 
         It is kept from one step to the next, so a step allocates no memory the size of the
-        model: a fresh large array costs the operating system a page fault per 4 KB, which
-        on the big network of ``benchmarks/bench_step.py`` (float64) made the update twice
-        as slow. It holds nothing between steps; ``state`` is what the optimiser remembers.
+        model: a fresh large array costs the operating system a page fault per 4 KB of it,
+        every step (the appendix "Making it fast" counts the bytes). The array holds
+        nothing between steps; ``state`` is what the optimiser remembers.
         """
         buf = self._scratch.get(p)
         if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
