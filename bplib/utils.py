@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe, plain_array
+from ._checks import describe, plain_array, real
 from .module import Parameter
 
 __all__ = ["clip_grad_norm", "parameters_to_vector", "vector_to_parameters"]
@@ -65,12 +65,7 @@ def clip_grad_norm(
         a norm beyond the float range (they are still clipped correctly).
     """
     params = _parameter_list(parameters, "clip_grad_norm")
-    if isinstance(max_norm, bool) or not isinstance(
-        max_norm, int | float | np.floating | np.integer
-    ):
-        raise TypeError(f"clip_grad_norm: max_norm must be a number, got {describe(max_norm)}")
-    if not (np.isfinite(max_norm) and max_norm > 0):
-        raise ValueError(f"max_norm must be a positive finite number, got {max_norm!r}")
+    max_norm = real(max_norm, "max_norm", "clip_grad_norm", low=0.0, low_open=True)
     if isinstance(norm_type, bool) or not isinstance(
         norm_type, int | float | np.floating | np.integer
     ):

@@ -277,7 +277,7 @@ def test_utils_refuse_what_numpy_would_have_refused_in_its_own_words():
     p = bplib.Parameter(np.ones(3), "w")
     with pytest.raises(TypeError, match=r"norm_type must be a number .*got str '2'"):
         bplib.utils.clip_grad_norm([p], 1.0, norm_type="2")
-    with pytest.raises(TypeError, match="max_norm must be a number, got True"):
+    with pytest.raises(TypeError, match="clip_grad_norm: max_norm must be a real number, got True"):
         bplib.utils.clip_grad_norm([p], True)
     with pytest.raises(TypeError, match="vector must be a real numeric array, got dtype complex"):
         bplib.utils.vector_to_parameters(np.ones(3, complex), [p])

@@ -323,9 +323,9 @@ def test_layer_statistics_refuses_a_grad_out_of_the_wrong_shape_dtype_or_value()
 def test_measure_and_sweep_refuse_bad_settings():
     with pytest.raises(ValueError, match="n_seeds must be a positive integer, got 0"):
         ex.measure("tanh", "uniform", depth=2, width=2, n_seeds=0)
-    with pytest.raises(ValueError, match="seed must be a non-negative integer, got -1"):
+    with pytest.raises(ValueError, match="measure: seed must be a non-negative integer, got -1"):
         ex.measure("tanh", "uniform", depth=2, width=2, seed=-1)
-    with pytest.raises(ValueError, match="input_std must be a positive finite number"):
+    with pytest.raises(ValueError, match="random_network: input_std must be a finite number > 0"):
         ex.measure("tanh", "uniform", depth=2, width=2, input_std=0.0)
     with pytest.raises(ValueError, match="non-empty list of depths, got \\[\\]"):
         ex.sweep(["tanh"], ["uniform"], [], [4])

@@ -1934,7 +1934,7 @@ TABLE.update(
                 "input_std=-1",
                 lambda: EX.random_network(2, 2, "tanh", "xavier_normal", input_std=-1.0),
                 ValueError,
-                r"input_std must be a positive finite number, got -1.0",
+                r"random_network: input_std must be a finite number > 0, got -1.0",
             ),
         ],
         "bplib.experiments.predicted_ratio": [
@@ -2007,7 +2007,7 @@ TABLE.update(
                 "max_norm=-1",
                 lambda: bplib.utils.clip_grad_norm(net().parameters(), -1),
                 ValueError,
-                r"max_norm must be a positive finite number, got -1",
+                r"clip_grad_norm: max_norm must be a finite number > 0, got -1",
             ),
             bad("a NaN gradient", _clip_nan, FloatingPointError, r"NaN or infinite"),
         ],

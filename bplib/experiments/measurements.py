@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import init as _init
-from .._checks import describe, finite_array, integer, plain_array, positive_int
+from .._checks import describe, finite_array, integer, plain_array, positive_int, real
 from ..init import RngLike
 from ..layers import ACTIVATIONS, Linear, _Activation
 from ..losses import Loss
@@ -358,12 +358,7 @@ def random_network(
     batch = positive_int(batch, "batch")
     factory = ACTIVATIONS[_activation_name(activation)]
     weight_variance(init, width, width)  # refuses an unknown init with a clear message
-    if isinstance(input_std, bool) or not isinstance(
-        input_std, int | float | np.integer | np.floating
-    ):
-        raise TypeError(f"input_std must be a real number, got {describe(input_std)}")
-    if not (np.isfinite(input_std) and input_std > 0):
-        raise ValueError(f"input_std must be a positive finite number, got {input_std!r}")
+    input_std = real(input_std, "input_std", "random_network", low=0.0, low_open=True)
     gen = _init.as_rng(rng)
     modules: list[Module] = []
     for _ in range(depth):
@@ -514,8 +509,7 @@ def measure(
     (1.0, True)
     """
     n_seeds = positive_int(n_seeds, "n_seeds")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = integer(seed, "seed", "measure", low=0)
     depth = integer(
         depth, "depth (a per-layer ratio compares consecutive layers)", "measure", low=2
     )
