@@ -75,7 +75,9 @@ def test_clipping_refuses_bad_arguments():
         utils.clip_grad_norm([], 1.0)
     with pytest.raises(TypeError, match="item 0 is ndarray"):
         utils.clip_grad_norm([np.ones(2)], 1.0)
-    with pytest.raises(ValueError, match="clip_grad_norm: max_norm must be a finite number > 0, got -1"):
+    with pytest.raises(
+        ValueError, match="clip_grad_norm: max_norm must be a finite number > 0, got -1"
+    ):
         utils.clip_grad_norm(_params_with_grads(np.ones(2)), -1.0)
     with pytest.raises(ValueError, match="norm_type must be positive"):
         utils.clip_grad_norm(_params_with_grads(np.ones(2)), 1.0, norm_type=0.0)
