@@ -38,15 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import layers as _layers
-from ._checks import (
-    class_labels,
-    describe,
-    instance,
-    plain_array,
-    positive_int,
-    real,
-    real_matrix,
-)
+from ._checks import class_labels, describe, instance, plain_array, positive_int, real, real_matrix
 from ._optional import require
 from .gradcheck import relative_error
 from .layers import LeakyReLU, Linear
