@@ -266,6 +266,15 @@ def plain_array(x: object, name: str, where: str = "") -> NDArray[Any]:
     return x
 
 
+def real_numbers(x: object, name: str, where: str = "") -> NDArray[Any]:
+    """Return ``x`` if it is a plain numpy array (see :func:`plain_array`) of real numbers:
+    bool, integer or float; a complex or object array is refused, naming ``name``."""
+    x = plain_array(x, name, where)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{_prefix(where)}{name} must be a real numeric array, got {describe(x)}")
+    return x
+
+
 def floating_input(x: object, where: object) -> NDArray[Any]:
     """A layer's input that must be a plain numpy array of floats (activations, dropout):
     an integer array is refused rather than converted, an ``np.matrix`` as everywhere."""
@@ -315,9 +324,7 @@ def real_matrix(
     """Return ``x`` as float64 of shape (batch >= 1, ``columns``): a plain numpy array of
     real numbers, every one finite. Integers and booleans are converted; a complex or
     object array, an ``np.matrix``, NaN or infinity are refused, naming ``name``."""
-    x = plain_array(x, name, where)
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"{_prefix(where)}{name} must be a real numeric array, got {describe(x)}")
+    x = real_numbers(x, name, where)
     if x.ndim != 2 or x.shape[0] == 0 or (columns is not None and x.shape[1] != columns):
         cols = "features" if columns is None else columns
         raise ValueError(

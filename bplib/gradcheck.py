@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe, finite_array, instance, plain_array, real, xy
+from ._checks import describe, finite_array, instance, plain_array, real, real_numbers, xy
 from .losses import Loss
 from .module import Module
 
@@ -32,12 +32,7 @@ def relative_error(a: NDArray[Any], b: NDArray[Any]) -> float:
     broadcast would compare the wrong entries).
     """
     for name, v in (("a", a), ("b", b)):
-        plain_array(v, name, "relative_error")
-        if v.dtype.kind not in "biuf":
-            raise TypeError(
-                f"relative_error: {name} must be a real numeric array, got {describe(v)}"
-            )
-        finite_array(v, name, "relative_error")
+        finite_array(real_numbers(v, name, "relative_error"), name, "relative_error")
     if a.shape != b.shape:
         raise ValueError(
             f"relative_error: a and b must have the same shape, got {a.shape} and {b.shape}"

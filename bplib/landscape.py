@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe, finite_array, plain_array, xy
+from ._checks import describe, finite_array, plain_array, real_numbers, xy
 from .losses import Loss
 from .module import Module
 from .utils import parameters_to_vector, vector_to_parameters
@@ -28,10 +28,7 @@ def _check_theta(theta: NDArray[Any], size: int, name: str) -> NDArray[Any]:
             f"{name} must be a parameter vector of shape ({size},) (see parameters_to_vector), "
             f"got {describe(theta)}"
         )
-    plain_array(theta, name)
-    if theta.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real numeric array, got {describe(theta)}")
-    return finite_array(theta, name)
+    return finite_array(real_numbers(theta, name), name)
 
 
 def _check_data(X: object, y: object, where: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe, plain_array, real
+from ._checks import describe, real, real_numbers
 from .module import Parameter
 
 __all__ = ["clip_grad_norm", "parameters_to_vector", "vector_to_parameters"]
@@ -126,11 +126,7 @@ def vector_to_parameters(vector: NDArray[Any], parameters: Iterable[Parameter]) 
             f"vector_to_parameters expected a vector of shape ({size},), one entry per "
             f"parameter entry, got {describe(vector)}"
         )
-    plain_array(vector, "vector", "vector_to_parameters")
-    if vector.dtype.kind not in "biuf":
-        raise TypeError(
-            f"vector_to_parameters: vector must be a real numeric array, got {describe(vector)}"
-        )
+    real_numbers(vector, "vector", "vector_to_parameters")
     if not np.isfinite(vector).all():
         raise ValueError("vector_to_parameters got a vector containing NaN or infinity")
     start = 0

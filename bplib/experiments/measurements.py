@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import init as _init
-from .._checks import describe, finite_array, integer, plain_array, positive_int, real
+from .._checks import describe, finite_array, integer, plain_array, positive_int, real, real_numbers
 from ..init import RngLike
 from ..layers import ACTIVATIONS, Linear, _Activation
 from ..losses import Loss
@@ -205,9 +205,7 @@ def _check_statistics_input(
 ) -> None:
     """Check ``x`` and ``grad_out`` before anything runs (or any ``.grad`` is zeroed)."""
     where = "layer_statistics"
-    x = plain_array(x, "x", where)
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"{where}: x must be a real numeric array, got {describe(x)}")
+    x = real_numbers(x, "x", where)
     n_in = layers[0][0].in_features
     if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] != n_in:
         raise ValueError(
