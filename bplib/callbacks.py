@@ -225,8 +225,8 @@ class EarlyStopping(Callback):
                     "pass mode='max' (higher is better) or mode='min'"
                 )
         self.monitor = monitor
-        self.min_delta = abs(float(min_delta))
-        self.patience = int(patience)
+        self.min_delta = abs(min_delta)
+        self.patience = patience
         self.mode = mode
         self.restore_best_weights = bool(restore_best_weights)
         self._reset()
