@@ -1,0 +1,29 @@
+"""Exercise cases of the chapter 'autodiff' for tests/test_student.py.
+
+WRONG: plausible wrong answers each check must call "Not yet" (and not the stub's message).
+ALSO_RIGHT: other correct answers each check must call "Correct".
+Keys: the exercise's first answer name (a function's name for a function body); a value
+is the text that replaces the solution region (a tuple of texts, one per region).
+"""
+
+from __future__ import annotations
+
+WRONG: dict[str, list[str | tuple[str, ...]]] = {
+    "sin": [
+        "return Tensor.from_op(np.sin(t.data), (t,), lambda g: (g * np.sin(t.data),), 'sin')",
+        "return Tensor.from_op(np.sin(t.data), (t,), lambda g: (np.cos(t.data),), 'sin')",
+    ],
+    "jacobian": [
+        "x_t = Tensor(x_point)\nout = g_engine(x_t)\nrows = []\nfor i in range(2):\n"
+        "    out.backward(np.eye(2)[i])\n    rows.append(x_t.grad.copy())\n"
+        "jacobian = np.array(rows)",  # no zero_grad between passes
+    ],
+    "forward_madds": [
+        "forward_madds, backward_madds = 1, 2\nratio_with_input_gradient = 2.0",  # a guess
+        "forward_madds = sum(batch_big * a * b for a, b in zip(sizes_big[:-1], sizes_big[1:]))\n"
+        "backward_madds = 2 * forward_madds - batch_big * 784 * 512\n"  # no dL/dX
+        "ratio_with_input_gradient = backward_madds / forward_madds",
+    ],
+}
+
+ALSO_RIGHT: dict[str, list[str | tuple[str, ...]]] = {}
