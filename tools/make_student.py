@@ -1,9 +1,9 @@
-"""Generate the student edition of every chapter: ``student/NN_name.ipynb``.
+"""The student edition's solution stubs: what ``tools/make_editions.py`` does to exercises.
 
-Usage: ``python tools/make_student.py`` (``make student``) writes the student edition of
-every chapter; ``python tools/make_student.py --check`` writes nothing and fails, naming
-the files, when a committed student notebook is stale, missing or left over from a
-chapter that no longer exists (CI runs it).
+Usage: ``python tools/make_student.py [--check]`` is ``python tools/make_editions.py
+[--check]``: both notebook editions (``reader/`` and ``student/``) of every chapter; that
+tool also turns the chapters' MyST into plain Jupyter Markdown. This module holds the part
+that concerns exercises.
 
 The full edition is ``chapters/NN_name.ipynb``, executed, with every solution. In an
 exercise's answer cell the solution sits between two marker lines, nbgrader's and
@@ -38,7 +38,6 @@ edition too, identical but for that metadata, so every page's launch button has 
 
 from __future__ import annotations
 
-import argparse
 import ast
 import copy
 import re
@@ -47,9 +46,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
-from chapters import ROOT, chapter_sources
+from chapters import ROOT
 
 STUDENT = ROOT / "student"
 BEGIN = "### BEGIN SOLUTION"
@@ -188,41 +185,10 @@ def student_path(md: Path) -> Path:
     return STUDENT / md.with_suffix(".ipynb").name
 
 
-def render(md: Path) -> str:
-    """The text of the student notebook of chapter source ``md``, from its executed twin."""
-    full = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
-    return nbformat.writes(student_notebook(full)) + "\n"
-
-
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if student/ is stale")
-    args = parser.parse_args(argv)
-    wanted = {student_path(md): md for md in chapter_sources()}
-    problems = []
-    for path, md in wanted.items():
-        text = render(md)
-        current = path.read_text() if path.exists() else None
-        if current == text:
-            continue
-        if args.check:
-            problems.append(f"{path.relative_to(ROOT)} is {'stale' if current else 'missing'}")
-        else:
-            STUDENT.mkdir(exist_ok=True)
-            path.write_text(text)
-            print(f"wrote {path.relative_to(ROOT)}")
-    for path in sorted(STUDENT.glob("*.ipynb")):
-        if path not in wanted:
-            if args.check:
-                problems.append(f"{path.relative_to(ROOT)} has no chapter")
-            else:
-                path.unlink()
-                print(f"removed {path.relative_to(ROOT)} (no chapter of that name)")
-    if problems:
-        print("The student edition is out of date; run `make student` and commit student/:")
-        print("\n".join(f"  {p}" for p in problems))
-        return 1
-    return 0
+    import make_editions
+
+    return make_editions.main(argv)
 
 
 if __name__ == "__main__":

@@ -155,7 +155,7 @@ def _key(exercise: str) -> Callable[..., str]:
     key = getattr(module, f"ex{int(match['number'])}", None)
     if not callable(key):
         raise ValueError(f"chapter {chapter} has no exercise {exercise!r}")
-    return key  # type: ignore[no-any-return]
+    return key
 
 
 def verdict(exercise: str | Callable[[], str], *answers: object, **given: object) -> str:
