@@ -227,7 +227,10 @@ class Module:
         """
         if not isinstance(mode, bool | np.bool_):
             raise ValueError(f"train(mode) expects True or False, got {mode!r}")
-        for m in _submodules(self):  # each module once, even one that refers to its owner
+        found = _submodules(self)  # each module once, even one that refers to its owner
+        for m in found:
+            _refuse_module_lists(m)
+        for m in found:
             m.training = bool(mode)
         return self
 
@@ -265,6 +268,8 @@ class Module:
         arrays are copies, so training on does not change a saved state;
         ``bplib.save(model.state_dict(), path)`` writes it to disk.
         """
+        for m in _submodules(self):
+            _refuse_module_lists(m)
         state: OrderedDict[str, NDArray[Any]] = OrderedDict()
         for name, p in self.named_parameters():
             state[name] = p.data.copy()
@@ -277,8 +282,9 @@ class Module:
     ) -> IncompatibleKeys:
         """Copy the arrays of ``state_dict`` into this model's parameters and buffers, in place.
 
-        Every value is checked first (an array of the parameter's shape and dtype, and,
-        with ``strict=True``, exactly the model's names), so a failed load changes nothing.
+        Every value is checked first (an array, not a masked one, of the parameter's shape and
+        dtype, finite, a writeable target, and, with ``strict=True``, exactly the model's
+        names), so a failed load changes nothing.
         The copy is exact: a model loaded from a state computes bit for bit what the saved
         model computed.
 
@@ -307,6 +313,8 @@ class Module:
                 f"load_state_dict expected a mapping name -> array (e.g. from state_dict() or "
                 f"bplib.load), got {type(state_dict).__name__}"
             )
+        for m in _submodules(self):
+            _refuse_module_lists(m)
         targets: dict[str, NDArray[Any]] = {n: p.data for n, p in self.named_parameters()}
         targets.update(self.named_buffers())
         missing = [k for k in targets if k not in state_dict]
@@ -329,6 +337,12 @@ class Module:
                 raise TypeError(
                     f"load_state_dict: {name!r} must be a numpy array, got {type(value).__name__}"
                 )
+            if isinstance(value, np.ma.MaskedArray):
+                raise TypeError(
+                    f"load_state_dict: {name!r} is a masked array; its masked entries would be "
+                    "copied as they are (a NaN may hide there): pass value.filled(...) or a plain "
+                    "array"
+                )
             if value.shape != target.shape:
                 raise ValueError(
                     f"load_state_dict: {name!r} has shape {value.shape} in the state but "
@@ -340,6 +354,11 @@ class Module:
                     f"{target.dtype} in the model; convert the model or the state first"
                 )
             finite_array(value, repr(name), "load_state_dict")  # as Parameter checks its data
+            if not target.flags.writeable:
+                raise ValueError(
+                    f"load_state_dict: the model's {name!r} is a read-only array, so it cannot "
+                    "be loaded in place (nothing was changed); give the model a writeable copy"
+                )
         for name, target in targets.items():
             if name in state_dict:
                 np.copyto(target, state_dict[name])
@@ -354,6 +373,24 @@ class Module:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _refuse_module_lists(module: Module) -> None:
+    """Refuse a plain list, tuple or dict of modules as an attribute: the walks over a model
+    do not look inside one, so its layers would be missing from ``parameters()`` and
+    ``state_dict()`` and be neither trained nor saved (``ModuleList`` is what to use)."""
+    if type(module)._named_attributes is not Module._named_attributes:
+        return  # Sequential and ModuleList name their own modules
+    for attr, value in vars(module).items():
+        if isinstance(value, list | tuple | dict):
+            items = value.values() if isinstance(value, dict) else value
+            if any(isinstance(v, Module) for v in items):
+                raise TypeError(
+                    f"{type(module).__name__}.{attr} is a plain {type(value).__name__} holding "
+                    "Modules: their parameters would be missing from parameters() and "
+                    "state_dict() (neither trained nor saved); hold them in "
+                    f"bplib.ModuleList(...) instead: self.{attr} = bplib.ModuleList([...])"
+                )
 
 
 def _submodules(module: Module) -> list[Module]:
@@ -442,3 +479,92 @@ class Sequential(Module):
     def __repr__(self) -> str:
         lines = [f"  ({i}): {m!r}" for i, m in enumerate(self.modules)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters and buffers belong to the model (``torch.nn.ModuleList``).
+
+    A custom module that keeps its layers in a plain Python list hides them from
+    :meth:`~Module.parameters` and :meth:`~Module.state_dict` (bplib refuses such a list);
+    a ``ModuleList`` names them by position, ``"layers.0.weight"``, as PyTorch does. It
+    has no ``forward``: the owning module decides how the layers are called.
+
+    Examples
+    --------
+    >>> import bplib
+    >>> class Tower(bplib.Module):
+    ...     def __init__(self):
+    ...         self.layers = bplib.ModuleList([bplib.Linear(2, 2, rng=i) for i in range(3)])
+    ...     def forward(self, x):
+    ...         for layer in self.layers:
+    ...             x = layer(x)
+    ...         return x
+    >>> list(Tower().state_dict())[:2]
+    ['layers.0.weight', 'layers.0.bias']
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        self._modules: list[Module] = []
+        if modules is not None:
+            self.extend(modules)
+
+    @staticmethod
+    def _checked(module: object, where: str) -> Module:
+        if not isinstance(module, Module):
+            kind = "a class, not an instance" if isinstance(module, type) else describe(module)
+            raise TypeError(f"ModuleList.{where} expects a Module instance, got {kind}")
+        return module
+
+    def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; returns the list itself, as PyTorch."""
+        self._modules.append(self._checked(module, "append"))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Add every module of ``modules`` at the end (all checked before any is added)."""
+        if isinstance(modules, Module) and not isinstance(modules, ModuleList | Sequential):
+            raise TypeError(
+                f"ModuleList.extend expects an iterable of Modules, got a {type(modules).__name__}"
+                " (use append)"
+            )
+        try:
+            new = list(modules)
+        except TypeError:
+            raise TypeError(
+                f"ModuleList expects an iterable of Modules, got {describe(modules)}"
+            ) from None
+        self._modules.extend([self._checked(m, "extend") for m in new])
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before position ``index``."""
+        self._modules.insert(index, self._checked(module, "insert"))
+
+    def _named_attributes(self) -> Iterable[tuple[str, object]]:
+        return ((str(i), m) for i, m in enumerate(self._modules))
+
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return ModuleList(self._modules[i])
+        return self._modules[i]
+
+    def __setitem__(self, i: int, module: Module) -> None:
+        self._modules[i] = self._checked(module, "__setitem__")
+
+    def __delitem__(self, i: int | slice) -> None:
+        del self._modules[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules)
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __repr__(self) -> str:
+        if not self._modules:
+            return "ModuleList()"
+        lines = [f"  ({i}): {m!r}" for i, m in enumerate(self._modules)]
+        return "ModuleList(\n" + "\n".join(lines) + "\n)"

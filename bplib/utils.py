@@ -118,7 +118,11 @@ def parameters_to_vector(parameters: Iterable[Parameter]) -> NDArray[Any]:
 
 
 def vector_to_parameters(vector: NDArray[Any], parameters: Iterable[Parameter]) -> None:
-    """Copy the entries of ``vector`` into the parameters, in order (the inverse of the above)."""
+    """Copy the entries of ``vector`` into the parameters, in order (the inverse of the above).
+
+    All or nothing: the vector (a plain, finite, real array of the right length) and every
+    parameter (writeable) are checked before the first entry is copied.
+    """
     params = _parameter_list(parameters, "vector_to_parameters")
     size = sum(p.data.size for p in params)
     if not isinstance(vector, np.ndarray) or vector.shape != (size,):
@@ -126,9 +130,20 @@ def vector_to_parameters(vector: NDArray[Any], parameters: Iterable[Parameter]) 
             f"vector_to_parameters expected a vector of shape ({size},), one entry per "
             f"parameter entry, got {describe(vector)}"
         )
+    if isinstance(vector, np.ma.MaskedArray):
+        raise TypeError(
+            "vector_to_parameters: vector is a masked array; its masked entries would be copied "
+            "as they are (a NaN may hide there): pass vector.filled(...) or a plain array"
+        )
     real_numbers(vector, "vector", "vector_to_parameters")
     if not np.isfinite(vector).all():
         raise ValueError("vector_to_parameters got a vector containing NaN or infinity")
+    for i, p in enumerate(params):  # every check before the first write: all or nothing
+        if not p.data.flags.writeable:
+            raise ValueError(
+                f"vector_to_parameters: parameter {i} ({p.name or 'unnamed'}) is a read-only "
+                "array, so nothing was copied; give it a writeable copy"
+            )
     start = 0
     for p in params:
         p.data[...] = vector[start : start + p.data.size].reshape(p.data.shape)

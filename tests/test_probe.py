@@ -1085,6 +1085,26 @@ TABLE: dict[str, list[Case]] = {
             r"Module does not implement backward\(\)",
         ),
     ],
+    "bplib.ModuleList": [
+        bad(
+            "a class, not an instance",
+            lambda: bplib.ModuleList([bplib.Tanh]),
+            TypeError,
+            r"ModuleList.extend expects a Module instance, got a class",
+        ),
+        bad("a number", lambda: bplib.ModuleList([3]), TypeError, r"got 3"),
+        bad(
+            "not iterable",
+            lambda: bplib.ModuleList(3),
+            TypeError,
+            r"expects an iterable of Modules, got 3",
+        ),
+        ok(
+            "names its layers by position",
+            lambda: list(bplib.ModuleList([bplib.Linear(1, 1, rng=0)]).state_dict()),
+            lambda v: v == ["0.weight", "0.bias"],
+        ),
+    ],
     "bplib.Sequential": [
         bad(
             "one Tanh used twice",
