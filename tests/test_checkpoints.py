@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import bplib
-from bplib import utils
+from bplib import optim, utils
 
 
 def mlp(seed=0, dtype=np.float64):
@@ -121,3 +121,178 @@ def test_a_plain_container_of_modules_is_refused_where_weights_would_be_dropped(
     for call in (tower.state_dict, tower.train, lambda: tower.load_state_dict({})):
         with pytest.raises(TypeError, match=r"Tower.layers is a plain .* bplib.ModuleList"):
             call()
+
+
+# ----------------------------------------------------------------------------------------
+# optimiser and scheduler states are checked as the constructors check
+# ----------------------------------------------------------------------------------------
+
+
+def stepped(make):
+    net = mlp()
+    opt = make(net.parameters())
+    X = np.random.default_rng(0).standard_normal((8, 2))
+    y = np.arange(8) % 2
+    bplib.fit(net, bplib.CrossEntropyLoss(), opt, X, y, epochs=2, progress=False)
+    return opt.state_dict()
+
+
+def _set_group(key, value):
+    return lambda s: s["param_groups"][0].update({key: value})
+
+
+def _set_state(key, value):
+    return lambda s: s["state"][1].update({key: value})
+
+
+CRAFTED = [
+    ("Adam state into AdamW", optim.Adam, optim.AdamW, None, "saved from another optimiser"),
+    ("AdamW state into Adam", optim.AdamW, optim.Adam, None, "saved from another optimiser"),
+    ("beta1 = 1.5", optim.Adam, optim.Adam, _set_group("betas", (1.5, 0.999)), r"betas\[0\]"),
+    ("eps = 0", optim.Adam, optim.Adam, _set_group("eps", 0.0), "eps must be a finite number > 0"),
+    ("betas of length 3", optim.Adam, optim.Adam, _set_group("betas", (0.9, 0.9, 0.9)), "betas"),
+    ("amsgrad = 0.5", optim.Adam, optim.Adam, _set_group("amsgrad", 0.5), "True or False"),
+    ("RMSprop alpha = 2", optim.RMSprop, optim.RMSprop, _set_group("alpha", 2.0), "alpha"),
+    (
+        "nesterov without momentum",
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+        _set_group("momentum", 0.0),
+        "Nesterov momentum needs momentum > 0",
+    ),
+    (
+        "a negative step",
+        optim.Adam,
+        optim.Adam,
+        _set_state("step", -3),
+        r"'step'\] must be an integer >= 1",
+    ),
+    ("a fractional step", optim.Adam, optim.Adam, _set_state("step", 2.5), "integer >= 1"),
+    (
+        "a missing exp_avg",
+        optim.Adam,
+        optim.Adam,
+        lambda s: s["state"][1].pop("exp_avg"),
+        r"missing \['exp_avg'\]",
+    ),
+    (
+        "an extra entry",
+        optim.Adam,
+        optim.Adam,
+        _set_state("junk", np.zeros(4)),
+        r"unexpected \['junk'\]",
+    ),
+    (
+        "amsgrad's buffer missing",
+        optim.Adam,
+        optim.Adam,
+        _set_group("amsgrad", True),
+        r"missing \['max_exp_avg_sq'\]",
+    ),
+    (
+        "a negative second moment",
+        optim.Adam,
+        optim.Adam,
+        _set_state("exp_avg_sq", -np.ones(4)),
+        "negative",
+    ),
+    (
+        "an RMSprop square_avg < 0",
+        optim.RMSprop,
+        optim.RMSprop,
+        _set_state("square_avg", -np.ones(4)),
+        "negative",
+    ),
+    (
+        "a NaN in a moment",
+        optim.Adam,
+        optim.Adam,
+        _set_state("exp_avg", np.full(4, np.nan)),
+        "finite",
+    ),
+    (
+        "Adagrad's sum missing",
+        optim.Adagrad,
+        optim.Adagrad,
+        lambda s: s["state"][1].pop("sum"),
+        "missing",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "source", "target", "change", "message"), CRAFTED, ids=[c[0] for c in CRAFTED]
+)
+def test_crafted_optimizer_states_are_refused_with_nothing_changed(
+    label, source, target, change, message
+):
+    state = stepped(source)
+    if change is not None:
+        change(state)
+    net = mlp()
+    opt = target(net.parameters())
+    before = (opt.lr, dict(opt._hyperparameters()), opt.state)
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(state)
+    assert (opt.lr, opt._hyperparameters(), opt.state) == before
+    assert opt.state == {}
+
+
+def test_a_state_saved_before_the_flag_was_recorded_still_loads(tmp_path):
+    state = stepped(optim.Adam)
+    del state["param_groups"][0]["decoupled_weight_decay"]  # as bplib 0.1.0 saved it
+    bplib.save(state, tmp_path / "o.npz")
+    opt = optim.Adam(mlp().parameters())
+    opt.load_state_dict(bplib.load(tmp_path / "o.npz"))
+    assert opt.state[opt.params[0]]["step"] == 2
+
+
+def test_adam_and_adamw_states_round_trip_through_a_file(tmp_path):
+    for kind in (optim.Adam, optim.AdamW):
+        bplib.save(stepped(kind), tmp_path / "o.npz")
+        opt = kind(mlp().parameters())
+        opt.load_state_dict(bplib.load(tmp_path / "o.npz"))
+        assert opt.state[opt.params[1]]["step"] == 2
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ({"base_lr": 0.1, "last_epoch": -5}, "last_epoch must be a non-negative integer"),
+        ({"base_lr": 0.1, "last_epoch": 2.5}, "last_epoch must be a non-negative integer"),
+        ({"base_lr": -0.1, "last_epoch": 2}, "base_lr must be a finite number >= 0"),
+        ({"base_lr": np.nan, "last_epoch": 2}, "base_lr must be a finite number >= 0"),
+        (
+            {"base_lr": 0.1, "last_epoch": 2, "step_size": 0, "gamma": 0.5},
+            "step_size must be a positive integer",
+        ),
+        (
+            {"base_lr": 0.1, "last_epoch": 2, "step_size": 2, "gamma": -1.0},
+            "gamma must be a finite number >= 0",
+        ),
+        ({"base_lr": 0.1}, "expected keys"),
+    ],
+)
+def test_crafted_scheduler_states_are_refused_with_nothing_changed(state, message):
+    opt = optim.SGD(mlp().parameters(), lr=0.1)
+    sched = optim.StepLR(opt, step_size=2, gamma=0.5)
+    sched.step()
+    before = dict(vars(sched))
+    with pytest.raises(ValueError, match=message):
+        sched.load_state_dict(state)
+    assert vars(sched) == before and opt.lr == 0.1
+
+
+def test_a_scheduler_state_round_trips_through_a_file_with_its_hyperparameters(tmp_path):
+    opt = optim.SGD(mlp().parameters(), lr=0.1)
+    sched = optim.CosineAnnealingLR(opt, T_max=10, eta_min=0.01)
+    for _ in range(3):
+        sched.step()
+    bplib.save(sched.state_dict(), tmp_path / "s.npz")
+    other = optim.CosineAnnealingLR(optim.SGD(mlp().parameters(), lr=0.1), T_max=10, eta_min=0.01)
+    other.load_state_dict(bplib.load(tmp_path / "s.npz"))
+    assert (other.last_epoch, other.base_lr, other.get_last_lr()) == (3, 0.1, 0.1)
+    # a StepLR state does not load into a cosine schedule
+    step = optim.StepLR(optim.SGD(mlp().parameters(), lr=0.1), step_size=2)
+    with pytest.raises(ValueError, match="saved from another schedule"):
+        other.load_state_dict(step.state_dict())

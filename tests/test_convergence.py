@@ -338,6 +338,7 @@ def test_optimizer_state_dict_has_pytorchs_layout():
                 "eps": 1e-8,
                 "weight_decay": 0.0,
                 "amsgrad": False,
+                "decoupled_weight_decay": False,  # PyTorch's flag: Adam's state, not AdamW's
                 "params": [0, 1, 2, 3],
             }
         ],
@@ -392,7 +393,7 @@ def stepped_adam(seed=0):
         (
             lambda: optim.Adam(mlp().parameters()),
             lambda s: s["param_groups"][0].update(lr=-1.0),
-            "lr must be a finite number >= 0",
+            r"lr \(the learning rate\) must be a finite number >= 0",
         ),
         (
             lambda: optim.Adam(mlp().parameters()),

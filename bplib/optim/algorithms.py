@@ -92,6 +92,12 @@ class SGD(Optimizer):
             g = g + self.momentum * b if self.nesterov else b
         return np.multiply(g, self.lr, out=self._step_buffer(p)), new_state  # lr * g
 
+    def _state_keys(self) -> set[str]:
+        return {"momentum_buffer"} if self.momentum != 0 else set()
+
+    def _describe_options(self) -> str:
+        return f" with momentum={self.momentum:g}"
+
     def _hyperparameters(self) -> dict[str, object]:
         return {
             "lr": self.lr,
@@ -162,6 +168,19 @@ class RMSprop(Optimizer):
             return self.lr * b, new
         return self.lr * (g / denom), new
 
+    _non_negative_state = frozenset({"square_avg"})
+
+    def _state_keys(self) -> set[str]:
+        keys = {"square_avg"}
+        if self.centered:
+            keys.add("grad_avg")
+        if self.momentum > 0:
+            keys.add("momentum_buffer")
+        return keys
+
+    def _describe_options(self) -> str:
+        return f" with centered={self.centered}, momentum={self.momentum:g}"
+
     def _hyperparameters(self) -> dict[str, object]:
         return {
             "lr": self.lr,
@@ -215,6 +234,11 @@ class Adagrad(Optimizer):
         s = s + g * g
         lr_t = self.lr / (1 + (t - 1) * self.lr_decay)
         return lr_t * (g / (np.sqrt(s) + self.eps)), {"sum": s}
+
+    _non_negative_state = frozenset({"sum"})
+
+    def _state_keys(self) -> set[str]:
+        return {"sum"}
 
     def _hyperparameters(self) -> dict[str, object]:
         return {
@@ -295,6 +319,18 @@ class Adam(Optimizer):
     def _shrink(self) -> float:
         """AdamW's decoupled decay: :math:`1 - \\eta\\lambda` (1 for Adam)."""
         return 1 - self.lr * self.weight_decay if self._decoupled else 1.0
+
+    _non_negative_state = frozenset({"exp_avg_sq", "max_exp_avg_sq"})
+
+    def _state_keys(self) -> set[str]:
+        return {"exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if self.amsgrad else set())
+
+    def _describe_options(self) -> str:
+        return f" with amsgrad={self.amsgrad}"
+
+    def _recorded(self) -> dict[str, object]:
+        """PyTorch's flag that tells AdamW's state (True) from Adam's (False)."""
+        return {"decoupled_weight_decay": self._decoupled}
 
     def _hyperparameters(self) -> dict[str, object]:
         return {

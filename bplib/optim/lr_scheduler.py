@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 
 from .._checks import (
+    describe,
+    integer,
     non_negative,
     positive_int,
     real,
@@ -62,19 +64,73 @@ class LRScheduler:
         """The learning rate set by the last :meth:`~bplib.optim.LRScheduler.step` (PyTorch returns a list per group)."""
         return self.optimizer.lr
 
+    def _hyperparameters(self) -> dict[str, Any]:
+        """The schedule's own settings, saved by :meth:`state_dict` (as PyTorch saves them)."""
+        return {}
+
+    def _check_hyperparameters(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` checked as the constructor checks them (overridden by each schedule)."""
+        return values
+
     def state_dict(self) -> dict[str, Any]:
-        """``{"base_lr": ..., "last_epoch": ...}``: where the schedule is, to resume training."""
-        return {"base_lr": self.base_lr, "last_epoch": self.last_epoch}
+        """``{"base_lr": ..., "last_epoch": ..., <the schedule's settings>}``: where the
+        schedule is and what it is, to resume training."""
+        return {"base_lr": self.base_lr, "last_epoch": self.last_epoch, **self._hyperparameters()}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore :meth:`state_dict` (scalars may be 0-d arrays, as :func:`bplib.load` gives)."""
-        if not isinstance(state_dict, Mapping) or set(state_dict) != {"base_lr", "last_epoch"}:
+        """Restore :meth:`state_dict` (scalars may be 0-d arrays, as :func:`bplib.load` gives).
+
+        Everything is checked before anything changes: ``last_epoch`` an integer >= 0,
+        ``base_lr`` a finite number >= 0, the schedule's settings (``step_size``,
+        ``gamma``, ...) with the constructor's checks and belonging to this kind of
+        schedule, and the learning rate they give at ``last_epoch`` finite. A state saved
+        without the settings (bplib 0.1.0) keeps this schedule's own.
+        """
+        name = type(self).__name__
+        where = f"{name}.load_state_dict"
+        mine = self._hyperparameters()
+        if not isinstance(state_dict, Mapping) or not (
+            {"base_lr", "last_epoch"} <= set(state_dict) <= {"base_lr", "last_epoch", *mine}
+        ):
+            given = sorted(map(str, state_dict)) if isinstance(state_dict, Mapping) else None
+            if given is not None and set(given) - {"base_lr", "last_epoch", *mine}:
+                raise ValueError(
+                    f"{where}: the state was saved from another schedule: it holds {given}, "
+                    f"a {name} saves {sorted(['base_lr', 'last_epoch', *mine])}"
+                )
             raise ValueError(
-                f"{type(self).__name__}.load_state_dict expected keys 'base_lr' and "
-                f"'last_epoch', got {state_dict!r:.80}"
+                f"{where} expected keys 'base_lr' and 'last_epoch', got "
+                f"{given if given is not None else describe(state_dict)}"
             )
-        base_lr = non_negative(float(np.asarray(state_dict["base_lr"])), "base_lr", "load")
-        self.base_lr, self.last_epoch = base_lr, int(np.asarray(state_dict["last_epoch"]))
+        values = {k: _plain(v) for k, v in state_dict.items()}
+        base_lr = non_negative(values["base_lr"], "base_lr", where)
+        last_epoch = integer(values["last_epoch"], "last_epoch", where, low=0)
+        settings = {k: values[k] for k in mine if k in values}
+        if settings and set(settings) != set(mine):
+            raise ValueError(
+                f"{where}: the state holds only {sorted(settings)} of {name}'s settings "
+                f"{sorted(mine)}"
+            )
+        settings = self._check_hyperparameters({**mine, **settings})
+        saved = {k: getattr(self, k) for k in ("base_lr", "last_epoch", *mine)}
+        self.base_lr, self.last_epoch = base_lr, last_epoch
+        for k, v in settings.items():
+            setattr(self, k, v)
+        try:
+            lr = self.lr_at(last_epoch)
+        except OverflowError:
+            lr = math.inf
+        if not math.isfinite(lr):
+            for k, v in saved.items():
+                setattr(self, k, v)
+            raise ValueError(f"{where}: the state gives a learning rate of {lr} at its epoch")
+
+
+def _plain(value: object) -> object:
+    """A 0-d array (as :func:`bplib.load` gives) as its Python number; anything else as is."""
+    if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "biuf":
+        return value.item()
+    return value
 
 
 class StepLR(LRScheduler):
@@ -90,6 +146,16 @@ class StepLR(LRScheduler):
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        return {"step_size": self.step_size, "gamma": self.gamma}
+
+    def _check_hyperparameters(self, values: dict[str, Any]) -> dict[str, Any]:
+        where = "StepLR.load_state_dict"
+        return {
+            "step_size": positive_int(values["step_size"], "step_size", where),
+            "gamma": non_negative(values["gamma"], "gamma", where),
+        }
 
     def __repr__(self) -> str:
         return (
@@ -117,6 +183,16 @@ class CosineAnnealingLR(LRScheduler):
     def lr_at(self, epoch: int) -> float:
         cosine = 1 + math.cos(math.pi * epoch / self.T_max)
         return self.eta_min + (self.base_lr - self.eta_min) * cosine / 2
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        return {"T_max": self.T_max, "eta_min": self.eta_min}
+
+    def _check_hyperparameters(self, values: dict[str, Any]) -> dict[str, Any]:
+        where = "CosineAnnealingLR.load_state_dict"
+        return {
+            "T_max": positive_int(values["T_max"], "T_max", where),
+            "eta_min": non_negative(values["eta_min"], "eta_min", where),
+        }
 
     def __repr__(self) -> str:
         return (

@@ -51,6 +51,48 @@ def _safe_step(step: NDArray[Any], data: NDArray[Any], shrink: float) -> bool:
     return all_finite(step) and all_finite(data * shrink - step)  # the rare, exact way
 
 
+def _scalar(value: object, name: str, where: str, like: object) -> Any:
+    """A saved hyperparameter (maybe a 0-d array from :func:`bplib.load`) as the Python type
+    of ``like``: a bool, a pair of floats, or a float; the constructor checks its range."""
+    a = np.asarray(value) if isinstance(value, _NUMERIC) else None
+    if a is None or a.dtype.kind not in "biuf":
+        raise ValueError(f"{where}: hyperparameter {name} must be numeric, got {describe(value)}")
+    if isinstance(like, bool):
+        if a.shape == () and (a.dtype.kind == "b" or a in (0, 1)):
+            return bool(a)
+        raise ValueError(f"{where}: hyperparameter {name} must be True or False, got {describe(a)}")
+    if isinstance(like, tuple):
+        if a.shape == (len(like),):
+            return tuple(float(v) for v in a)
+        raise ValueError(
+            f"{where}: hyperparameter {name} must be {len(like)} numbers, got {describe(a)}"
+        )
+    if a.shape != ():
+        raise ValueError(f"{where}: hyperparameter {name} must be a number, got {describe(a)}")
+    return float(a) if a.dtype.kind != "b" else bool(a)
+
+
+def _step_count(value: object, i: int, where: str) -> int:
+    """A saved ``step``: an integer >= 1 (a parameter has state only after its first step)."""
+    a = np.asarray(value) if isinstance(value, _NUMERIC) else None
+    if (
+        a is None
+        or a.shape != ()
+        or a.dtype.kind not in "iuf"
+        or not np.isfinite(a)
+        or a != np.floor(a)
+        or a < 1
+    ):
+        raise ValueError(
+            f"{where}: state[{i}]['step'] must be an integer >= 1 (the count of steps taken), "
+            f"got {describe(value)}"
+        )
+    return int(a)
+
+
+_NUMERIC = (np.ndarray, bool, int, float, np.generic, list, tuple)
+
+
 class Optimizer:
     r"""Base class: holds the parameters, the learning rate and the per-parameter ``state``.
 
@@ -238,88 +280,137 @@ class Optimizer:
             index[id(p)]: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
             for p, s in self.state.items()
         }
-        group: dict[str, Any] = dict(self._hyperparameters())
+        group: dict[str, Any] = {**self._hyperparameters(), **self._recorded()}
         group["params"] = list(range(len(self.params)))
         return {"state": state, "param_groups": [group]}
+
+    def _recorded(self) -> dict[str, object]:
+        """What :meth:`state_dict` records beside the hyperparameters to tell this optimiser
+        from another with the same hyperparameter names (Adam and AdamW: PyTorch's
+        ``decoupled_weight_decay``); :meth:`load_state_dict` checks it."""
+        return {}
+
+    def _state_keys(self) -> set[str]:
+        """The entries every parameter's state holds after a step (besides ``"step"``)."""
+        return set()
+
+    _non_negative_state: frozenset[str] = frozenset()
+    """State entries that are sums of squares, so never negative."""
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore the per-parameter state and the hyperparameters from :meth:`state_dict`.
 
         Accepts what :meth:`state_dict` returns or what :func:`bplib.load` reads back
-        (scalars as 0-d arrays). Everything is checked before anything changes: the number
-        of parameters, each state array's shape and dtype against its parameter, and the
-        hyperparameter names. Loaded into an optimiser of the same class on a model with
-        the same parameters, the next step is bit for bit the step the saved optimiser
-        would have taken.
+        (scalars as 0-d arrays). Everything is checked before anything changes: the
+        optimiser it was saved from (Adam's state is refused by AdamW), the number of
+        parameters, the hyperparameters (with the constructor's own checks, so
+        ``betas=(1.5, 0.999)`` or ``eps=0`` is refused as ``Adam(...)`` refuses it), and every
+        state entry: a ``step`` that is an integer >= 1, exactly the entries this optimiser
+        keeps (``exp_avg`` and ``exp_avg_sq`` for Adam), each an array of its parameter's
+        shape and dtype, finite, and non-negative where it is a sum of squares. Loaded into
+        an optimiser of the same class on a model with the same parameters, the next step
+        is bit for bit the step the saved optimiser would have taken.
         """
         name = type(self).__name__
+        where = f"{name}.load_state_dict"
         if not isinstance(state_dict, Mapping) or not {"param_groups"} <= set(state_dict) <= {
             "state",
             "param_groups",
         }:
             given = sorted(state_dict) if isinstance(state_dict, Mapping) else type(state_dict)
             raise ValueError(
-                f"{name}.load_state_dict expected a dict with keys 'state' and 'param_groups' "
+                f"{where} expected a dict with keys 'state' and 'param_groups' "
                 f"(from optimizer.state_dict()), got {given}"
             )
         groups = state_dict["param_groups"]
         if isinstance(groups, Mapping):  # bplib.load gives {0: group}
             groups = [groups[k] for k in sorted(groups)]
-        if len(groups) != 1:
+        if not isinstance(groups, list | tuple) or len(groups) != 1:
+            count = len(groups) if isinstance(groups, list | tuple) else describe(groups)
+            raise ValueError(f"{where} expected 1 parameter group, got {count}")
+        if not isinstance(groups[0], Mapping):
             raise ValueError(
-                f"{name}.load_state_dict expected 1 parameter group, got {len(groups)}"
+                f"{where}: the parameter group must be a dict, got {describe(groups[0])}"
             )
         group = dict(groups[0])
-        n = len(np.asarray(group.pop("params", [])))
+        n = len(np.atleast_1d(np.asarray(group.pop("params", []))))
         if n != len(self.params):
             raise ValueError(
-                f"{name}.load_state_dict: the state is for {n} parameters, this optimiser "
-                f"has {len(self.params)}"
+                f"{where}: the state is for {n} parameters, this optimiser has {len(self.params)}"
             )
         mine = self._hyperparameters()
+        for k, value in self._recorded().items():  # absent from files of bplib 0.1.0
+            if k in group and _scalar(group.pop(k), k, where, value) != value:
+                raise ValueError(
+                    f"{where}: the state was saved from another optimiser ({k}="
+                    f"{not value}, this {name} has {k}={value}); load it into the optimiser "
+                    "class it was saved from"
+                )
         if set(group) != set(mine):
             raise ValueError(
-                f"{name}.load_state_dict: the hyperparameters {sorted(group)} are not "
+                f"{where}: the hyperparameters {sorted(group)} are not "
                 f"{name}'s {sorted(mine)}; was the state saved from another optimiser?"
             )
-        hyper: dict[str, Any] = {}
-        for k, current in mine.items():
-            value = group[k]
-            if isinstance(current, bool):
-                hyper[k] = bool(np.asarray(value))
-            elif isinstance(current, tuple):
-                hyper[k] = tuple(float(v) for v in np.asarray(value, dtype=float))
-            else:
-                hyper[k] = non_negative(float(np.asarray(value)), k, f"{name}.load_state_dict")
+        hyper = {k: _scalar(group[k], k, where, current) for k, current in mine.items()}
+        try:  # the constructor's own checks, on a throwaway optimiser
+            checked = type(self)(self.params, **hyper)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{where}: the saved hyperparameters are refused: {err}") from None
+        hyper = checked._hyperparameters()
+        wanted = checked._state_keys()
         new_state: dict[Parameter, dict[str, Any]] = {}
-        for key, entries in state_dict.get("state", {}).items():  # bplib.load drops an empty one
+        entries_by_index = state_dict.get("state", {})  # bplib.load drops an empty one
+        if not isinstance(entries_by_index, Mapping):
+            raise ValueError(f"{where}: 'state' must be a dict, got {describe(entries_by_index)}")
+        for key, entries in entries_by_index.items():
+            if isinstance(key, bool) or not isinstance(key, int | np.integer):
+                raise ValueError(f"{where}: state keys are parameter indices, got {key!r}")
             i = int(key)
             if not 0 <= i < len(self.params):
-                raise ValueError(f"{name}.load_state_dict: state for parameter {i} of {n}")
+                raise ValueError(f"{where}: state for parameter {i} of {n}")
+            if not isinstance(entries, Mapping):
+                raise ValueError(f"{where}: state[{i}] must be a dict, got {describe(entries)}")
             p = self.params[i]
-            entry: dict[str, Any] = {}
-            for k, v in entries.items():
-                if k == "step":
-                    entry[k] = int(np.asarray(v))
-                    continue
+            missing = sorted(({"step"} | wanted) - set(entries))
+            extra = sorted(set(entries) - ({"step"} | wanted))
+            if missing or extra:
+                raise ValueError(
+                    f"{where}: state[{i}] must hold {sorted({'step'} | wanted)} for "
+                    f"{name}{checked._describe_options()}, got {sorted(entries, key=str)}"
+                    + (f": missing {missing}" if missing else "")
+                    + (f": unexpected {extra}" if extra else "")
+                )
+            entry: dict[str, Any] = {"step": _step_count(entries["step"], i, where)}
+            for k in sorted(wanted):
+                v = entries[k]
+                label = f"state[{i}][{k!r}]"
                 if (
                     not isinstance(v, np.ndarray)
                     or v.shape != p.data.shape
                     or v.dtype != p.data.dtype
                 ):
                     raise ValueError(
-                        f"{name}.load_state_dict: state[{i}][{k!r}] must be an array of "
-                        f"parameter {i}'s dtype and shape, {p.data.dtype} {p.data.shape}, got "
-                        f"{describe(v)}"
+                        f"{where}: {label} must be an array of parameter {i}'s dtype and shape, "
+                        f"{p.data.dtype} {p.data.shape}, got {describe(v)}"
                     )
-                where = f"{name}.load_state_dict"
-                plain_array(v, f"state[{i}][{k!r}]", where)
-                finite_array(v, f"state[{i}][{k!r}]", where)  # step() would refuse it later
+                if isinstance(v, np.ma.MaskedArray):
+                    raise ValueError(f"{where}: {label} is a masked array; pass a plain array")
+                plain_array(v, label, where)
+                finite_array(v, label, where)  # step() would refuse it later
+                if k in self._non_negative_state and (v < 0).any():
+                    raise ValueError(
+                        f"{where}: {label} is a sum of squares but has {int((v < 0).sum())} "
+                        "negative entries"
+                    )
                 entry[k] = v.copy()
             new_state[p] = entry
         for k, v in hyper.items():
             setattr(self, k, v)
         self.state = new_state
+
+    def _describe_options(self) -> str:
+        """The options that decide :meth:`_state_keys`, for an error message."""
+        return ""
 
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={v!r}" for k, v in self._hyperparameters().items())
