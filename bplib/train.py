@@ -268,6 +268,13 @@ def fit(
         and batch and suggests a smaller learning rate. The parameters are left as they
         were before the step that would have used the bad gradient, and the exception's
         ``history`` attribute holds the :class:`History` of the epochs that completed.
+    KeyboardInterrupt
+        When training is interrupted (Ctrl-C, a notebook's stop button): no optimiser step
+        is left half applied, every module is put back in its mode, and the exception's
+        ``history`` attribute holds the :class:`History` of the completed epochs, with a
+        ``stop_reason`` that says training was interrupted. The parameters are those after
+        the last step taken (maybe part-way through an epoch); ``on_train_end`` is not
+        called.
     ValueError, TypeError
         On inputs with NaN or infinity, X and y of different lengths, labels or targets
         that do not suit the model's outputs and the loss (for the validation set too),
@@ -404,11 +411,34 @@ def fit(
     except FloatingPointError as err:
         err.history = history  # type: ignore[attr-defined]  # the epochs that completed
         raise
+    except KeyboardInterrupt as err:  # Ctrl-C: keep what the completed epochs recorded
+        _keep_completed_epochs(history)
+        history.stop_reason = (
+            f"interrupted (KeyboardInterrupt) during epoch {history.stopped_epoch + 1}; "
+            f"{_plural(history.stopped_epoch, 'epoch')} completed"
+        )
+        err.history = history  # type: ignore[attr-defined]
+        raise
     finally:
         _restore(modes)
         if bar is not None:
             bar.close()
     return history
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _keep_completed_epochs(history: History) -> None:
+    """Cut every series of ``history`` to the epochs that completed (``stopped_epoch``): an
+    interrupt may land after an epoch's loss is recorded but before its validation is."""
+    n = history.stopped_epoch
+    for series in (history.loss, history.val_loss, history.lr, history.grad_norm):
+        del series[n:]
+    for group in (history.metrics, history.val_metrics):
+        for values in group.values():
+            del values[n:]
 
 
 def _check_before_training(

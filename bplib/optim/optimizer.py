@@ -5,6 +5,8 @@ state, and a step that is all or nothing. The update rules are in
 from __future__ import annotations
 
 import math
+import signal
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -88,6 +90,46 @@ def _step_count(value: object, i: int, where: str) -> int:
             f"got {describe(value)}"
         )
     return int(a)
+
+
+class _DeferredInterrupt:
+    """Hold back SIGINT (Ctrl-C) for the duration of a ``with`` block, then deliver it.
+
+    Python runs a signal handler between two bytecodes, so a KeyboardInterrupt can land
+    between the writes of two parameters. Inside the block the signal is only recorded;
+    on leaving it the previous handler is put back and called (the default one raises
+    KeyboardInterrupt). Only the main thread can set handlers; elsewhere this does nothing.
+    """
+
+    __slots__ = ("previous", "received")
+
+    def __enter__(self) -> _DeferredInterrupt:
+        self.received: tuple[int, Any] | None = None
+        self.previous: Any = None
+        # getsignal is None for a handler set outside Python: it could not be put back
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is not None
+        ):
+            try:
+                self.previous = signal.signal(signal.SIGINT, self._hold)
+            except (ValueError, OSError):  # no signals here (an embedded interpreter)
+                self.previous = None
+        return self
+
+    def _hold(self, signum: int, frame: Any) -> None:
+        self.received = (signum, frame)
+
+    def __exit__(self, *exc: object) -> None:
+        previous = self.previous
+        if previous is None:
+            return
+        signal.signal(signal.SIGINT, previous)
+        if self.received is not None:
+            if callable(previous):
+                previous(*self.received)  # signal.default_int_handler raises KeyboardInterrupt
+            elif previous == signal.SIG_DFL:
+                raise KeyboardInterrupt
 
 
 _NUMERIC = (np.ndarray, bool, int, float, np.generic, list, tuple)
@@ -178,6 +220,8 @@ class Optimizer:
         computed and found finite (a non-finite gradient makes them non-finite too). Only
         then are they written. So a refused step (a diverged gradient, a learning rate that
         overflows, a read-only array) leaves every parameter and ``state`` as they were.
+        A ``KeyboardInterrupt`` (Ctrl-C) that arrives while they are written is held back
+        until the last one is, so an interrupted step is never half applied.
         """
         updates = []
         shrink = self._shrink()  # theta <- shrink * theta - step (1 but for AdamW's decay)
@@ -194,16 +238,17 @@ class Optimizer:
                 ):
                     self._refuse_non_finite(i, p)
                 updates.append((p, step, new_state))
-        for p, step, new_state in updates:
-            if shrink != 1.0:
-                p.data *= shrink
-            p.data -= step
-            kept = self.state.get(p)
-            if kept is None:
-                kept = self.state[p] = {"step": 0}
-            kept["step"] += 1
-            if new_state:
-                kept.update(new_state)
+        with _DeferredInterrupt():  # Ctrl-C waits until every parameter is written
+            for p, step, new_state in updates:
+                if shrink != 1.0:
+                    p.data *= shrink
+                p.data -= step
+                kept = self.state.get(p)
+                if kept is None:
+                    kept = self.state[p] = {"step": 0}
+                kept["step"] += 1
+                if new_state:
+                    kept.update(new_state)
 
     def _step_buffer(self, p: Parameter) -> NDArray[Any]:
         """An array of ``p``'s shape and dtype for ``_update`` to write its step into.
