@@ -162,7 +162,10 @@ class EarlyStopping(Callback):
     resets the count of epochs without one. Training stops when that count reaches
     ``patience``: with ``patience=5`` it stops after the 5th epoch in a row without
     improvement (with ``patience=0``, after the first). The first epoch always improves on the start,
-    :math:`v^\ast = \pm\infty`.
+    :math:`v^\ast = \pm\infty`, if its value is finite: a NaN or infinite value is never an
+    improvement, and, as in Keras 3, the first monitored epoch never stops training.
+    With a ``baseline``, an improvement resets the count only if it also beats the
+    baseline; epochs up to ``start_from_epoch`` are not monitored at all (a warm-up).
 
     Parameters
     ----------
@@ -180,7 +183,14 @@ class EarlyStopping(Callback):
         series needs an explicit mode.
     restore_best_weights : bool
         At the end of training, load the weights of the best epoch, bit for bit
-        (via :meth:`~bplib.Module.state_dict`), whatever ended training (as Keras 3 does).
+        (via :meth:`~bplib.Module.state_dict`), whatever ended training (as Keras 3 does;
+        if no epoch improved, those of the first monitored epoch).
+    baseline : float or None
+        A value to beat (Keras 3): until the monitored value beats it, improvements are
+        recorded but do not reset the count, so training stops after ``patience`` epochs.
+    start_from_epoch : int
+        Epochs to let pass before monitoring, >= 0 (Keras 3): epochs 1 to
+        ``start_from_epoch`` neither improve nor count.
 
     Attributes
     ----------
@@ -203,8 +213,13 @@ class EarlyStopping(Callback):
         patience: int = 0,
         mode: str = "auto",
         restore_best_weights: bool = False,
+        baseline: float | None = None,
+        start_from_epoch: int = 0,
     ) -> None:
         where = "EarlyStopping"
+        if baseline is not None:
+            baseline = real(baseline, "baseline", where)
+        start_from_epoch = integer(start_from_epoch, "start_from_epoch", where, low=0)
         if not isinstance(monitor, str) or not monitor:
             raise TypeError(
                 f"{where}: monitor must be a series name such as 'val_loss', got {monitor!r}"
@@ -229,6 +244,8 @@ class EarlyStopping(Callback):
         self.patience = patience
         self.mode = mode
         self.restore_best_weights = bool(restore_best_weights)
+        self.baseline = baseline
+        self.start_from_epoch = start_from_epoch
         self._reset()
 
     def _reset(self) -> None:
@@ -238,10 +255,15 @@ class EarlyStopping(Callback):
         self.stopped_epoch = 0
         self.best_weights: dict[str, NDArray[Any]] | None = None
 
-    def _is_improvement(self, value: float) -> bool:
+    def _is_improvement(self, value: float, reference: float | None = None) -> bool:
+        """Whether ``value`` beats ``reference`` (the best so far) by more than ``min_delta``;
+        NaN and infinities never do."""
+        reference = self.best if reference is None else reference
+        if not math.isfinite(value):
+            return False
         if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+            return value < reference - self.min_delta
+        return value > reference + self.min_delta
 
     def on_train_begin(self, model: Module, history: History) -> None:
         series = history.as_dict()
@@ -258,14 +280,20 @@ class EarlyStopping(Callback):
         self._reset()
 
     def on_epoch_end(self, epoch: int, history: History, model: Module) -> bool:
+        if epoch <= self.start_from_epoch:  # the warm-up: not monitored
+            return False
         value = float(history[self.monitor][-1])
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = model.state_dict(), epoch  # as Keras 3
         self.wait += 1
         if self._is_improvement(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
                 self.best_weights = model.state_dict()
+            if self.baseline is None or self._is_improvement(value, self.baseline):
+                self.wait = 0
             return False
-        if self.wait >= self.patience:
+        if self.wait >= self.patience and epoch > self.start_from_epoch + 1:
             self.stopped_epoch = epoch
             history.stop_reason = (
                 f"no improvement in {self.monitor} for {_plural(self.wait, 'epoch')}"
@@ -282,5 +310,8 @@ class EarlyStopping(Callback):
         return (
             f"EarlyStopping(monitor={self.monitor!r}, min_delta={self.min_delta}, "
             f"patience={self.patience}, mode={self.mode!r}, "
-            f"restore_best_weights={self.restore_best_weights})"
+            f"restore_best_weights={self.restore_best_weights}"
+            + (f", baseline={self.baseline}" if self.baseline is not None else "")
+            + (f", start_from_epoch={self.start_from_epoch}" if self.start_from_epoch else "")
+            + ")"
         )

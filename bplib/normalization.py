@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from ._checks import as_batch, as_float_dtype, positive_int, real, same_shape
+from ._checks import all_finite, as_batch, as_float_dtype, positive_int, real, same_shape
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "LayerNorm"]
@@ -63,7 +63,11 @@ class BatchNorm1d(Module):
 
     (:math:`\rho` is ``momentum``; the running variance uses the unbiased estimate, as PyTorch
     does). In evaluation mode the running estimates replace :math:`\mu` and :math:`\sigma^2`,
-    so each example's output no longer depends on the rest of its batch.
+    so each example's output no longer depends on the rest of its batch. The running
+    estimates only take in finite statistics: a batch whose finite inputs have a variance
+    beyond the float range (inputs near 1e155) raises ``FloatingPointError`` before they
+    change, and NaN or infinity in the input passes on to the output (as in every layer)
+    but not into them.
 
     Backward, with :math:`g = \gamma\,\partial L/\partial y` (training mode):
 
@@ -147,11 +151,21 @@ class BatchNorm1d(Module):
             mean = x.mean(axis=0)
             centered = x - mean
             var = np.einsum("ij,ij->j", centered, centered) / m  # biased, 1/m: as normalised
-            rho = self.momentum
-            self.running_mean *= 1 - rho
-            self.running_mean += rho * mean
-            self.running_var *= 1 - rho
-            self.running_var += (rho * m / (m - 1)) * var  # unbiased, as PyTorch
+            finite = all_finite(var)
+            if not finite and all_finite(x):  # finite inputs whose squares overflow
+                bad = np.flatnonzero(~np.isfinite(var)).tolist()
+                raise FloatingPointError(
+                    f"{self!r}: the batch variance of feature(s) {bad[:10]} is not finite "
+                    f"(largest |input| {np.max(np.abs(x)):.3g}: its square is beyond the float "
+                    "range); the running statistics were not updated. Rescale the inputs or "
+                    "lower the learning rate"
+                )
+            if finite:  # NaN or infinity in the input passes on, but not into the buffers
+                rho = self.momentum
+                self.running_mean *= 1 - rho
+                self.running_mean += rho * mean
+                self.running_var *= 1 - rho
+                self.running_var += (rho * m / (m - 1)) * var  # unbiased, as PyTorch
         else:
             centered, var = x - self.running_mean, self.running_var
         inv_std = 1 / np.sqrt(var + self.eps)

@@ -5,11 +5,15 @@ BatchNorm1d's non-finite variance, and ModelCheckpoint."""
 
 from __future__ import annotations
 
+import os
+import signal
+
 import numpy as np
 import pytest
 
 import bplib
 from bplib import optim, utils
+from bplib.train import EarlyStopping, History
 
 
 def mlp(seed=0, dtype=np.float64):
@@ -296,3 +300,148 @@ def test_a_scheduler_state_round_trips_through_a_file_with_its_hyperparameters(t
     step = optim.StepLR(optim.SGD(mlp().parameters(), lr=0.1), step_size=2)
     with pytest.raises(ValueError, match="saved from another schedule"):
         other.load_state_dict(step.state_dict())
+
+
+# ----------------------------------------------------------------------------------------
+# interrupts: no half-applied step, fit keeps the completed epochs
+# ----------------------------------------------------------------------------------------
+
+
+class Tripwire(np.ndarray):
+    """A parameter array that sends this process SIGINT when the optimiser writes into it."""
+
+    def __isub__(self, other):
+        os.kill(os.getpid(), signal.SIGINT)
+        return super().__isub__(other)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT")
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1), optim.Adam, optim.AdamW])
+def test_an_interrupt_inside_step_leaves_no_half_applied_update(make):
+    net = mlp()
+    params = net.parameters()
+    params[0].data = params[0].data.view(Tripwire)  # the first write raises Ctrl-C
+    opt = make(params)
+    for p in params:
+        p.grad[...] = 1.0
+    before = [p.data.copy() for p in params]
+    with pytest.raises(KeyboardInterrupt):
+        opt.step()
+    # every parameter was written, once: step counts are all 1, and every value moved
+    assert [opt.state[p]["step"] for p in params] == [1] * len(params)
+    assert all(not np.array_equal(p.data, b) for p, b in zip(params, before, strict=True))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_interrupt_in_fit_keeps_the_history_of_the_completed_epochs():
+    net = bplib.Sequential(
+        bplib.Linear(2, 4, rng=0), bplib.BatchNorm1d(4), bplib.Linear(4, 2, rng=1)
+    )
+    net[1].eval()  # a module in its own mode: fit must put it back
+    X = np.random.default_rng(0).standard_normal((16, 2))
+    y = np.arange(16) % 2
+    calls = []
+
+    def tripwire(out, target):  # a metric, called once per batch: Ctrl-C in epoch 3
+        calls.append(1)
+        if len(calls) == 2 + 5 * 2 + 2:  # 2 checks before training; 4 batches + validation
+            raise KeyboardInterrupt
+        return 0.0
+
+    opt = optim.SGD(net.parameters(), lr=0.1)
+    with pytest.raises(KeyboardInterrupt) as info:
+        bplib.fit(
+            net, bplib.CrossEntropyLoss(), opt, X, y, epochs=10, batch_size=4,
+            rng=0, metrics=[tripwire], validation=(X, y), progress=False,
+        )  # fmt: skip
+    history = info.value.history
+    assert history.epochs == 2 and history.stopped_epoch == 2
+    assert all(len(v) == 2 for v in history.as_dict().values())
+    assert (
+        history.stop_reason == "interrupted (KeyboardInterrupt) during epoch 3; 2 epochs completed"
+    )
+    assert net.training and not net[1].training  # modes restored
+
+
+# ----------------------------------------------------------------------------------------
+# EarlyStopping: non-finite values, baseline, start_from_epoch
+# ----------------------------------------------------------------------------------------
+
+
+def feed(values, key="val_loss", **kwargs):
+    """Feed ``values`` to an EarlyStopping one epoch at a time; (stopping epoch, callback)."""
+    stop = EarlyStopping(monitor=key, **kwargs)
+    h = History(validation=True)
+    model = mlp()
+    stop.on_train_begin(model, h)
+    for epoch, v in enumerate(values, start=1):
+        h.loss.append(v)
+        h.val_loss.append(v)
+        h.lr.append(0.1)
+        if stop.on_epoch_end(epoch, h, model):
+            return epoch, stop
+    return None, stop
+
+
+@pytest.mark.parametrize("first", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_first_value_neither_improves_nor_stops_at_epoch_one(first):
+    epoch, stop = feed([first, 1.0, 0.9, 0.95, 0.97], patience=2)
+    assert epoch == 5 and stop.best == 0.9 and stop.best_epoch == 3
+    assert feed([first], patience=0)[0] is None  # patience 0: still no stop at epoch 1
+
+
+def test_nan_never_counts_as_an_improvement():
+    epoch, stop = feed([1.0, np.nan, np.nan, 0.5], patience=2)
+    assert epoch == 3 and stop.best == 1.0
+
+
+def test_baseline_must_be_beaten_as_in_keras():
+    # Keras 3: an improvement that does not beat the baseline does not reset the count
+    epoch, stop = feed([0.9, 0.9, 0.9], patience=2, baseline=0.5)
+    assert epoch == 2 and stop.best_epoch == 1
+    assert feed([0.9, 0.9, 0.9], patience=2)[0] == 3  # without the baseline: one more
+    epoch, stop = feed([0.9, 0.4, 0.45, 0.46], patience=2, baseline=0.5)
+    assert epoch == 4 and stop.best_epoch == 2
+
+
+def test_start_from_epoch_ignores_the_warm_up_epochs():
+    # Keras 3: epochs <= start_from_epoch are not monitored at all
+    epoch, stop = feed([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], patience=1, start_from_epoch=3)
+    assert epoch == 5 and stop.best_epoch == 4
+    assert feed([1.0, 2.0, 3.0], patience=0, start_from_epoch=3)[0] is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"baseline": np.nan}, "baseline must be a finite number"),
+        ({"baseline": "0.5"}, "baseline must be a real number"),
+        ({"start_from_epoch": -1}, "start_from_epoch must be a non-negative integer"),
+        ({"start_from_epoch": 1.5}, "start_from_epoch must be a non-negative integer"),
+    ],
+)
+def test_early_stopping_refuses_a_bad_baseline_or_start(kwargs, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        EarlyStopping(**kwargs)
+
+
+# ----------------------------------------------------------------------------------------
+# BatchNorm1d refuses a non-finite batch variance before touching its buffers
+# ----------------------------------------------------------------------------------------
+
+
+def test_batchnorm_refuses_an_overflowing_variance_before_updating_its_buffers():
+    bn = bplib.BatchNorm1d(2)
+    x = np.array([[1e155, 0.0], [-1e155, 1.0], [0.0, 2.0]])
+    with pytest.raises(FloatingPointError, match="variance"):
+        bn(x)
+    np.testing.assert_array_equal(bn.running_mean, [0.0, 0.0])
+    np.testing.assert_array_equal(bn.running_var, [1.0, 1.0])
+
+
+def test_batchnorm_passes_a_nan_on_but_keeps_it_out_of_its_buffers():
+    bn = bplib.BatchNorm1d(2)
+    x = np.array([[np.nan, 0.0], [1.0, 1.0], [0.0, 2.0]])
+    assert np.isnan(bn(x)).any()
+    np.testing.assert_array_equal(bn.running_mean, [0.0, 0.0])
+    np.testing.assert_array_equal(bn.running_var, [1.0, 1.0])
