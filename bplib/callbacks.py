@@ -5,16 +5,18 @@ Keras's semantics."""
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import integer, real
+from ._checks import describe, integer, real
 from .module import Module
+from .serialization import save
 
-__all__ = ["Callback", "EarlyStopping", "History"]
+__all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -148,6 +150,23 @@ _MAXIMISED = {"accuracy"}
 """Series that improve upwards, for ``EarlyStopping(mode="auto")``."""
 
 
+def _resolve_mode(mode: object, monitor: str, where: str) -> str:
+    """``"min"`` or ``"max"``: ``mode`` as given, or for ``"auto"`` from the series' name."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{where}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode != "auto":
+        return str(mode)
+    base = monitor.removeprefix("val_")
+    if base in _MAXIMISED:
+        return "max"
+    if base in ("loss", "grad_norm") or monitor == "grad_norm":
+        return "min"
+    raise ValueError(
+        f"{where}: mode='auto' cannot tell whether {monitor!r} should go up or down; "
+        "pass mode='max' (higher is better) or mode='min'"
+    )
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -226,19 +245,7 @@ class EarlyStopping(Callback):
             )
         min_delta = real(min_delta, "min_delta", where)
         patience = integer(patience, "patience", where, low=0)
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"{where}: mode must be 'auto', 'min' or 'max', got {mode!r}")
-        if mode == "auto":
-            base = monitor.removeprefix("val_")
-            if base in _MAXIMISED:
-                mode = "max"
-            elif base in ("loss", "grad_norm") or monitor == "grad_norm":
-                mode = "min"
-            else:
-                raise ValueError(
-                    f"{where}: mode='auto' cannot tell whether {monitor!r} should go up or down; "
-                    "pass mode='max' (higher is better) or mode='min'"
-                )
+        mode = _resolve_mode(mode, monitor, where)
         self.monitor = monitor
         self.min_delta = abs(min_delta)
         self.patience = patience
@@ -314,4 +321,138 @@ class EarlyStopping(Callback):
             + (f", baseline={self.baseline}" if self.baseline is not None else "")
             + (f", start_from_epoch={self.start_from_epoch}" if self.start_from_epoch else "")
             + ")"
+        )
+
+
+class ModelCheckpoint(Callback):
+    r"""Save the model during training through the atomic :func:`bplib.save`, as Keras's
+    ``ModelCheckpoint``.
+
+    Every ``save_freq`` epochs the model's :meth:`~bplib.Module.state_dict` is written to
+    ``filepath`` (with ``optimizer``, ``{"model": ..., "optimizer": ..., "epoch": ...}``, enough
+    to resume training). With ``save_best_only=True`` a save happens only when the
+    monitored value improves on the best so far (as :class:`EarlyStopping` judges it: NaN
+    and infinity never improve), so the file always holds the best epoch's weights. A
+    save replaces the file atomically: training interrupted in the middle of one leaves the
+    previous checkpoint.
+
+    Parameters
+    ----------
+    filepath : str or os.PathLike
+        Where to save. It may hold ``str.format`` fields, filled with ``epoch`` (from 1) and
+        the epoch's recorded values: ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``. Its folder
+        must exist.
+    monitor : str
+        The series compared with ``save_best_only``: ``"val_loss"`` (default), ``"loss"``,
+        ``"val_accuracy"``, ...
+    save_best_only : bool
+        Save only improvements of ``monitor`` (default ``False``: every ``save_freq``-th epoch).
+    mode : {"auto", "min", "max"}
+        Whether lower or higher ``monitor`` is better, as for :class:`EarlyStopping`.
+    save_freq : int
+        Consider saving every ``save_freq`` epochs (>= 1; Keras's ``"epoch"`` is 1).
+    optimizer : bplib.optim.Optimizer or None
+        Saved beside the model when given, so training can resume from the file.
+
+    Attributes
+    ----------
+    best : float
+        The best monitored value seen (``save_best_only``); ``best_epoch`` its epoch.
+    saved : list of str
+        The paths written, one per save, in order.
+
+    Examples
+    --------
+    >>> from bplib.train import ModelCheckpoint
+    >>> keep = ModelCheckpoint("best.npz", monitor="val_loss", save_best_only=True)
+
+    then ``fit(..., validation=(X_val, y_val), callbacks=[keep])`` and later
+    ``model.load_state_dict(bplib.load("best.npz"))``.
+    """
+
+    def __init__(
+        self,
+        filepath: str | os.PathLike[str],
+        monitor: str = "val_loss",
+        save_best_only: bool = False,
+        mode: str = "auto",
+        save_freq: int = 1,
+        optimizer: Any = None,
+    ) -> None:
+        where = "ModelCheckpoint"
+        if not isinstance(filepath, str | os.PathLike):
+            raise TypeError(f"{where}: filepath must be a path (str), got {describe(filepath)}")
+        if not isinstance(monitor, str) or not monitor:
+            raise TypeError(
+                f"{where}: monitor must be a series name such as 'val_loss', got {monitor!r}"
+            )
+        if not isinstance(save_best_only, bool | np.bool_):
+            raise TypeError(
+                f"{where}: save_best_only must be True or False, got {describe(save_best_only)}"
+            )
+        if optimizer is not None and not callable(getattr(optimizer, "state_dict", None)):
+            raise TypeError(
+                f"{where}: optimizer must be a bplib.optim optimiser or None, got "
+                f"{describe(optimizer)}"
+            )
+        self.filepath = os.fspath(filepath)
+        self.monitor = monitor
+        self.save_best_only = bool(save_best_only)
+        self.mode = _resolve_mode(mode, monitor, where) if save_best_only else str(mode)
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{where}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.save_freq = integer(save_freq, "save_freq", where, low=1)
+        self.optimizer = optimizer
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = math.inf if self.mode != "max" else -math.inf
+        self.best_epoch = 0
+        self.saved: list[str] = []
+
+    def _path(self, epoch: int, history: History) -> str:
+        values = {k: v[-1] for k, v in history.as_dict().items() if v}
+        return self.filepath.format(epoch=epoch, **values)
+
+    def on_train_begin(self, model: Module, history: History) -> None:
+        series = history.as_dict()
+        if self.save_best_only and self.monitor not in series:
+            raise ValueError(
+                f"ModelCheckpoint: monitor={self.monitor!r} is not recorded by this fit; it "
+                f"records {sorted(series)}"
+            )
+        try:  # a field that will not be recorded fails now, not after an epoch
+            self.filepath.format(epoch=1, **dict.fromkeys(series, 0.0))
+        except (KeyError, IndexError, ValueError) as err:
+            raise ValueError(
+                f"ModelCheckpoint: filepath {self.filepath!r} cannot be filled in ({err!r}); "
+                f"its fields may be epoch and {sorted(series)}"
+            ) from None
+        folder = os.path.dirname(os.path.abspath(self.filepath))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"ModelCheckpoint: the folder {folder!r} does not exist")
+        self._reset()
+
+    def on_epoch_end(self, epoch: int, history: History, model: Module) -> bool:
+        if epoch % self.save_freq:
+            return False
+        if self.save_best_only:
+            value = float(history[self.monitor][-1])
+            better = value < self.best if self.mode == "min" else value > self.best
+            if not (math.isfinite(value) and better):
+                return False
+            self.best, self.best_epoch = value, epoch
+        state: dict[str, Any] = dict(model.state_dict())
+        if self.optimizer is not None:
+            state = {"model": state, "optimizer": self.optimizer.state_dict(), "epoch": epoch}
+        path = self._path(epoch, history)
+        save(state, path)
+        self.saved.append(path)
+        return False
+
+    def __repr__(self) -> str:
+        return (
+            f"ModelCheckpoint({self.filepath!r}, monitor={self.monitor!r}, "
+            f"save_best_only={self.save_best_only}, mode={self.mode!r}, "
+            f"save_freq={self.save_freq})"
         )

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import instance, positive_int, real, rows, xy
-from .callbacks import Callback, EarlyStopping, History
+from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint
 from .data.batching import iterate_batches
 from .init import RngLike, as_rng
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss
@@ -44,6 +44,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "History",
+    "ModelCheckpoint",
     "evaluate",
     "fit",
     "predict",

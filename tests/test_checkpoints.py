@@ -13,7 +13,7 @@ import pytest
 
 import bplib
 from bplib import optim, utils
-from bplib.train import EarlyStopping, History
+from bplib.train import EarlyStopping, History, ModelCheckpoint
 
 
 def mlp(seed=0, dtype=np.float64):
@@ -445,3 +445,86 @@ def test_batchnorm_passes_a_nan_on_but_keeps_it_out_of_its_buffers():
     assert np.isnan(bn(x)).any()
     np.testing.assert_array_equal(bn.running_mean, [0.0, 0.0])
     np.testing.assert_array_equal(bn.running_var, [1.0, 1.0])
+
+
+# ----------------------------------------------------------------------------------------
+# ModelCheckpoint
+# ----------------------------------------------------------------------------------------
+
+
+def blobs(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    return rng.standard_normal((n, 2)) + np.where(y[:, None] == 1, 1.5, -1.5), y
+
+
+def test_model_checkpoint_keeps_the_best_epoch_and_it_loads_bit_for_bit(tmp_path):
+    X, y = blobs()
+    X_val, y_val = blobs(200, seed=1)
+    net = mlp()
+    path = tmp_path / "best.npz"
+    keep = ModelCheckpoint(path, monitor="val_loss", save_best_only=True)
+    stop = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+    opt = optim.SGD(net.parameters(), lr=2.0)
+    history = bplib.fit(net, bplib.CrossEntropyLoss(), opt, X, y, epochs=30,
+                        validation=(X_val, y_val), callbacks=[keep, stop], progress=False)  # fmt: skip
+    assert keep.best_epoch == stop.best_epoch == history.best["epoch"]
+    assert keep.best == min(history.val_loss)
+    saved = bplib.load(path)
+    for k, v in net.state_dict().items():  # EarlyStopping restored the same epoch
+        np.testing.assert_array_equal(saved[k], v)
+
+
+def test_model_checkpoint_saves_every_nth_epoch_with_the_optimizer(tmp_path):
+    X, y = blobs()
+    net = mlp()
+    opt = optim.Adam(net.parameters(), lr=0.01)
+    keep = ModelCheckpoint(tmp_path / "ckpt-{epoch:02d}-{loss:.3f}.npz", save_freq=2, optimizer=opt)
+    history = bplib.fit(
+        net, bplib.CrossEntropyLoss(), opt, X, y, epochs=5, callbacks=[keep], progress=False
+    )
+    names = sorted(os.listdir(tmp_path))
+    assert names == [f"ckpt-{e:02d}-{history.loss[e - 1]:.3f}.npz" for e in (2, 4)]
+    last = bplib.load(tmp_path / names[-1])
+    assert int(last["epoch"]) == 4 and set(last) == {"model", "optimizer", "epoch"}
+    fresh = optim.Adam(mlp().parameters(), lr=0.01)
+    fresh.load_state_dict(last["optimizer"])
+    assert fresh.state[fresh.params[0]]["step"] == 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"filepath": 3}, TypeError, "filepath must be a path"),
+        ({"save_freq": 0}, ValueError, "save_freq must be a positive integer"),
+        ({"save_best_only": "yes"}, TypeError, "save_best_only must be True or False"),
+        ({"monitor": "val_f1", "save_best_only": True}, ValueError, "mode='auto' cannot tell"),
+        ({"mode": "lowest"}, ValueError, "mode must be 'auto', 'min' or 'max'"),
+        ({"optimizer": 3}, TypeError, "optimizer must be a bplib.optim optimiser"),
+    ],
+)
+def test_model_checkpoint_refuses_bad_arguments(tmp_path, kwargs, error, message):
+    kwargs = {"filepath": tmp_path / "c.npz", **kwargs}
+    with pytest.raises(error, match=message):
+        ModelCheckpoint(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("filepath", "kwargs", "error", "message"),
+    [
+        ("c-{val_acc}.npz", {}, ValueError, "cannot be filled in"),
+        ("missing/c.npz", {}, FileNotFoundError, "does not exist"),
+        ("c.npz", {"monitor": "val_loss", "save_best_only": True}, ValueError, "not recorded"),
+    ],
+)
+def test_model_checkpoint_refuses_before_training(tmp_path, filepath, kwargs, error, message):
+    X, y = blobs()
+    net = mlp()
+    before = snapshot(net)
+    keep = ModelCheckpoint(tmp_path / filepath, **kwargs)
+    opt = optim.SGD(net.parameters(), lr=0.1)
+    with pytest.raises(error, match=message):
+        bplib.fit(
+            net, bplib.CrossEntropyLoss(), opt, X, y, epochs=2, callbacks=[keep], progress=False
+        )
+    assert_unchanged(net, before)

@@ -2583,6 +2583,26 @@ TABLE.update(
                lambda: train.Callback().on_epoch_end(1, train.History(), net()),
                lambda v: not v),
         ],
+        "bplib.callbacks.ModelCheckpoint": [
+            bad(
+                "a filepath that is not a path",
+                lambda: bplib.train.ModelCheckpoint(3),
+                TypeError,
+                r"ModelCheckpoint: filepath must be a path \(str\), got 3",
+            ),
+            bad(
+                "save_freq 0",
+                lambda: bplib.train.ModelCheckpoint(_tmp_npz(), save_freq=0),
+                ValueError,
+                r"save_freq must be a positive integer, got 0",
+            ),
+            bad(
+                "an unknown mode",
+                lambda: bplib.train.ModelCheckpoint(_tmp_npz(), mode="up"),
+                ValueError,
+                r"mode must be 'auto', 'min' or 'max', got 'up'",
+            ),
+        ],
         "bplib.callbacks.EarlyStopping": [
             bad("mode 'up'", lambda: train.EarlyStopping(mode="up"), ValueError,
                 r"mode must be 'auto', 'min' or 'max', got 'up'"),
