@@ -62,16 +62,17 @@ def ex1(mse_grad: Callable[..., Any]) -> str:
 
 
 def _exact_logsumexp(z: np.ndarray) -> np.ndarray:
-    from mpmath import mp, mpf
+    import sympy as sp
 
-    with mp.workdps(40):
-        return np.array([float(mp.log(sum(mp.exp(mpf(float(v))) for v in row))) for row in z])
+    return np.array(
+        [float(sp.log(sum(sp.exp(sp.Float(float(v), 40)) for v in row)).evalf(40)) for row in z]
+    )
 
 
 def ex2(my_logsumexp: Callable[..., Any]) -> str:
     """Exercise 2.2: ``my_logsumexp(z)``, log-sum-exp of each row, finite for any logits.
 
-    Compares with 40-digit values (mpmath) on rows of large, very negative and ordinary
+    Compares with 40-digit values (SymPy) on rows of large, very negative and ordinary
     logits (a 3 x 3 and a 2 x 5 array). Diagnoses: not a function; the wrong shape (one
     value per row); inf or nan (the naive formula overflows); the row maximum broadcast
     along the wrong axis; which kind of row is wrong. It never prints the expected values.
@@ -129,14 +130,13 @@ def ex3(softmax_jacobian: Callable[..., Any]) -> str:
     product instead of the outer one); columns that do not sum to zero; only the diagonal
     right. It never prints the expected matrix.
     """
-    from mpmath import mp, mpf
+    import sympy as sp
 
     rng = np.random.default_rng(2)
     for K in (3, 5):
         z = rng.normal(size=K) * 2
-        with mp.workdps(40):
-            e = [mp.exp(mpf(float(v))) for v in z]
-            p = np.array([float(v / sum(e)) for v in e])
+        e = [sp.exp(sp.Float(float(v), 40)) for v in z]
+        p = np.array([float((v / sum(e)).evalf(40)) for v in e])
         exact = np.diag(p) - np.outer(p, p)
         yours = array(_call(softmax_jacobian, "softmax_jacobian", z), "softmax_jacobian(z)", (K, K))
         if close(yours, exact, rtol=1e-12, atol=1e-14):
