@@ -38,7 +38,7 @@ from .init import RngLike, as_rng
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss
 from .metrics import METRICS, Metric, _labels_from_outputs, accuracy
 from .module import Module, _submodules
-from .optim import LRScheduler, Optimizer
+from .optim import LRScheduler, Optimizer, deferred_interrupts
 
 __all__ = [
     "Callback",
@@ -336,6 +336,8 @@ def fit(
     stop_reason = ""
     epoch_iter, bar = _epoch_iterator(int(epochs), _progress_enabled(progress))
     modes = _switch_mode(model, True)  # validation switches to eval() and back by itself
+    guard = deferred_interrupts()  # Ctrl-C during a step waits for its writes (cheaply)
+    guard.__enter__()
     try:
         for epoch in epoch_iter:
             history.lr.append(optimizer.lr)
@@ -421,6 +423,7 @@ def fit(
         err.history = history  # type: ignore[attr-defined]
         raise
     finally:
+        guard.__exit__(None, None, None)
         _restore(modes)
         if bar is not None:
             bar.close()

@@ -316,8 +316,14 @@ class Tripwire(np.ndarray):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT")
+@pytest.mark.parametrize("guarded", [False, True], ids=["step alone", "deferred_interrupts"])
 @pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1), optim.Adam, optim.AdamW])
-def test_an_interrupt_inside_step_leaves_no_half_applied_update(make):
+def test_an_interrupt_inside_step_leaves_no_half_applied_update(make, guarded):
+    if guarded:
+        with optim.deferred_interrupts():
+            test_an_interrupt_inside_step_leaves_no_half_applied_update(make, False)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        return
     net = mlp()
     params = net.parameters()
     params[0].data = params[0].data.view(Tripwire)  # the first write raises Ctrl-C
@@ -330,6 +336,17 @@ def test_an_interrupt_inside_step_leaves_no_half_applied_update(make):
     # every parameter was written, once: step counts are all 1, and every value moved
     assert [opt.state[p]["step"] for p in params] == [1] * len(params)
     assert all(not np.array_equal(p.data, b) for p, b in zip(params, before, strict=True))
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not in the block
+        return
+
+
+def test_ctrl_c_outside_the_writes_interrupts_at_once_inside_deferred_interrupts():
+    with pytest.raises(KeyboardInterrupt):
+        with optim.deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs between two bytecodes
+                pass
+            pytest.fail("the interrupt was held back outside a step")
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
@@ -361,6 +378,7 @@ def test_an_interrupt_in_fit_keeps_the_history_of_the_completed_epochs():
         history.stop_reason == "interrupted (KeyboardInterrupt) during epoch 3; 2 epochs completed"
     )
     assert net.training and not net[1].training  # modes restored
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 # ----------------------------------------------------------------------------------------

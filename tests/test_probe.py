@@ -2445,6 +2445,15 @@ def _tmp_npz(name: str = "state.npz") -> str:
     return os.path.join(tempfile.mkdtemp(), name)
 
 
+def _deferred_block() -> bool:
+    import signal
+
+    before = signal.getsignal(signal.SIGINT)
+    with bplib.optim.deferred_interrupts():
+        pass
+    return signal.getsignal(signal.SIGINT) is before
+
+
 def _save_load_round_trip() -> bool:
     path = _tmp_npz()
     state = net().state_dict()
@@ -2582,6 +2591,13 @@ TABLE.update(
             ok("the base class stops nothing",
                lambda: train.Callback().on_epoch_end(1, train.History(), net()),
                lambda v: not v),
+        ],
+        "bplib.optim.deferred_interrupts": [
+            ok(
+                "a block that puts the handler back",
+                _deferred_block,
+                lambda v: v,
+            ),
         ],
         "bplib.callbacks.ModelCheckpoint": [
             bad(

@@ -27,7 +27,7 @@ The package's modules: ``optimizer`` (the base class: one all-or-nothing step),
 
 from .algorithms import SGD, Adagrad, Adam, AdamW, RMSprop
 from .lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
-from .optimizer import Optimizer
+from .optimizer import Optimizer, deferred_interrupts
 
 __all__ = [
     "SGD",
@@ -39,4 +39,5 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "StepLR",
+    "deferred_interrupts",
 ]
