@@ -302,6 +302,11 @@ def fit(
     ):
         raise ValueError(f"{where}: scheduler must be a bplib.optim schedule of this optimizer")
     xy(X, y, where)
+    if X.ndim == 1:  # a layer's own hint (x.reshape(1, -1), one example) would mislead here
+        raise ValueError(
+            f"{where}: X must be 2-D, (examples, features), got shape {X.shape}; for "
+            "examples with a single feature use X.reshape(-1, 1)"
+        )
     if validation is not None:
         if not isinstance(validation, tuple | list) or len(validation) != 2:
             raise TypeError(

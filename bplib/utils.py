@@ -16,12 +16,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import describe, real, real_numbers
-from .module import Parameter
+from .module import Module, Parameter
 
 __all__ = ["clip_grad_norm", "parameters_to_vector", "vector_to_parameters"]
 
 
 def _parameter_list(parameters: Parameter | Iterable[Parameter], where: str) -> list[Parameter]:
+    if isinstance(parameters, Module):
+        raise TypeError(
+            f"{where} expects bplib Parameters, got a {type(parameters).__name__} (a model): "
+            "pass model.parameters()"
+        )
+    if not isinstance(parameters, Parameter) and not isinstance(parameters, Iterable):
+        raise TypeError(
+            f"{where} expects bplib Parameters (e.g. model.parameters()), got "
+            f"{describe(parameters)}"
+        )
     params = [parameters] if isinstance(parameters, Parameter) else list(parameters)
     if not params:
         raise ValueError(f"{where} got an empty parameter list")

@@ -694,6 +694,12 @@ TABLE: dict[str, list[Case]] = {
         ),  # type: ignore[arg-type]
     ],
     "bplib.optim.StepLR": [
+        bad(
+            "lr_at(1.5)",
+            lambda: optim.StepLR(optim.SGD(net().parameters()), 2).lr_at(1.5),
+            ValueError,
+            r"StepLR.lr_at: epoch must be a non-negative integer, got 1.5",
+        ),
         ok("step_size=np.int64(2)", scheduler_step(optim.StepLR, step_size=np.int64(2)), same(1.0)),
         bad(
             "step_size=0",
@@ -721,6 +727,12 @@ TABLE: dict[str, list[Case]] = {
         ),
     ],
     "bplib.optim.CosineAnnealingLR": [
+        bad(
+            "lr_at('3')",
+            lambda: optim.CosineAnnealingLR(optim.SGD(net().parameters()), 4).lr_at("3"),
+            ValueError,
+            r"CosineAnnealingLR.lr_at: epoch must be a non-negative integer",
+        ),
         ok(
             "T_max=np.int64(4)",
             scheduler_step(optim.CosineAnnealingLR, T_max=np.int64(4)),
@@ -1629,6 +1641,9 @@ TABLE.update(
         ],
         "bplib.fit": [
             bad(
+                "a 1-D X", lambda: _fit_1d(), ValueError, r"fit: X must be 2-D.*X.reshape\(-1, 1\)"
+            ),
+            bad(
                 "a label out of range: refused before training",
                 _fit(y=np.arange(12) % 4),
                 ValueError,
@@ -2022,6 +2037,18 @@ TABLE.update(
             ),
         ],
         "bplib.utils.clip_grad_norm": [
+            bad(
+                "None",
+                lambda: bplib.utils.clip_grad_norm(None, 1.0),
+                TypeError,
+                r"clip_grad_norm expects bplib Parameters .*got None",
+            ),
+            bad(
+                "a model",
+                lambda: bplib.utils.clip_grad_norm(net(), 1.0),
+                TypeError,
+                r"got a Sequential \(a model\): pass model.parameters\(\)",
+            ),
             ok("finite 1e308 gradients are clipped", _clip_huge, lambda v: v),
             bad(
                 "max_norm=-1",
@@ -2032,6 +2059,12 @@ TABLE.update(
             bad("a NaN gradient", _clip_nan, FloatingPointError, r"NaN or infinite"),
         ],
         "bplib.utils.parameters_to_vector": [
+            bad(
+                "a model",
+                lambda: bplib.utils.parameters_to_vector(net()),
+                TypeError,
+                r"parameters_to_vector expects bplib Parameters, got a Sequential",
+            ),
             bad(
                 "an empty list",
                 lambda: bplib.utils.parameters_to_vector([]),
@@ -2045,6 +2078,12 @@ TABLE.update(
             ),
         ],
         "bplib.utils.vector_to_parameters": [
+            bad(
+                "None",
+                lambda: bplib.utils.vector_to_parameters(np.zeros(3), None),
+                TypeError,
+                r"vector_to_parameters expects bplib Parameters .*got None",
+            ),
             bad(
                 "a vector of the wrong length",
                 lambda: bplib.utils.vector_to_parameters(np.zeros(5), net().parameters()),
@@ -2443,6 +2482,14 @@ def _tmp_npz(name: str = "state.npz") -> str:
     import tempfile
 
     return os.path.join(tempfile.mkdtemp(), name)
+
+
+def _fit_1d() -> object:
+    model = bplib.Sequential(bplib.Linear(1, 1, rng=0))
+    opt = bplib.optim.SGD(model.parameters())
+    return bplib.fit(
+        model, bplib.MSELoss(), opt, np.zeros(5), np.zeros((5, 1)), epochs=1, progress=False
+    )
 
 
 def _deferred_block() -> bool:

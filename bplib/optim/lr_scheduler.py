@@ -44,6 +44,10 @@ class LRScheduler:
             "CosineAnnealingLR, or subclass LRScheduler and write the schedule there"
         )
 
+    def _epoch(self, epoch: object) -> int:
+        """``epoch`` if it is an integer >= 0 (``lr_at``'s argument), else a clear error."""
+        return integer(epoch, "epoch", f"{type(self).__name__}.lr_at", low=0)
+
     def step(self) -> None:
         """Advance one epoch and set the optimiser's learning rate.
 
@@ -145,7 +149,7 @@ class StepLR(LRScheduler):
         self.gamma = non_negative(gamma, "gamma", "StepLR")
 
     def lr_at(self, epoch: int) -> float:
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
+        return self.base_lr * self.gamma ** (self._epoch(epoch) // self.step_size)
 
     def _hyperparameters(self) -> dict[str, Any]:
         return {"step_size": self.step_size, "gamma": self.gamma}
@@ -181,7 +185,7 @@ class CosineAnnealingLR(LRScheduler):
         self.eta_min = non_negative(eta_min, "eta_min", "CosineAnnealingLR")
 
     def lr_at(self, epoch: int) -> float:
-        cosine = 1 + math.cos(math.pi * epoch / self.T_max)
+        cosine = 1 + math.cos(math.pi * self._epoch(epoch) / self.T_max)
         return self.eta_min + (self.base_lr - self.eta_min) * cosine / 2
 
     def _hyperparameters(self) -> dict[str, Any]:
