@@ -19,14 +19,14 @@ the verdict of the answers their notebook holds.
 
 How each case is decided:
 
-- the notebook's own one-line check cells are not run (the grader's verdict replaces their
-  output); a check cell the student edited into something else is run, then graded;
+- the notebook runs as written, its own check cells included (what they print does not
+  count): the grader's cell runs right after each check cell;
 - a deleted check cell: the exercise is graded where the cell was (after the nearest
   earlier cell of the chapter that is still there, found by cell id in the book's full
   edition), or at the end of the notebook if no such cell is left;
 - a cell that raises does not stop the run; an exercise whose cells (those since the
-  previous exercise's check) raised and whose answer is not correct gets
-  ``error: <exception type>``;
+  previous exercise's check, check cells and cells tagged ``raises-exception`` apart)
+  raised and whose answer is not correct gets ``error: <exception type>``;
 - a cell that runs longer than the per-cell timeout is interrupted and the run goes on;
   an exercise whose cells timed out and whose answer is not correct gets ``timeout``.
   If the kernel does not come back from the interrupt, or the notebook runs past its

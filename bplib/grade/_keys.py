@@ -83,27 +83,6 @@ def checked_exercises(source: str) -> list[str]:
     return [m["id"] for m in CHECK_CALL.finditer(source)]
 
 
-def is_plain_check(source: str) -> bool:
-    """Whether a cell is only ``check("N.M", name, ..., kw=name)``: it prints, nothing else."""
-    try:
-        body = ast.parse(source).body
-    except SyntaxError:
-        return False
-    if len(body) != 1 or not isinstance(body[0], ast.Expr):
-        return False
-    call = body[0].value
-    return (
-        isinstance(call, ast.Call)
-        and isinstance(call.func, ast.Name)
-        and call.func.id == "check"
-        and bool(call.args)
-        and isinstance(call.args[0], ast.Constant)
-        and isinstance(call.args[0].value, str)
-        and all(isinstance(a, ast.Name) for a in call.args[1:])
-        and all(k.arg is not None and isinstance(k.value, ast.Name) for k in call.keywords)
-    )
-
-
 def kernel_verdict(exercise: str, keys: str, namespace: dict[str, Any]) -> dict[str, Any]:
     """Run in the student's kernel: the verdict of the trusted key on the notebook's answers.
 

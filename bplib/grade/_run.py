@@ -22,7 +22,6 @@ from ._keys import (
     chapter_of_exercise,
     checked_exercises,
     injected_cell,
-    is_plain_check,
     parse_injected_output,
     sort_key,
 )
@@ -378,12 +377,13 @@ def _run_all(
             cell = copy.deepcopy(nb.cells[index])
             if cell.cell_type != "code":
                 kernel.nb.cells.append(cell)
-            elif is_plain_check(cell.source) or kernel.state != "ok":
-                cell.outputs, cell.execution_count = [], None  # not run: the grader's verdict
+            elif kernel.state != "ok":
+                cell.outputs, cell.execution_count = [], None  # not run
                 kernel.nb.cells.append(cell)
             else:
                 outcome, detail = kernel.run(cell)
-                if outcome in ("timeout", "error"):
+                expected = "raises-exception" in cell.get("metadata", {}).get("tags", [])
+                if outcome == "timeout" or (outcome == "error" and not expected):
                     what = "timed out" if outcome == "timeout" else f"raised {_short(detail)}"
                     row.notes.append(f"cell {index + 1} {what}")
                     if index not in checks:
@@ -421,13 +421,13 @@ def _run_all(
 
 
 def _show(kernel: _Kernel, exercise: str, value: str) -> None:
-    """Put the grader's verdict in the kept notebook: as the output of a plain check cell
-    that was not run, or in a markdown cell of its own."""
+    """Put the grader's verdict in the kept notebook: after the output of the exercise's
+    check cell, or in a markdown cell of its own (the check cell was deleted)."""
     import nbformat
 
     last = kernel.nb.cells[-1] if kernel.nb.cells else None
     text = f"[bplib.grade {exercise}] {value}\n"
-    if last is not None and last.cell_type == "code" and is_plain_check(last.source):
+    if last is not None and last.cell_type == "code" and exercise in checked_exercises(last.source):
         last.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
     else:
         kernel.nb.cells.append(
