@@ -478,7 +478,7 @@ def network_diagram(
     :math:`a` (blue, above) from the forward pass and, except the inputs, its error signal
     :math:`\delta = \partial L / \partial z` (red, below) from the backward pass; each
     edge is labelled with its weight :math:`w_{jk}`. The gradient of an edge's weight is the
-    blue number at its start times the red number at its end, (BP3) of the matrix form of backpropagation.
+    blue number at its start times the red number at its end, (BP4) of the matrix form of backpropagation.
 
     ``model.backward`` is called once, so the parameters' ``.grad`` afterwards hold this
     example's gradient added to whatever they held before (call ``zero_grad()`` first).
