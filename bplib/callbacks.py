@@ -26,7 +26,7 @@ __all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint"]
 
 @dataclass
 class History:
-    """What :func:`fit` recorded, one entry per epoch.
+    r"""What :func:`fit` recorded, one entry per epoch.
 
     Attributes
     ----------
@@ -43,7 +43,7 @@ class History:
     grad_norm : list of float
         The Euclidean norm of the gradient of the loss with respect to all parameters,
         measured on each batch before its step (as the loss is): for full-batch gradient
-        descent :math:`\\lVert\\nabla L(\\theta_{e-1})\\rVert`, for mini-batches the
+        descent :math:`\lVert\nabla L(\theta_{e-1})\rVert`, for mini-batches the
         root-mean-square over the epoch's batches (each weighted by its size).
     stopped_epoch : int
         The last epoch run, counting from 1 (``epochs`` unless a criterion stopped early).

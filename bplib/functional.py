@@ -17,11 +17,11 @@ from ._checks import axis_of, describe, plain_array
 
 
 def sigmoid(z: NDArray[Any]) -> NDArray[Any]:
-    """:math:`\\sigma(z) = 1/(1+e^{-z})`, without overflow for any finite ``z``.
+    r""":math:`\sigma(z) = 1/(1+e^{-z})`, without overflow for any finite ``z``.
 
     ``exp(-z)`` overflows for ``z < -709`` in float64 (``-88`` in float32). Writing
-    :math:`e = e^{-|z|} \\in (0, 1]`, the two exact forms
-    :math:`\\sigma(z) = 1/(1+e)` for :math:`z \\ge 0` and :math:`e/(1+e)` for :math:`z < 0`
+    :math:`e = e^{-|z|} \in (0, 1]`, the two exact forms
+    :math:`\sigma(z) = 1/(1+e)` for :math:`z \ge 0` and :math:`e/(1+e)` for :math:`z < 0`
     only ever exponentiate a non-positive number.
     """
     _real(z, "sigmoid")
@@ -32,8 +32,8 @@ def sigmoid(z: NDArray[Any]) -> NDArray[Any]:
 
 
 def logsumexp(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
-    """:math:`\\log\\sum_j e^{z_j}` along ``axis``, computed as :math:`m + \\log\\sum_j e^{z_j - m}`
-    with :math:`m = \\max_j z_j`, so the largest exponent is :math:`e^0 = 1` (keeps ``axis``)."""
+    r""":math:`\log\sum_j e^{z_j}` along ``axis``, computed as :math:`m + \log\sum_j e^{z_j - m}`
+    with :math:`m = \max_j z_j`, so the largest exponent is :math:`e^0 = 1` (keeps ``axis``)."""
     m = _checked_max(z, axis, "logsumexp")
     if not np.isfinite(m).all():
         return _logsumexp_with_infinities(z, m, axis)
@@ -41,7 +41,7 @@ def logsumexp(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
 
 
 def log_softmax(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
-    """:math:`\\log p_j = z_j - \\log\\sum_k e^{z_k}`, finite for any finite logits."""
+    r""":math:`\log p_j = z_j - \log\sum_k e^{z_k}`, finite for any finite logits."""
     lse = logsumexp(z, axis=axis)
     if not np.isfinite(lse).all():
         return _log_softmax_with_infinities(z, lse, axis)
@@ -49,7 +49,7 @@ def log_softmax(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
 
 
 def softmax(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
-    """:math:`p_j = e^{z_j}/\\sum_k e^{z_k}`, shifted by the row maximum so nothing overflows."""
+    r""":math:`p_j = e^{z_j}/\sum_k e^{z_k}`, shifted by the row maximum so nothing overflows."""
     m = _checked_max(z, axis, "softmax")
     if not np.isfinite(m).all():
         return _softmax_with_infinities(z, m, axis)
@@ -110,6 +110,6 @@ def _log_softmax_with_infinities(z: NDArray[Any], lse: NDArray[Any], axis: int) 
 
 
 def softplus(z: NDArray[Any]) -> NDArray[Any]:
-    """:math:`\\log(1+e^{z}) = \\max(z, 0) + \\log(1+e^{-|z|})`, stable for any finite ``z``."""
+    r""":math:`\log(1+e^{z}) = \max(z, 0) + \log(1+e^{-|z|})`, stable for any finite ``z``."""
     _real(z, "softplus")
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))

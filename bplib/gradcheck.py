@@ -1,13 +1,13 @@
-"""Gradient checking by central finite differences (chapter 5).
+r"""Gradient checking by central finite differences (chapter 5).
 
-For every parameter entry :math:`\\theta_k`,
+For every parameter entry :math:`\theta_k`,
 
 .. math::
 
-    \\frac{\\partial L}{\\partial \\theta_k} \\approx
-    \\frac{L(\\theta + \\varepsilon e_k) - L(\\theta - \\varepsilon e_k)}{2\\varepsilon},
+    \frac{\partial L}{\partial \theta_k} \approx
+    \frac{L(\theta + \varepsilon e_k) - L(\theta - \varepsilon e_k)}{2\varepsilon},
 
-whose error is :math:`O(\\varepsilon^2)`. Comparing it with the gradient from ``backward``
+whose error is :math:`O(\varepsilon^2)`. Comparing it with the gradient from ``backward``
 catches almost every bug in a hand-written backward pass.
 """
 
@@ -26,7 +26,7 @@ from .module import Module
 
 
 def relative_error(a: NDArray[Any], b: NDArray[Any]) -> float:
-    """:math:`\\max|a-b| / \\max(\\max|a|, \\max|b|)`: the worst error relative to the gradient's scale.
+    r""":math:`\max|a-b| / \max(\max|a|, \max|b|)`: the worst error relative to the gradient's scale.
 
     Returns 0.0 when both are exactly zero. The two arrays must have the same shape (a
     broadcast would compare the wrong entries).

@@ -1,4 +1,4 @@
-"""Weight initialisers (chapter 9).
+r"""Weight initialisers (chapter 9).
 
 Every initialiser returns a weight matrix of shape ``(fan_in, fan_out)`` (the row
 convention :math:`Z = XW + b`), drawn from a seeded ``numpy.random.Generator``.
@@ -8,14 +8,14 @@ Select one by name in ``Linear(init="xavier_uniform")`` or pass the function its
 name                   distribution
 =====================  ==========================================================
 ``zeros``              :math:`W = 0` (fails: every hidden unit stays identical)
-``normal``             :math:`\\mathcal N(0, \\sigma^2)`, :math:`\\sigma = 0.01` by default
-``uniform``            :math:`U(-1/\\sqrt{n_\\text{in}},\\, 1/\\sqrt{n_\\text{in}})`, the old
+``normal``             :math:`\mathcal N(0, \sigma^2)`, :math:`\sigma = 0.01` by default
+``uniform``            :math:`U(-1/\sqrt{n_\text{in}},\, 1/\sqrt{n_\text{in}})`, the old
                        heuristic and PyTorch's default for ``nn.Linear``
-``xavier_uniform``     :math:`U(-a, a)`, :math:`a = \\sqrt{6/(n_\\text{in}+n_\\text{out})}` (Glorot & Bengio, 2010)
-``xavier_normal``      :math:`\\mathcal N(0, 2/(n_\\text{in}+n_\\text{out}))`
-``he_uniform``         :math:`U(-a, a)`, :math:`a = \\sqrt{6/n_\\text{in}}` (He et al., 2015)
-``he_normal``          :math:`\\mathcal N(0, 2/n_\\text{in})`
-``lecun_normal``       :math:`\\mathcal N(0, 1/n_\\text{in})` (LeCun et al., 1998)
+``xavier_uniform``     :math:`U(-a, a)`, :math:`a = \sqrt{6/(n_\text{in}+n_\text{out})}` (Glorot & Bengio, 2010)
+``xavier_normal``      :math:`\mathcal N(0, 2/(n_\text{in}+n_\text{out}))`
+``he_uniform``         :math:`U(-a, a)`, :math:`a = \sqrt{6/n_\text{in}}` (He et al., 2015)
+``he_normal``          :math:`\mathcal N(0, 2/n_\text{in})`
+``lecun_normal``       :math:`\mathcal N(0, 1/n_\text{in})` (LeCun et al., 1998)
 =====================  ==========================================================
 
 ``glorot_*`` and ``kaiming_*`` are accepted as aliases of ``xavier_*`` and ``he_*``.
@@ -98,7 +98,7 @@ def normal(
     dtype: DTypeLike = np.float64,
     std: float = 0.01,
 ) -> NDArray[Any]:
-    """:math:`W_{ij} \\sim \\mathcal N(0, \\text{std}^2)`, a small fixed scale."""
+    r""":math:`W_{ij} \sim \mathcal N(0, \text{std}^2)`, a small fixed scale."""
     dt = _shape(fan_in, fan_out, dtype, "normal")
     std = real(std, "std", "normal", low=0.0)
     return (as_rng(rng).standard_normal((fan_in, fan_out)) * std).astype(dt, copy=False)
@@ -112,7 +112,7 @@ def uniform(
     dtype: DTypeLike = np.float64,
     bound: float | None = None,
 ) -> NDArray[Any]:
-    """:math:`W_{ij} \\sim U(-a, a)` with :math:`a = 1/\\sqrt{n_\\text{in}}` unless ``bound`` is given."""
+    r""":math:`W_{ij} \sim U(-a, a)` with :math:`a = 1/\sqrt{n_\text{in}}` unless ``bound`` is given."""
     dt = _shape(fan_in, fan_out, dtype, "uniform")
     a = 1.0 / np.sqrt(fan_in) if bound is None else real(bound, "bound", "uniform", low=0.0)
     return as_rng(rng).uniform(-a, a, (fan_in, fan_out)).astype(dt, copy=False)
@@ -126,9 +126,9 @@ def xavier_uniform(
     dtype: DTypeLike = np.float64,
     gain: float = 1.0,
 ) -> NDArray[Any]:
-    """Glorot & Bengio (2010): :math:`U(-a, a)`, :math:`a = \\text{gain}\\sqrt{6/(n_\\text{in}+n_\\text{out})}`.
+    r"""Glorot & Bengio (2010): :math:`U(-a, a)`, :math:`a = \text{gain}\sqrt{6/(n_\text{in}+n_\text{out})}`.
 
-    Its variance :math:`a^2/3 = 2/(n_\\text{in}+n_\\text{out})` keeps the forward and backward
+    Its variance :math:`a^2/3 = 2/(n_\text{in}+n_\text{out})` keeps the forward and backward
     signal level through tanh layers in their linear regime.
     """
     _shape(fan_in, fan_out, dtype, "xavier_uniform")
@@ -146,7 +146,7 @@ def xavier_normal(
     dtype: DTypeLike = np.float64,
     gain: float = 1.0,
 ) -> NDArray[Any]:
-    """:math:`\\mathcal N(0, \\sigma^2)` with :math:`\\sigma = \\text{gain}\\sqrt{2/(n_\\text{in}+n_\\text{out})}`."""
+    r""":math:`\mathcal N(0, \sigma^2)` with :math:`\sigma = \text{gain}\sqrt{2/(n_\text{in}+n_\text{out})}`."""
     _shape(fan_in, fan_out, dtype, "xavier_normal")
     gain = real(gain, "gain", "xavier_normal", low=0.0)
     return normal(
@@ -155,8 +155,8 @@ def xavier_normal(
 
 
 def _he_scale(numerator: float, fan_in: int, negative_slope: float) -> float:
-    """:math:`\\sqrt{c / ((1 + a^2)\\,\\text{fan\\_in})}`; for a slope so large that
-    :math:`a^2` would overflow, :math:`\\sqrt{c/\\text{fan\\_in}} / a`, equal to the last bit."""
+    r""":math:`\sqrt{c / ((1 + a^2)\,\text{fan\_in})}`; for a slope so large that
+    :math:`a^2` would overflow, :math:`\sqrt{c/\text{fan\_in}} / a`, equal to the last bit."""
     if negative_slope < 1e100:
         return float(np.sqrt(numerator / ((1.0 + negative_slope**2) * fan_in)))
     return float(np.sqrt(numerator / fan_in)) / negative_slope
@@ -170,10 +170,10 @@ def he_uniform(
     dtype: DTypeLike = np.float64,
     negative_slope: float = 0.0,
 ) -> NDArray[Any]:
-    """He et al. (2015): :math:`U(-a, a)`, :math:`a = \\sqrt{6/((1+\\alpha^2) n_\\text{in})}`.
+    r"""He et al. (2015): :math:`U(-a, a)`, :math:`a = \sqrt{6/((1+\alpha^2) n_\text{in})}`.
 
-    Variance :math:`2/((1+\\alpha^2) n_\\text{in})`: it doubles Glorot's (for square layers)
-    to make up for (leaky) ReLU zeroing half of its inputs; :math:`\\alpha` is the
+    Variance :math:`2/((1+\alpha^2) n_\text{in})`: it doubles Glorot's (for square layers)
+    to make up for (leaky) ReLU zeroing half of its inputs; :math:`\alpha` is the
     negative slope (0 for ReLU).
     """
     _shape(fan_in, fan_out, dtype, "he_uniform")
@@ -190,7 +190,7 @@ def he_normal(
     dtype: DTypeLike = np.float64,
     negative_slope: float = 0.0,
 ) -> NDArray[Any]:
-    """:math:`\\mathcal N(0, 2/((1+\\alpha^2) n_\\text{in}))` (He et al., 2015)."""
+    r""":math:`\mathcal N(0, 2/((1+\alpha^2) n_\text{in}))` (He et al., 2015)."""
     _shape(fan_in, fan_out, dtype, "he_normal")
     negative_slope = real(negative_slope, "negative_slope", "he_normal", low=0.0)
     std = _he_scale(2.0, fan_in, negative_slope)
@@ -200,7 +200,7 @@ def he_normal(
 def lecun_normal(
     fan_in: int, fan_out: int, *, rng: RngLike = None, dtype: DTypeLike = np.float64
 ) -> NDArray[Any]:
-    """:math:`\\mathcal N(0, 1/n_\\text{in})` (LeCun et al., 1998, "Efficient BackProp")."""
+    r""":math:`\mathcal N(0, 1/n_\text{in})` (LeCun et al., 1998, "Efficient BackProp")."""
     _shape(fan_in, fan_out, dtype, "lecun_normal")
     return normal(fan_in, fan_out, rng=rng, dtype=dtype, std=np.sqrt(1.0 / fan_in))
 

@@ -29,15 +29,15 @@ from .module import Module, Parameter
 
 
 class Linear(Module):
-    """A dense layer, :math:`Z = XW + b` (chapter 4 derives it, chapter 5 builds it).
+    r"""A dense layer, :math:`Z = XW + b` (chapter 4 derives it, chapter 5 builds it).
 
-    Backward, given :math:`\\delta = \\partial L/\\partial Z` of shape (batch, out):
+    Backward, given :math:`\delta = \partial L/\partial Z` of shape (batch, out):
 
     .. math::
 
-        \\frac{\\partial L}{\\partial W} = X^\\top \\delta, \\qquad
-        \\frac{\\partial L}{\\partial b} = \\textstyle\\sum_{\\text{batch}} \\delta, \\qquad
-        \\frac{\\partial L}{\\partial X} = \\delta W^\\top .
+        \frac{\partial L}{\partial W} = X^\top \delta, \qquad
+        \frac{\partial L}{\partial b} = \textstyle\sum_{\text{batch}} \delta, \qquad
+        \frac{\partial L}{\partial X} = \delta W^\top .
 
     The weight and bias gradients are *added* to ``weight.grad`` and ``bias.grad``.
 
@@ -48,7 +48,7 @@ class Linear(Module):
     bias : bool
         Whether to add the bias :math:`b` (initialised to zero).
     init : str or callable
-        A name from :mod:`bplib.init` (default ``"uniform"``: :math:`U(\\pm 1/\\sqrt{n_\\text{in}})`,
+        A name from :mod:`bplib.init` (default ``"uniform"``: :math:`U(\pm 1/\sqrt{n_\text{in}})`,
         as PyTorch's ``nn.Linear``) or a function ``f(fan_in, fan_out, *, rng, dtype)``.
     rng : int, numpy.random.Generator or None
         Seed or generator for the initial weights.
@@ -100,7 +100,7 @@ class Linear(Module):
         return grad_out @ self.weight.data.T
 
     def backward_to_parameters(self, grad_out: NDArray[Any]) -> None:
-        """:math:`\\partial L/\\partial W` and :math:`\\partial L/\\partial b` only (see ``Module.backward_to_parameters``)."""
+        r""":math:`\partial L/\partial W` and :math:`\partial L/\partial b` only (see ``Module.backward_to_parameters``)."""
         self._require_forward(self._x)
         x = self._x
         assert x is not None
@@ -189,7 +189,7 @@ class Sigmoid(_Activation):
 
 
 class Tanh(_Activation):
-    """:math:`\tanh(z)`, with :math:`\tanh'(z) = 1 - \tanh^2(z) \\le 1`."""
+    r""":math:`\tanh(z)`, with :math:`\tanh'(z) = 1 - \tanh^2(z) \le 1`."""
 
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
         return np.tanh(z)

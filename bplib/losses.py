@@ -1,7 +1,7 @@
-"""Loss functions (chapter 2): ``MSELoss``, ``CrossEntropyLoss``, ``BCEWithLogitsLoss``.
+r"""Loss functions (chapter 2): ``MSELoss``, ``CrossEntropyLoss``, ``BCEWithLogitsLoss``.
 
 A loss is called as ``loss(pred, target)`` and returns a Python float; ``loss.backward()``
-then returns :math:`\\partial L/\\partial\\,\\text{pred}`, an array of the same shape and
+then returns :math:`\partial L/\partial\,\text{pred}`, an array of the same shape and
 dtype as ``pred``, ready to hand to ``model.backward``.
 """
 
@@ -96,7 +96,7 @@ class Loss:
         )
 
     def backward(self) -> NDArray[Any]:
-        """:math:`\\partial L/\\partial\\,\\text{pred}` for the last call, same shape and dtype as pred."""
+        r""":math:`\partial L/\partial\,\text{pred}` for the last call, same shape and dtype as pred."""
         if self._grad is None:
             raise RuntimeError(
                 f"{type(self).__name__}.backward() called before the loss was computed (or "
@@ -109,10 +109,10 @@ class Loss:
 
 
 class MSELoss(Loss):
-    """Mean squared error, :math:`L = \\frac1N\\sum_i (\\hat y_i - y_i)^2` over all N elements.
+    r"""Mean squared error, :math:`L = \frac1N\sum_i (\hat y_i - y_i)^2` over all N elements.
 
-    With ``reduction="sum"``, :math:`L = \\sum_i (\\hat y_i - y_i)^2`. The gradient is
-    :math:`\\partial L/\\partial \\hat y = 2(\\hat y - y)/N` (or without the :math:`1/N`).
+    With ``reduction="sum"``, :math:`L = \sum_i (\hat y_i - y_i)^2`. The gradient is
+    :math:`\partial L/\partial \hat y = 2(\hat y - y)/N` (or without the :math:`1/N`).
     The target must have exactly the shape of the prediction: a ``(N,)`` target against
     ``(N, 1)`` predictions would broadcast to ``(N, N)`` and is refused.
     """
@@ -143,12 +143,12 @@ class MSELoss(Loss):
 
 
 class CrossEntropyLoss(Loss):
-    """Softmax cross-entropy from logits with integer class labels, averaged over the batch.
+    r"""Softmax cross-entropy from logits with integer class labels, averaged over the batch.
 
     .. math::
 
-        L = -\\frac1N \\sum_{n} \\log p_{n, y_n}, \\qquad p = \\operatorname{softmax}(z),
-        \\qquad \\frac{\\partial L}{\\partial z} = \\frac{p - \\operatorname{onehot}(y)}{N}
+        L = -\frac1N \sum_{n} \log p_{n, y_n}, \qquad p = \operatorname{softmax}(z),
+        \qquad \frac{\partial L}{\partial z} = \frac{p - \operatorname{onehot}(y)}{N}
 
     (derived in chapter 2). The log-probabilities use log-sum-exp, so the loss is finite
     for any finite logits.
@@ -180,13 +180,13 @@ class CrossEntropyLoss(Loss):
 
 
 class BCEWithLogitsLoss(Loss):
-    """Binary cross-entropy from logits, averaged over all elements.
+    r"""Binary cross-entropy from logits, averaged over all elements.
 
     .. math::
 
-        L = \\frac1N \\sum_i \\big[\\operatorname{softplus}(z_i) - y_i z_i\\big]
-          = -\\frac1N \\sum_i \\big[y_i \\log\\sigma(z_i) + (1-y_i)\\log(1-\\sigma(z_i))\\big],
-        \\qquad \\frac{\\partial L}{\\partial z} = \\frac{\\sigma(z) - y}{N}
+        L = \frac1N \sum_i \big[\operatorname{softplus}(z_i) - y_i z_i\big]
+          = -\frac1N \sum_i \big[y_i \log\sigma(z_i) + (1-y_i)\log(1-\sigma(z_i))\big],
+        \qquad \frac{\partial L}{\partial z} = \frac{\sigma(z) - y}{N}
 
     Targets are probabilities in [0, 1] with the shape of the logits.
     """

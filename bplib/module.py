@@ -1,8 +1,8 @@
-"""Parameters, the ``Module`` base class and ``Sequential`` (chapter 5).
+r"""Parameters, the ``Module`` base class and ``Sequential`` (chapter 5).
 
 A module has a ``forward`` that computes its output and caches what the backward pass
-will need, and a ``backward`` that takes :math:`\\partial L/\\partial \\text{output}` and
-returns :math:`\\partial L/\\partial \\text{input}`, adding (not assigning) each parameter's
+will need, and a ``backward`` that takes :math:`\partial L/\partial \text{output}` and
+returns :math:`\partial L/\partial \text{input}`, adding (not assigning) each parameter's
 gradient into ``parameter.grad`` on the way, exactly as PyTorch does.
 """
 
@@ -20,14 +20,14 @@ from ._checks import describe, finite_array, plain_array
 
 
 class Parameter:
-    """A trainable array and its gradient.
+    r"""A trainable array and its gradient.
 
     Attributes
     ----------
     data : ndarray
         The current value, updated in place by the optimisers.
     grad : ndarray
-        :math:`\\partial L/\\partial\\,\\text{data}`, same shape and dtype as ``data``.
+        :math:`\partial L/\partial\,\text{data}`, same shape and dtype as ``data``.
         ``backward`` *accumulates* into it, so call ``zero_grad()`` before each new
         backward pass unless you mean to sum gradients over several passes.
     name : str
@@ -100,7 +100,7 @@ class Parameter:
             self._grad_is_zero = False
 
     def accumulate_matmul(self, a: NDArray[Any], b: NDArray[Any]) -> None:
-        """``grad += a @ b``, as a layer's backward needs it (``Linear``: :math:`X^\\top\\delta`).
+        r"""``grad += a @ b``, as a layer's backward needs it (``Linear``: :math:`X^\top\delta`).
 
         Right after ``zero_grad()`` the sum is just the product, so it is written straight
         into ``grad`` (``np.matmul(a, b, out=grad)``): no temporary the size of the weights,
@@ -114,7 +114,7 @@ class Parameter:
             self._grad += a @ b
 
     def accumulate_sum(self, delta: NDArray[Any]) -> None:
-        """``grad += delta.sum(axis=0)``, a bias's gradient: :math:`\\sum_{\\text{batch}} \\delta`.
+        r"""``grad += delta.sum(axis=0)``, a bias's gradient: :math:`\sum_{\text{batch}} \delta`.
 
         Written straight into ``grad`` right after ``zero_grad()``, as :meth:`accumulate_matmul`.
         """
@@ -163,11 +163,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
 
     def backward_to_parameters(self, grad_out: NDArray[Any]) -> None:
-        """Accumulate the parameters' gradients, without returning :math:`\\partial L/\\partial x`.
+        r"""Accumulate the parameters' gradients, without returning :math:`\partial L/\partial x`.
 
         A training step needs no gradient with respect to the data, so the first layer
-        can skip that product (for a ``Linear`` layer, :math:`\\delta W^\\top`: a third of its
-        backward cost; chapter 11 counts it). Here, by default, ``backward`` runs and its
+        can skip that product (for a ``Linear`` layer, :math:`\delta W^\top`: one of its two
+        backward matrix products, half of the cost; chapter 11 counts it). Here, by default, ``backward`` runs and its
         result is dropped; ``Linear`` and ``Sequential`` skip the work.
         """
         self.backward(grad_out)

@@ -1,4 +1,4 @@
-"""Saving and loading state: ``bplib.save(state, path)`` and ``bplib.load(path)`` (chapter 7).
+r"""Saving and loading state: ``bplib.save(state, path)`` and ``bplib.load(path)`` (chapter 7).
 
 The file is a plain NumPy ``.npz`` archive (a zip of ``.npy`` arrays, stored uncompressed)
 written and read without pickle, so loading a file runs no code and any NumPy can read it
@@ -24,7 +24,7 @@ scheme:
   saves no ``state``; its ``load_state_dict`` reads a missing ``state`` as empty).
 
 Strings, ``None`` and other objects are refused: they would need pickle. So is every key
-that would not come back as it went in: an empty string, one containing ``/``, ``\\``, NUL
+that would not come back as it went in: an empty string, one containing ``/``, ``\``, NUL
 or another control character, one that is all digits or ends in ``.npy`` (the archive adds
 ``.npy`` to each name), a negative integer, and a state that contains itself.
 

@@ -207,7 +207,7 @@ def fit(
     callbacks: Sequence[Callback] | None = None,
     tol: float | None = None,
 ) -> History:
-    """Train ``model`` on ``(X, y)`` with mini-batch gradient descent (chapter 6).
+    r"""Train ``model`` on ``(X, y)`` with mini-batch gradient descent (chapter 6).
 
     Parameters
     ----------
@@ -245,7 +245,7 @@ def fit(
         at the end; see :class:`Callback`, and :class:`EarlyStopping`.
     tol : float or None
         The convergence test of full-batch gradient descent (chapter 6): stop as soon as
-        the gradient norm :math:`\\lVert\\nabla L(\\theta)\\rVert` measured at the start
+        the gradient norm :math:`\lVert\nabla L(\theta)\rVert` measured at the start
         of an epoch is below ``tol``. That epoch takes no step, so the returned parameters
         are the point whose gradient passed the test (its loss is the epoch's recorded
         loss). Needs full batches: a mini-batch gradient is noisy and does not vanish at

@@ -1,4 +1,4 @@
-"""Answer keys of chapter 5, 'Building bplib'.
+"""Answer keys of the exercises of 'Building bplib' (``chapters/05_building_bplib.md``).
 
 The three exercises' answers are code: a module class (``Softplus``, ``Scale``) or a
 function (``accumulate``). Each key runs the answer on inputs of its own, drawn from its

@@ -317,7 +317,7 @@ class Adam(Optimizer):
         return (self.lr / bias_correction1) * (m / denom), new
 
     def _shrink(self) -> float:
-        """AdamW's decoupled decay: :math:`1 - \\eta\\lambda` (1 for Adam)."""
+        r"""AdamW's decoupled decay: :math:`1 - \eta\lambda` (1 for Adam)."""
         return 1 - self.lr * self.weight_decay if self._decoupled else 1.0
 
     _non_negative_state = frozenset({"exp_avg_sq", "max_exp_avg_sq"})

@@ -39,9 +39,9 @@ _NO_STATE: dict[str, Any] = {"step": 0}  # what a parameter's state is before it
 
 
 def _safe_step(step: NDArray[Any], data: NDArray[Any], shrink: float) -> bool:
-    """Whether ``shrink * data - step`` is finite, mostly without computing it.
+    r"""Whether ``shrink * data - step`` is finite, mostly without computing it.
 
-    One dot product settles it: a finite :math:`s \\cdot s` means every :math:`|s_i|` is
+    One dot product settles it: a finite :math:`s \cdot s` means every :math:`|s_i|` is
     below the square root of the largest float (1.3e154 in float64), and a step that
     small cannot overflow ``data - step``: a ``data`` entry close enough to the largest
     float to overflow has a spacing (ulp) far larger than the step, so it does not move.
