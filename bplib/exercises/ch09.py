@@ -124,10 +124,16 @@ def ex2(leaky_he_variance: object) -> str:
     alphas = np.array([a for _, a in cases])
     halves = "off by a factor 2: each half of the Gaussian carries half of its second moment"
     wrong = [
-        (2 / ns, "that is ReLU's variance for every alpha: the negative half now passes "
-                 "alpha z, and contributes to E[leaky(z)^2]"),
-        (2 / ((1 + alphas) * ns), "the negative half contributes alpha^2 times what the "
-                                  "positive half does, not alpha times"),
+        (
+            2 / ns,
+            "that is ReLU's variance for every alpha: the negative half now passes "
+            "alpha z, and contributes to E[leaky(z)^2]",
+        ),
+        (
+            2 / ((1 + alphas) * ns),
+            "the negative half contributes alpha^2 times what the "
+            "positive half does, not alpha times",
+        ),
         (1 / truth, "that is the inverse: solve n v E[leaky(z)^2] = Var[z] for v"),
         (truth / 2, halves),
         (truth * 2, halves),
@@ -158,8 +164,8 @@ def ex3(permute_hidden: object) -> str:
         raise NotYet("permute_hidden should be a function of theta, perm and hidden")
     X, _ = _xor()
     X = np.vstack([X, np.random.default_rng(3).standard_normal((6, 2))])
-    for hidden, perm, seed in [(4, [2, 0, 3, 1], 1), (3, [1, 2, 0], 2)]:
-        perm = np.array(perm)
+    for hidden, order, seed in [(4, [2, 0, 3, 1], 1), (3, [1, 2, 0], 2)]:
+        perm = np.array(order)
         net, gen = _network(hidden, "normal"), np.random.default_rng(seed)
         for p in net.parameters():  # non-zero biases too, so a wrong b1 shows
             p.data[...] = gen.standard_normal(p.data.shape)

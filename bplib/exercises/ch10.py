@@ -7,6 +7,7 @@ with bplib's layers; none reads the notebook's variables besides the answers.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -45,8 +46,10 @@ def ex1(layernorm_backward: object) -> str:
     if close(yours, expected, rtol=1e-10, atol=1e-12):
         return "Correct: your backward pass agrees with bplib.LayerNorm"
     m = G.shape[0]  # batch normalisation's sums, over the batch
-    over_batch = inv_std / m * (
-        m * G - G.sum(axis=0, keepdims=True) - X_hat * (G * X_hat).sum(axis=0, keepdims=True)
+    over_batch = (
+        inv_std
+        / m
+        * (m * G - G.sum(axis=0, keepdims=True) - X_hat * (G * X_hat).sum(axis=0, keepdims=True))
     )
     if close(yours, over_batch, rtol=1e-10, atol=1e-12):
         raise NotYet(
@@ -119,7 +122,7 @@ def ex2(k_exact: object, n_batches: object) -> str:
     return f"Correct: k = {k:.4f}, so {int(batches)} batches, as bplib.BatchNorm1d needs"
 
 
-def _model_and_data() -> tuple[object, np.ndarray, np.ndarray]:
+def _model_and_data() -> tuple[Any, np.ndarray, np.ndarray]:
     """A 20-64-10 network with dropout, and 60 examples whose labels are its evaluation-mode
     predictions for the first 40 and wrong for the last 20 (accuracy 2/3, in evaluation mode
     only; on the first 30 examples, 1)."""
@@ -166,7 +169,6 @@ def ex3(eval_accuracy: object) -> str:
                 )
             if model.training != mode:
                 raise NotYet(
-                    f"the model was in training={mode} and you left it in "
-                    f"training={model.training}"
+                    f"the model was in training={mode} and you left it in training={model.training}"
                 )
     return "Correct: the evaluation-mode accuracy in either mode, and the mode is restored"
