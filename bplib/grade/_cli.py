@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import signal
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from time import monotonic
 
 from ._keys import KEYS, chapter_of_file, read_keys, sort_key
-from ._run import Options, Row, Task, grade_notebook, read_reference
+from ._run import Options, Row, Task, grade_notebook, read_reference, stop_now
 
 #: The repository's full edition (``chapters/``), when bplib runs from a clone of the book.
 CHAPTERS = Path(__file__).resolve().parent.parent.parent / "chapters"
@@ -216,9 +217,6 @@ def _kernel_exists(name: str) -> str | None:
 
 def grade_all(tasks: list[Task], options: Options, jobs: int, quiet: bool) -> list[Row]:
     """Grade every task, ``jobs`` notebooks at a time (each in a process of its own)."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
-
     rows: list[Row] = []
 
     def done(row: Row) -> None:
@@ -230,19 +228,43 @@ def grade_all(tasks: list[Task], options: Options, jobs: int, quiet: bool) -> li
 
     # the biggest notebooks first, so no long one starts last
     ordered = sorted(tasks, key=lambda t: -t.path.stat().st_size)
-    if jobs == 1:
-        for task in ordered:
-            done(grade_notebook(task, options))
-    else:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(grade_notebook, task, options) for task in ordered]
-            for future in as_completed(futures):
-                done(future.result())
+    try:
+        if jobs == 1:
+            for task in ordered:
+                done(grade_notebook(task, options))
+        else:
+            _in_pool(ordered, options, jobs, done)
+    except KeyboardInterrupt:  # Ctrl-C: the rows graded so far still make a table
+        print(f"\nInterrupted: {len(rows)} of {len(tasks)} notebooks graded", file=sys.stderr)
     return sorted(rows, key=lambda r: (r.student, sort_key(f"{r.chapter or 0}.0"), r.notebook))
 
 
+def _worker_signals() -> None:
+    """A worker leaves Ctrl-C to the main process, and kills its kernel when terminated."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, stop_now)
+
+
+def _in_pool(tasks: list[Task], options: Options, jobs: int, done: Callable[[Row], None]) -> None:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import active_children, get_context
+
+    pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_worker_signals)
+    try:
+        futures = [pool.submit(grade_notebook, task, options) for task in tasks]
+        for future in as_completed(futures):
+            done(future.result())
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in active_children():
+            worker.terminate()
+        raise
+    pool.shutdown()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bplib.grade``: returns the exit status (0 once the table is written)."""
+    """``python -m bplib.grade``: the exit status (0: every notebook graded; 1: none found;
+    2: a usage error; 130: interrupted, the table holds the notebooks graded so far)."""
     args = parse_args(argv)
     try:
         import nbclient  # noqa: F401
@@ -291,4 +313,4 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   if args.keep_notebooks else ""))  # fmt: skip
     if args.summary is not None:
         args.summary.write_text(text + "\n")
-    return 0
+    return 0 if len(rows) == len(tasks) else 130  # 130: interrupted (Ctrl-C)

@@ -284,6 +284,22 @@ class _Kernel:
             self.nb.cells.pop()
 
 
+#: The kernel client and scratch folder of the notebook this process is grading (for stop_now).
+_ACTIVE: dict[str, Any] = {}
+
+
+def stop_now(signum: int, frame: object) -> None:
+    """A worker's SIGTERM handler: kill the kernel it runs, remove its scratch folder, exit."""
+    import shutil
+
+    try:
+        _ACTIVE["client"].km.provisioner.process.kill()
+    except Exception:  # no kernel running, or it is gone already
+        pass
+    shutil.rmtree(_ACTIVE.get("scratch", ""), ignore_errors=True)
+    os._exit(1)
+
+
 _GONE = {"stuck": "timeout", "budget": "timeout", "dead": "error: kernel died"}
 
 
@@ -334,6 +350,7 @@ def grade_notebook(task: Task, options: Options) -> Row:
     with tempfile.TemporaryDirectory(prefix="bplib-grade-") as scratch:
         cwd = str(options.cwd) if options.cwd is not None else scratch
         kernel = _Kernel(nb.metadata, options, cwd)
+        _ACTIVE.update(client=kernel.client, scratch=scratch)
         try:
             # the kernel's own stderr (ipykernel's warnings) is not the students' output
             with kernel.client.setup_kernel(env=kernel.env(), stderr=subprocess.DEVNULL):
