@@ -1,4 +1,4 @@
-"""Answer keys of chapter 7 (Learning a real task): exercises 7.1 to 7.4.
+"""Answer keys of exercises 7.1 to 7.4, "Learning a real task" (``check("7.M", ...)``).
 
 Each key recomputes its reference from inputs of its own (seeded) or from the chapter's
 constants; only exercise 7.2 needs the notebook's trained network and scaler, passed by

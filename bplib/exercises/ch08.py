@@ -1,4 +1,4 @@
-"""Answer keys of chapter 8 (Vanishing and exploding gradients): exercises 8.1 to 8.4.
+"""Answer keys of exercises 8.1 to 8.4, "Vanishing and exploding gradients" (``check("8.M", ...)``).
 
 Every key recomputes its reference from :mod:`bplib.experiments` and the chapter's
 constants; none needs notebook state. See :mod:`bplib.exercises` for the protocol.
