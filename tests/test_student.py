@@ -31,6 +31,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
+import make_editions  # noqa: E402
 import make_student  # noqa: E402
 
 from bplib.exercises import NOT_YET  # noqa: E402
@@ -111,11 +112,6 @@ def exercises(md: Path) -> list[dict[str, Any]]:
 WITH_EXERCISES = [md for md in chapter_sources() if exercises(md)]
 
 
-def test_the_student_edition_is_current() -> None:
-    """``student/`` is what ``make student`` makes from the executed chapters."""
-    assert make_student.main(["--check"]) == 0
-
-
 def test_every_exercise_has_a_wrong_answer() -> None:
     keys = {ex["key"] for md in WITH_EXERCISES for ex in exercises(md)}
     missing = sorted(keys - set(WRONG))
@@ -159,9 +155,11 @@ def test_student_notebook(md: Path) -> None:
         student, timeout=600, kernel_name="python3",
         resources={"metadata": {"path": str(CHAPTERS)}},
     )  # fmt: skip
-    # the student notebook has the full one's cells, minus the dropdowns' markdown cells
+    # the student notebook has the full one's code cells, minus those that exist only for
+    # the book's build (tools/make_editions.py drops them)
+    dropped = make_editions.dropped_cell_ids(full)
     code_ids = [c.id for c in student.cells if c.cell_type == "code"]
-    assert code_ids == [c.id for c in full.cells if c.cell_type == "code"]
+    assert code_ids == [c.id for c in full.cells if c.cell_type == "code" and c.id not in dropped]
     by_id = {c.id: c for c in student.cells}
     with client.setup_kernel():
         for i, cell in enumerate(student.cells):

@@ -1,4 +1,4 @@
-"""Generate the two notebook editions of every chapter: ``reader/`` and ``student/``.
+r"""Generate the two notebook editions of every chapter: ``reader/`` and ``student/``.
 
 Usage: ``python tools/make_editions.py`` (``make editions``) writes both editions of every
 chapter; ``python tools/make_editions.py --check`` writes nothing and fails, naming the
@@ -17,7 +17,7 @@ the same chapters in plain Jupyter Markdown, made from the executed notebooks:
   with its references;
 - ``{py:func}`` and friends are code spans linked to the API reference;
 - a dropdown is an HTML ``<details>`` block; a labelled display equation carries
-  ``\\tag{4.3}``; a ``literalinclude`` is the included source; ``(label)=`` targets go;
+  ``\tag{4.3}``; a ``literalinclude`` is the included source; ``(label)=`` targets go;
 - a figure made by a cell gets its number and caption below it;
 - a cell that exists only for the build (``remove-cell`` and holding nothing but glue calls,
   checks and names no kept cell reads) is dropped; any other hidden cell stays, collapsed;
@@ -496,6 +496,8 @@ def _build_only_statements(code: str) -> tuple[bool, set[str], set[str]]:
             continue
         only = False
     read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if "rng" in read:  # the chapter's one generator: dropping a draw would shift the rest
+        only = False
     return only, bound, read
 
 
