@@ -62,7 +62,7 @@ class Unanswered(Exception):
     """Raised by :func:`answer` for a stub; :func:`check` turns it into :data:`NOT_YET`."""
 
 
-class NotYet(Exception):
+class NotYet(ValueError):
     """Raised inside a key to reject an answer; :func:`verdict` returns ``"Not yet: " + msg``.
 
     The helpers :func:`number` and :func:`array` raise it for an answer of the wrong kind,
