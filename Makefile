@@ -13,13 +13,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv book test portability notebooks student check-pairing lint constraints clean
+.PHONY: venv book test portability notebooks editions student check-pairing lint constraints clean
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt jupyterlab/overrides.json
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
-	  { echo "Python >= 3.10 is needed; set PYTHON=/path/to/python3.x"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python >= 3.11 is needed (constraints.txt pins numpy 2.4, which needs it); set PYTHON=/path/to/python3.x"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
@@ -41,15 +41,19 @@ test: venv
 portability: venv
 	$(BIN)/python tools/portability.py $(PROFILES_ARGS)
 
-# Re-create every chapter's .ipynb from its .md source and execute it (stored outputs).
+# Re-create every chapter's .ipynb from its .md source and execute it (stored outputs),
+# then the notebook editions made from them.
 notebooks: venv
 	$(BIN)/python tools/execute_chapters.py
-	$(BIN)/python tools/make_student.py
+	$(BIN)/python tools/make_editions.py
 
-# The student edition, student/NN_name.ipynb: each executed chapter with its exercises'
-# solutions replaced by stubs (tools/make_student.py says how). Commit student/ with it.
-student: venv
-	$(BIN)/python tools/make_student.py
+# The notebook editions of every chapter, in plain Jupyter Markdown (tools/make_editions.py
+# says how): reader/NN_name.ipynb (everything, solutions folded) and student/NN_name.ipynb
+# (solutions replaced by stubs). Commit reader/ and student/ with them; CI checks both.
+editions: venv
+	$(BIN)/python tools/make_editions.py
+
+student: editions
 
 check-pairing: venv
 	$(BIN)/python tools/check_pairing.py

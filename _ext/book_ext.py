@@ -38,14 +38,15 @@ come from the theme, myst-nb and docutils, and ``_accessible`` rewrites each wri
   ``aria-required-children``, critical; ``aria-deprecated-role``), so entries become
   ``role="listitem"``.
 
-4. The launch and download buttons open the student edition. sphinx-book-theme's launch
+4. The launch and download buttons open the notebook editions. sphinx-book-theme's launch
 buttons (Colab, Binder) link the ``.ipynb`` beside a page's source,
-``chapters/NN_name.ipynb``: the full edition, with every exercise's solution in plain view
-in JupyterLab and Colab. Its download button offers the executed page as ``.ipynb``, the
-same full edition. For every page whose student edition ``student/NN_name.ipynb`` exists
-(``tools/make_student.py`` writes it), ``_student_edition`` points the launch links at
-that file in the repository and the ``.ipynb`` download at a copy of it in the site. The
-rendered page keeps the full edition, solutions folded in their dropdowns.
+``chapters/NN_name.ipynb``: the authoring format, whose MyST (glued values, references,
+directives) neither Colab nor JupyterLab renders. For every page with notebook editions
+(``tools/make_editions.py`` writes them), ``_editions`` points the launch links at the
+reader edition ``reader/NN_name.ipynb`` in the repository, and the download menu offers
+both the reader and the student edition (``student/NN_name.ipynb``, solutions left out),
+each copied into the site as committed in git (``git show HEAD:...``), never a copy that
+someone solved or edited in the working tree.
 
 5. Sharp figures. The inline backend draws PNG at 100 dpi, soft on a high-density screen.
 The book's kernels (started by the build to execute each chapter) get a private IPython
@@ -61,7 +62,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -171,24 +172,51 @@ def _make_pages_accessible(app: Sphinx, exception: Exception | None) -> None:
             page.write_text(fixed, encoding="utf-8")
 
 
-def _student_edition(
+def _committed(path: Path) -> bytes:
+    """``path`` as committed (``git show HEAD:path``), so a notebook solved or edited in the
+    working tree never ships as an edition; the file itself outside a git checkout."""
+    root = path.parent.parent
+    rel = path.relative_to(root).as_posix()
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "show", f"HEAD:{rel}"], capture_output=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return path.read_bytes()
+    return done.stdout
+
+
+def _editions(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
     name = Path(pagename).name
-    student = Path(app.srcdir) / "student" / f"{name}.ipynb"
-    if not student.is_file():
+    src = Path(app.srcdir)
+    reader, student = (src / folder / f"{name}.ipynb" for folder in ("reader", "student"))
+    if not reader.is_file():
         return
     full = f"{pagename}.ipynb"  # the path in the repository the theme's links end with
+    sources = context["pathto"]("_sources", 1)
+    for edition in (reader, student):
+        copy = Path(app.outdir) / "_sources" / edition.parent.name / edition.name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(_committed(edition))
     for group in context.get("header_buttons", []):
-        for button in group.get("buttons", []):
+        buttons = group.get("buttons", [])
+        for button in list(buttons):
             url = button.get("url", "")
             if group.get("label") == "launch-buttons" and full in url:
-                button["url"] = url.replace(full, f"student/{name}.ipynb")
+                button["url"] = url.replace(full, f"reader/{name}.ipynb")
             elif button.get("label") == "download-notebook-button":
-                copy = Path(app.outdir) / "_sources" / "student" / f"{name}.ipynb"
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(student, copy)
-                button["url"] = f"{context['pathto']('_sources', 1)}/student/{name}.ipynb"
+                button["url"] = f"{sources}/reader/{name}.ipynb"
+                button["text"] = ".ipynb (reader edition)"
+                button["tooltip"] = "Download the notebook: every solution, folded"
+                if student.is_file():
+                    extra = dict(button)
+                    extra["label"] = "download-student-notebook-button"
+                    extra["url"] = f"{sources}/student/{name}.ipynb"
+                    extra["text"] = ".ipynb (student edition)"
+                    extra["tooltip"] = "Download the notebook with the solutions left out"
+                    buttons.insert(buttons.index(button) + 1, extra)
 
 
 KERNEL_CONFIG = """\
@@ -210,6 +238,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _drop_duplicate_scripts)
     app.connect("build-finished", _make_pages_accessible)
     # after sphinx-book-theme has made its buttons (priority 501)
-    app.connect("html-page-context", _student_edition, priority=600)
+    app.connect("html-page-context", _editions, priority=600)
     _svg_figures_in_the_build()
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

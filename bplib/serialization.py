@@ -28,7 +28,7 @@ that would not come back as it went in: an empty string, one containing ``/``, `
 or another control character, one that is all digits or ends in ``.npy`` (the archive adds
 ``.npy`` to each name), a negative integer, and a state that contains itself.
 
-**Durability.** :func:`save` checks the whole state before it touches the disk, writes a
+**Durability.** :func:`bplib.save` checks the whole state before it touches the disk, writes a
 temporary file beside ``path``, flushes it to the disk (``fsync``) and only then renames it
 onto ``path`` (``os.replace``, atomic), so a save that fails at any point (a full disk, an
 interrupt, the process killed) leaves the previous file as it was; a temporary file left
@@ -36,7 +36,7 @@ by a killed process is removed by the next successful save to the same path.
 
 **Recognising a complete file.** The last member of the archive, ``bplib-manifest.json``,
 names the format and its version and lists every array with its dtype and shape.
-:func:`load` refuses, with a ``ValueError`` naming the file and the fault, anything that
+:func:`bplib.load` refuses, with a ``ValueError`` naming the file and the fault, anything that
 does not agree with it: a missing, extra, duplicated or compressed member, a ``.npy``
 header that disagrees, damaged data (each member's CRC-32 is checked), a truncated file;
 and it refuses to allocate more than ``max_bytes``. Files written before the manifest

@@ -12,7 +12,7 @@ every image loaded and (where shown) of non-zero size, every equation typeset by
 without a TeX error, every internal link and anchor resolves, no cell output is a traceback
 (outside cells tagged ``raises-exception``) or stderr, and no glued value is empty. Then: the search finds
 "backpropagation", each chapter's Colab, Binder and download buttons open that chapter's
-student edition ``student/NN_name.ipynb``, the API reference documents every public name of ``bplib``, and a
+reader edition ``reader/NN_name.ipynb`` (the download menu offers ``student/NN_name.ipynb`` too), the API reference documents every public name of ``bplib``, and a
 screenshot of a chapter goes to ``test-artifacts/`` for a person to look at.
 
 Accessibility: axe-core (vendored in ``tests/vendor/axe-core``, MPL-2.0) audits every page
@@ -562,13 +562,17 @@ def _repository() -> tuple[str, str]:
     return url.removeprefix("https://github.com/"), config["repository"].get("branch", "main")
 
 
-def test_launch_buttons_open_the_chapters_student_edition(pages: dict[str, Page]) -> None:
-    """Colab, Binder and the .ipynb download open student/NN_name.ipynb (no solutions)."""
+def test_launch_buttons_open_the_reader_edition_and_downloads_offer_both(
+    pages: dict[str, Page],
+) -> None:
+    """Colab and Binder open reader/NN_name.ipynb; the download menu offers it and
+    student/NN_name.ipynb (no solutions), each as committed."""
     chapters = _notebook_chapters()
     assert chapters, "no built chapter has a paired .ipynb"
     repo, branch = _repository()
     for rel in chapters:
-        notebook = f"student/{Path(rel).stem}.ipynb"
+        stem = Path(rel).stem
+        notebook = f"reader/{stem}.ipynb"
         assert (ROOT / notebook).is_file()
         colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{notebook}"
         binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/{notebook}"
@@ -578,10 +582,17 @@ def test_launch_buttons_open_the_chapters_student_edition(pages: dict[str, Page]
         site_root = pages[rel].url.rsplit("/chapters/", 1)[0]
         links = pages[rel].info["links"]
         download = [h for h in links if h.startswith(site_root) and h.endswith(".ipynb")]
-        assert download == [f"{site_root}/_sources/{notebook}"], f"{rel}: downloads {download}"
-        served = HTML / "_sources" / notebook
-        assert served.read_bytes() == (ROOT / notebook).read_bytes()
-        assert "### BEGIN SOLUTION" not in served.read_text()
+        expected = [
+            f"{site_root}/_sources/{folder}/{stem}.ipynb" for folder in ("reader", "student")
+        ]
+        assert download == expected, f"{rel}: downloads {download}"
+        for folder in ("reader", "student"):
+            served = HTML / "_sources" / folder / f"{stem}.ipynb"
+            assert served.read_bytes() == (ROOT / folder / f"{stem}.ipynb").read_bytes()
+        assert (
+            "### BEGIN SOLUTION"
+            not in (HTML / "_sources" / "student" / f"{stem}.ipynb").read_text()
+        )
 
 
 def test_pages_that_are_not_notebooks_have_no_launch_buttons(pages: dict[str, Page]) -> None:

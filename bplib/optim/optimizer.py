@@ -196,7 +196,7 @@ def deferred_interrupts() -> AbstractContextManager[None]:
     arrives while it writes the parameters waits until the last one is written. On its
     own a step does that by swapping the SIGINT handler and back (two system calls, a
     few microseconds: a tenth of a small network's step); inside this block, which
-    :func:`bplib.fit` opens for its whole run, the handler is installed once and a step
+    :func:`bplib.train.fit` opens for its whole run, the handler is installed once and a step
     only sets a flag. Use it around a hand-written training loop::
 
         with bplib.optim.deferred_interrupts():
