@@ -30,7 +30,9 @@ import os
 import pkgutil
 import re
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -675,3 +677,80 @@ def test_api_reference_documents_every_public_name() -> None:
             if not places & documented:
                 missing.append(f"{module}.{name}")
     assert not missing, f"public names missing from chapters/api.md: {missing}"
+
+
+# ----------------------------------------------------------------------------- JupyterLab
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """JupyterLab from this environment (its settings: jupyterlab/overrides.json, as make
+    venv installs it), serving the repository, on a free port of 127.0.0.1."""
+    pytest.importorskip("jupyterlab")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home = tmp_path_factory.mktemp("lab-home")
+    env = {**os.environ, "HOME": str(home), "JUPYTER_RUNTIME_DIR": str(home / "runtime")}
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "jupyterlab", "--no-browser", f"--ServerApp.port={port}",
+            "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
+            "--ServerApp.disable_check_xsrf=True", f"--ServerApp.root_dir={ROOT}",
+            f"--LabApp.user_settings_dir={home / 'settings'}",
+            f"--LabApp.workspaces_dir={home / 'workspaces'}",
+        ],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}api", timeout=5):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"JupyterLab did not start (exit code {proc.poll()})")
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+_LAB_TEXT = r"""
+(async () => {
+  const deadline = Date.now() + %d;
+  while (Date.now() < deadline) {
+    const cells = document.querySelectorAll('.jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown');
+    if (cells.length > 10 && document.body.textContent.includes('Fig. 3.')) break;
+    await new Promise(r => setTimeout(r, 250));
+  }
+  // the rendered Markdown cells only: a number printed by a code cell does not count
+  return Array.from(document.querySelectorAll('.jp-Notebook .jp-MarkdownCell'))
+    .map(c => c.textContent).join('\n');
+})()
+"""
+
+
+@pytest.mark.parametrize("folder", ["reader", "student"])
+def test_jupyterlab_shows_an_editions_numbers_and_no_myst(
+    browser: DevTools, lab: str, folder: str
+) -> None:
+    """Chapter 3 opened in JupyterLab shows the error after the step as a number (not the
+    glued name), figure numbers, and no MyST label shown as a warning."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import make_editions
+    import nbformat
+
+    full = nbformat.read(ROOT / "chapters" / "03_chain_rule.ipynb", as_version=4)
+    e_after = make_editions.glued_text(make_editions.glue_values(full), "E_after")
+    browser.call("Page.navigate", url=f"{lab}lab/tree/{folder}/03_chain_rule.ipynb")
+    text = browser.evaluate(_LAB_TEXT % 90_000, timeout=120)
+    assert "Fig. 3." in text, f"{folder}: no figure number in JupyterLab's page"
+    assert e_after in text, f"{folder}: the error after the step, {e_after}, is not shown"
+    for label in ("E_after_first_diff", "fig-chain-network", "mazur2015step", "{glue", "{numref"):
+        assert label not in text, f"{folder}: JupyterLab shows {label!r}"
