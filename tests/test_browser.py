@@ -695,6 +695,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             sys.executable, "-m", "jupyterlab", "--no-browser", f"--ServerApp.port={port}",
             "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
             "--ServerApp.disable_check_xsrf=True", f"--ServerApp.root_dir={ROOT}",
+            "--allow-root",  # CI runs as root in a container
             f"--LabApp.user_settings_dir={home / 'settings'}",
             f"--LabApp.workspaces_dir={home / 'workspaces'}",
         ],
@@ -723,15 +724,37 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 _LAB_TEXT = r"""
 (async () => {
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
   const deadline = Date.now() + %d;
-  while (Date.now() < deadline) {
-    const cells = document.querySelectorAll('.jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown');
-    if (cells.length > 10 && document.body.textContent.includes('Fig. 3.')) break;
-    await new Promise(r => setTimeout(r, 250));
+  // the notebook in view (a notebook opened earlier may still be open, in a hidden tab)
+  const shown = () => Array.from(document.querySelectorAll('.jp-Notebook'))
+    .find(n => n.offsetHeight > 0 && n.querySelectorAll('.jp-MarkdownCell').length >= 5);
+  while (Date.now() < deadline && !shown()) await sleep(250);
+  const notebook = shown();
+  if (!notebook) return '';
+  // JupyterLab renders a long notebook's cells as they scroll into view: scroll through
+  // it, collecting each rendered Markdown cell's text (without the hidden editor that
+  // holds its source); a number printed by a code cell does not count
+  const seen = new Map();
+  const collect = () => notebook.querySelectorAll('.jp-MarkdownCell').forEach(c => {
+    const copy = c.cloneNode(true);
+    copy.querySelectorAll('.jp-InputArea-editor, .cm-editor').forEach(e => e.remove());
+    const text = copy.textContent;
+    const key = c.getAttribute('data-windowed-list-index') || text.slice(0, 80);
+    if (text.trim()) seen.set(key, text);
+  });
+  const scroller = notebook.closest('.jp-WindowedPanel-outer')
+    || notebook.querySelector('.jp-WindowedPanel-outer') || notebook;
+  let last = -1, still = 0;
+  while (Date.now() < deadline && still < 4) {  // the end: four tries that do not move
+    await sleep(400);
+    collect();
+    still = scroller.scrollTop === last ? still + 1 : 0;
+    last = scroller.scrollTop;
+    scroller.scrollTop = last + scroller.clientHeight * 0.8;
   }
-  // the rendered Markdown cells only: a number printed by a code cell does not count
-  return Array.from(document.querySelectorAll('.jp-Notebook .jp-MarkdownCell'))
-    .map(c => c.textContent).join('\n');
+  collect();
+  return Array.from(seen.values()).join('\n');
 })()
 """
 
@@ -748,8 +771,11 @@ def test_jupyterlab_shows_an_editions_numbers_and_no_myst(
 
     full = nbformat.read(ROOT / "chapters" / "03_chain_rule.ipynb", as_version=4)
     e_after = make_editions.glued_text(make_editions.glue_values(full), "E_after")
+    browser.events.clear()
     browser.call("Page.navigate", url=f"{lab}lab/tree/{folder}/03_chain_rule.ipynb")
-    text = browser.evaluate(_LAB_TEXT % 90_000, timeout=120)
+    browser.wait_for("Page.loadEventFired", timeout=60)
+    text = browser.evaluate(_LAB_TEXT % 150_000, timeout=180)
+    assert f"{folder} edition" in text, f"JupyterLab did not show the {folder} edition"
     assert "Fig. 3." in text, f"{folder}: no figure number in JupyterLab's page"
     assert e_after in text, f"{folder}: the error after the step, {e_after}, is not shown"
     for label in ("E_after_first_diff", "fig-chain-network", "mazur2015step", "{glue", "{numref"):
