@@ -2647,6 +2647,11 @@ TABLE.update(
             ok("shapes differ", lambda: bplib.exercises.close(np.ones(2), np.ones(3)),
                lambda v: v is False),
         ],
+        "bplib.exercises.expression": [
+            ok("a number", lambda: str(bplib.exercises.expression(2)), lambda v: v == "2"),
+            bad("a list", lambda: bplib.exercises.expression([1]), bplib.exercises.NotYet,
+                r"expected a SymPy expression, got list"),
+        ],
         "bplib.exercises.same_function": [
             bad("not an expression",
                 lambda: bplib.exercises.same_function([1], 1, [{}]), bplib.exercises.NotYet,

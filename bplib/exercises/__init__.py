@@ -47,6 +47,7 @@ __all__ = [
     "array",
     "check",
     "close",
+    "expression",
     "number",
     "same_function",
     "verdict",
@@ -219,6 +220,22 @@ def check(exercise: str | Callable[[], str], *answers: object, **given: object) 
     print(verdict(exercise, *answers, **given))
 
 
+def expression(value: object) -> Any:
+    """``value`` as a SymPy expression, or :class:`NotYet` saying what it is instead.
+
+    A Python number becomes a SymPy number; a stub raises :class:`Unanswered`.
+    """
+    import sympy as sp
+
+    try:
+        result = sp.sympify(answer(value))
+    except (sp.SympifyError, TypeError, ValueError):
+        raise NotYet(f"expected a SymPy expression, got {type(value).__name__}") from None
+    if not isinstance(result, sp.Expr):
+        raise NotYet(f"expected a SymPy expression, got {type(value).__name__}")
+    return result
+
+
 def same_function(yours: Any, truth: Any, points: Sequence[dict[Any, float]]) -> bool:
     """Whether two SymPy expressions agree at every point of ``points`` (to 1e-9 relative).
 
@@ -230,12 +247,7 @@ def same_function(yours: Any, truth: Any, points: Sequence[dict[Any, float]]) ->
     """
     import sympy as sp
 
-    try:
-        yours = sp.sympify(answer(yours))
-    except (sp.SympifyError, TypeError, ValueError):
-        raise NotYet(f"expected a SymPy expression, got {type(yours).__name__}") from None
-    if not isinstance(yours, sp.Expr):
-        raise NotYet(f"expected a SymPy expression, got {type(yours).__name__}")
+    yours = expression(yours)
     for point in points:
         extra = yours.free_symbols - set(point)
         if extra:

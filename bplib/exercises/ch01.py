@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from bplib.exercises import NotYet, answer, array, close, number, same_function
+from bplib.exercises import NotYet, answer, array, close, expression, number, same_function
 
 __all__ = ["ex1", "ex2", "ex3", "ex4"]
 
@@ -32,14 +32,7 @@ def by_name(expr: Any, symbols: dict[str, Any]) -> Any:
     A student who made their own ``sp.Symbol("z")`` (without the chapter's ``real=True``)
     wrote the same function; SymPy would call its ``z`` a different symbol.
     """
-    import sympy as sp
-
-    try:
-        expr = sp.sympify(answer(expr))
-    except (sp.SympifyError, TypeError, ValueError):
-        raise NotYet(f"expected a SymPy expression, got {type(expr).__name__}") from None
-    if not isinstance(expr, sp.Expr):
-        raise NotYet(f"expected a SymPy expression, got {type(expr).__name__}")
+    expr = expression(expr)
     swap = {s: symbols[s.name] for s in expr.free_symbols if s.name in symbols}
     return expr.xreplace(swap)
 
