@@ -139,6 +139,16 @@ class DevTools:
         self._ws.close()
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """End a process the tests started: politely, then by force after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[DevTools]:
     """Headless Chromium with a fresh profile, no network but 127.0.0.1, one open page."""
@@ -187,12 +197,7 @@ def browser() -> Iterator[DevTools]:
         yield tools
         tools.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
         shutil.rmtree(profile, ignore_errors=True)
 
 
@@ -714,12 +719,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
 
 
 _LAB_TEXT = r"""
