@@ -13,7 +13,8 @@ import pytest
 
 import bplib
 from bplib import optim, utils
-from bplib.train import EarlyStopping, History, ModelCheckpoint
+from bplib.train import EarlyStopping, ModelCheckpoint
+from .test_convergence import scripted  # EarlyStopping fed one value per epoch
 
 
 def mlp(seed=0, dtype=np.float64):
@@ -386,47 +387,32 @@ def test_an_interrupt_in_fit_keeps_the_history_of_the_completed_epochs():
 # ----------------------------------------------------------------------------------------
 
 
-def feed(values, key="val_loss", **kwargs):
-    """Feed ``values`` to an EarlyStopping one epoch at a time; (stopping epoch, callback)."""
-    stop = EarlyStopping(monitor=key, **kwargs)
-    h = History(validation=True)
-    model = mlp()
-    stop.on_train_begin(model, h)
-    for epoch, v in enumerate(values, start=1):
-        h.loss.append(v)
-        h.val_loss.append(v)
-        h.lr.append(0.1)
-        if stop.on_epoch_end(epoch, h, model):
-            return epoch, stop
-    return None, stop
-
-
 @pytest.mark.parametrize("first", [np.nan, np.inf, -np.inf])
 def test_a_non_finite_first_value_neither_improves_nor_stops_at_epoch_one(first):
-    epoch, stop = feed([first, 1.0, 0.9, 0.95, 0.97], patience=2)
+    epoch, stop, _ = scripted([first, 1.0, 0.9, 0.95, 0.97], patience=2)
     assert epoch == 5 and stop.best == 0.9 and stop.best_epoch == 3
-    assert feed([first], patience=0)[0] is None  # patience 0: still no stop at epoch 1
+    assert scripted([first], patience=0)[0] is None  # patience 0: still no stop at epoch 1
 
 
 def test_nan_never_counts_as_an_improvement():
-    epoch, stop = feed([1.0, np.nan, np.nan, 0.5], patience=2)
+    epoch, stop, _ = scripted([1.0, np.nan, np.nan, 0.5], patience=2)
     assert epoch == 3 and stop.best == 1.0
 
 
 def test_baseline_must_be_beaten_as_in_keras():
     # Keras 3: an improvement that does not beat the baseline does not reset the count
-    epoch, stop = feed([0.9, 0.9, 0.9], patience=2, baseline=0.5)
+    epoch, stop, _ = scripted([0.9, 0.9, 0.9], patience=2, baseline=0.5)
     assert epoch == 2 and stop.best_epoch == 1
-    assert feed([0.9, 0.9, 0.9], patience=2)[0] == 3  # without the baseline: one more
-    epoch, stop = feed([0.9, 0.4, 0.45, 0.46], patience=2, baseline=0.5)
+    assert scripted([0.9, 0.9, 0.9], patience=2)[0] == 3  # without the baseline: one more
+    epoch, stop, _ = scripted([0.9, 0.4, 0.45, 0.46], patience=2, baseline=0.5)
     assert epoch == 4 and stop.best_epoch == 2
 
 
 def test_start_from_epoch_ignores_the_warm_up_epochs():
     # Keras 3: epochs <= start_from_epoch are not monitored at all
-    epoch, stop = feed([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], patience=1, start_from_epoch=3)
+    epoch, stop, _ = scripted([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], patience=1, start_from_epoch=3)
     assert epoch == 5 and stop.best_epoch == 4
-    assert feed([1.0, 2.0, 3.0], patience=0, start_from_epoch=3)[0] is None
+    assert scripted([1.0, 2.0, 3.0], patience=0, start_from_epoch=3)[0] is None
 
 
 @pytest.mark.parametrize(
