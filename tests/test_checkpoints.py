@@ -14,6 +14,7 @@ import pytest
 import bplib
 from bplib import optim, utils
 from bplib.train import EarlyStopping, ModelCheckpoint
+
 from .test_convergence import scripted  # EarlyStopping fed one value per epoch
 
 
