@@ -746,10 +746,13 @@ _LAB_TEXT = r"""
   const scroller = notebook.closest('.jp-WindowedPanel-outer')
     || notebook.querySelector('.jp-WindowedPanel-outer') || notebook;
   let last = -1, still = 0;
-  while (Date.now() < deadline && still < 4) {  // the end: four tries that do not move
+  // the end: four tries at the bottom that do not move (on a loaded machine the layout
+  // may lag, so a scroll that did not move before the bottom is tried again)
+  while (Date.now() < deadline && still < 4) {
     await sleep(400);
     collect();
-    still = scroller.scrollTop === last ? still + 1 : 0;
+    const bottom = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 2;
+    still = scroller.scrollTop === last && bottom ? still + 1 : 0;
     last = scroller.scrollTop;
     scroller.scrollTop = last + scroller.clientHeight * 0.8;
   }

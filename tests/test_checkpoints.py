@@ -309,6 +309,20 @@ def test_a_scheduler_state_round_trips_through_a_file_with_its_hyperparameters(t
 # ----------------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def default_sigint():
+    """Ctrl-C as a plain Python process has it: pytest-xdist's workers ignore SIGINT, and
+    deferred_interrupts (rightly) leaves an ignored signal ignored."""
+    if os.name != "posix":
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 class Tripwire(np.ndarray):
     """A parameter array that sends this process SIGINT when the optimiser writes into it."""
 
