@@ -15,7 +15,8 @@ NaN or infinity), a loss or gradient that stops being finite halts training with
 model's own parameters.
 
 What counts as a correct class is :mod:`bplib.metrics`' business; what ``fit`` records and
-how it is stopped early (``History``, ``Callback``, ``EarlyStopping``) lives in
+how it is stopped early or logged (``History``, ``Callback``, ``EarlyStopping``,
+``ModelCheckpoint``, ``CSVLogger``) lives in
 :mod:`bplib.callbacks`, and those names are re-exported here.
 """
 
@@ -32,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import instance, positive_int, real, rows, xy
-from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint
+from .callbacks import Callback, CSVLogger, EarlyStopping, History, ModelCheckpoint
 from .data.batching import iterate_batches
 from .init import RngLike, as_rng
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss
@@ -41,6 +42,7 @@ from .module import Module, _submodules
 from .optim import LRScheduler, Optimizer, deferred_interrupts
 
 __all__ = [
+    "CSVLogger",
     "Callback",
     "EarlyStopping",
     "History",
