@@ -1,9 +1,10 @@
 """What :func:`bplib.fit` records and how it can be stopped (chapters 6 and 7): the
-:class:`History` of a run, the :class:`Callback` protocol, and :class:`EarlyStopping`, with
-Keras's semantics."""
+:class:`History` of a run, the :class:`Callback` protocol, and :class:`EarlyStopping`,
+:class:`ModelCheckpoint` and :class:`CSVLogger`, with Keras's semantics."""
 
 from __future__ import annotations
 
+import csv
 import math
 import os
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from ._checks import describe, integer, real
 from .module import Module
 from .serialization import save
 
-__all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint"]
+__all__ = ["CSVLogger", "Callback", "EarlyStopping", "History", "ModelCheckpoint"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -108,6 +109,42 @@ class History:
             if name not in ("lr", "grad_norm"):
                 parts.append(f"{name}: {values[0]:.4f} -> {values[-1]:.4f}")
         return "History(" + ", ".join(parts) + ")"
+
+    def plot(self, metric: str = "loss", *, ax: Any = None, log: bool = False) -> Any:
+        """Draw one recorded series against the epoch: training solid, validation dashed.
+
+        The Keras user's ``pd.DataFrame(history.history).plot()``, one series at a time;
+        :func:`bplib.plot.loss_curves` draws several panels or several runs. matplotlib is
+        imported only now (``pip install "bplib-book[plot]"``).
+
+        Parameters
+        ----------
+        metric : str
+            A training series: ``"loss"`` (default) or a recorded metric such as
+            ``"accuracy"``; its ``val_`` twin is drawn too when it was recorded.
+        ax : matplotlib Axes, optional
+            Where to draw; by default a new figure.
+        log : bool
+            Logarithmic y axis for the loss.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        where = "History.plot"
+        if not self.loss:
+            raise ValueError(f"{where}: the History is empty: no epoch has been recorded")
+        training = ["loss", *self.metrics]
+        if not isinstance(metric, str) or metric not in training:
+            raise ValueError(
+                f"{where}: metric must be one of the training series {training} (their "
+                f"val_ twins are drawn with them), got {describe(metric)}"
+            )
+        if not isinstance(log, bool | np.bool_):
+            raise TypeError(f"{where}: log must be True or False, got {describe(log)}")
+        from .plot import loss_curves  # bplib.plot imports this module: import it late
+
+        return loss_curves(self, metrics=metric, ax=ax, log=bool(log))
 
 
 # ---------------------------------------------------------------------------------------
@@ -456,3 +493,88 @@ class ModelCheckpoint(Callback):
             f"save_best_only={self.save_best_only}, mode={self.mode!r}, "
             f"save_freq={self.save_freq})"
         )
+
+
+class CSVLogger(Callback):
+    """Write every epoch's values to a CSV file as training goes, as Keras's ``CSVLogger``.
+
+    The first row is the header: ``epoch`` and then every series of the :class:`History`
+    (``history.as_dict()``: ``loss``, the metrics, ``val_loss``, ..., ``lr``, ``grad_norm``)
+    in alphabetical order, as Keras orders them. After every epoch one row follows: the
+    epoch, counted from 1 as everywhere in bplib (Keras's file counts from 0), and the
+    epoch's values, written with ``repr`` so that reading them back with ``float`` gives the
+    recorded numbers bit for bit. The file is opened, appended to and closed at every
+    epoch, so it is complete up to the last finished epoch even when training is
+    interrupted or diverges.
+
+    Parameters
+    ----------
+    filename : str or os.PathLike
+        The CSV file. Its folder must exist.
+    separator : str
+        One character between the values (default ``","``).
+    append : bool
+        ``False`` (default): start a new file, replacing any old one. ``True``: add the
+        rows of this run after those already in the file (for resumed training); the
+        header is written only when the file is new or empty, and an existing header must
+        list the same columns.
+
+    Examples
+    --------
+    >>> from bplib.train import CSVLogger
+    >>> log = CSVLogger("training.csv")
+
+    then ``fit(..., callbacks=[log])`` and, for instance, ``pandas.read_csv("training.csv")``.
+    """
+
+    def __init__(
+        self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False
+    ) -> None:
+        where = "CSVLogger"
+        if not isinstance(filename, str | os.PathLike):
+            raise TypeError(f"{where}: filename must be a path (str), got {describe(filename)}")
+        if not isinstance(separator, str) or len(separator) != 1 or separator in '\r\n"':
+            raise ValueError(
+                f"{where}: separator must be one character other than a quote or a line "
+                f"break, such as ',' or ';', got {describe(separator)}"
+            )
+        if not isinstance(append, bool | np.bool_):
+            raise TypeError(f"{where}: append must be True or False, got {describe(append)}")
+        self.filename = os.fspath(filename)
+        self.separator = separator
+        self.append = bool(append)
+        self.keys: list[str] = []
+
+    def _read_header(self) -> list[str] | None:
+        """The existing file's first row, or ``None`` when there is no file or it is empty."""
+        if not os.path.isfile(self.filename) or os.path.getsize(self.filename) == 0:
+            return None
+        with open(self.filename, newline="", encoding="utf-8") as f:
+            return next(csv.reader(f, delimiter=self.separator), None)
+
+    def _write(self, row: list[Any], mode: str) -> None:
+        with open(self.filename, mode, newline="", encoding="utf-8") as f:
+            csv.writer(f, delimiter=self.separator, lineterminator="\n").writerow(row)
+
+    def on_train_begin(self, model: Module, history: History) -> None:
+        folder = os.path.dirname(os.path.abspath(self.filename))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"CSVLogger: the folder {folder!r} does not exist")
+        self.keys = sorted(history.as_dict())
+        header = ["epoch", *self.keys]
+        old = self._read_header() if self.append else None
+        if old is not None and old != header:
+            raise ValueError(
+                f"CSVLogger: {self.filename!r} has the columns {old}, but this fit records "
+                f"{header}; use another file or append=False"
+            )
+        if old is None:
+            self._write(header, "w")
+
+    def on_epoch_end(self, epoch: int, history: History, model: Module) -> bool:
+        series = history.as_dict()
+        self._write([epoch, *(repr(float(series[k][-1])) for k in self.keys)], "a")
+        return False
+
+    def __repr__(self) -> str:
+        return f"CSVLogger({self.filename!r}, separator={self.separator!r}, append={self.append})"

@@ -15,7 +15,8 @@ NaN or infinity), a loss or gradient that stops being finite halts training with
 model's own parameters.
 
 What counts as a correct class is :mod:`bplib.metrics`' business; what ``fit`` records and
-how it is stopped early (``History``, ``Callback``, ``EarlyStopping``) lives in
+how it is stopped early or logged (``History``, ``Callback``, ``EarlyStopping``,
+``ModelCheckpoint``, ``CSVLogger``) lives in
 :mod:`bplib.callbacks`, and those names are re-exported here.
 """
 
@@ -26,13 +27,13 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import instance, positive_int, real, rows, xy
-from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint
+from .callbacks import Callback, CSVLogger, EarlyStopping, History, ModelCheckpoint
 from .data.batching import iterate_batches
 from .init import RngLike, as_rng
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss
@@ -41,6 +42,7 @@ from .module import Module, _submodules
 from .optim import LRScheduler, Optimizer, deferred_interrupts
 
 __all__ = [
+    "CSVLogger",
     "Callback",
     "EarlyStopping",
     "History",
@@ -147,47 +149,8 @@ def _evaluate(
 
 
 # ---------------------------------------------------------------------------------------
-# fit
+# fit: the loop first, then the helpers it calls
 # ---------------------------------------------------------------------------------------
-
-
-def _progress_enabled(progress: bool) -> bool:
-    """``progress``, unless the environment variable ``BPLIB_PROGRESS`` is 0/false/no/off."""
-    env = os.environ.get("BPLIB_PROGRESS", "").strip().lower()
-    return bool(progress) and env not in {"0", "false", "no", "off"}
-
-
-class _PlainProgress:
-    """What ``fit`` shows when tqdm is not installed: one plain line per epoch on stderr."""
-
-    def __init__(self, epochs: int) -> None:
-        self.epochs, self.epoch = epochs, 0
-        self.shown: dict[str, str] = {}
-
-    def set_postfix(self, shown: dict[str, str], refresh: bool = True) -> None:
-        self.shown = shown
-        if "stopped" in shown:  # the last call: why training stopped
-            print(f"fit: stopped after epoch {self.epoch}: {shown['stopped']}", file=sys.stderr)
-
-    def update(self, n: int = 1) -> None:
-        self.epoch += n
-        values = ", ".join(f"{k}={v}" for k, v in self.shown.items())
-        print(f"fit: epoch {self.epoch}/{self.epochs}, {values}", file=sys.stderr)
-
-    def close(self) -> None:
-        pass
-
-
-def _epoch_iterator(epochs: int, show: bool) -> tuple[Iterator[int], Any]:
-    if not show:
-        return iter(range(epochs)), None
-    try:  # imported only when a bar is shown: `import bplib` stays numpy-only
-        from tqdm import tqdm
-    except ModuleNotFoundError:  # tqdm is optional (pip install "bplib-book[progress]")
-        return iter(range(epochs)), _PlainProgress(epochs)
-    # updated by hand (not iterated), so that it is still open to show why training stopped
-    bar = tqdm(total=epochs, desc="fit", unit="epoch", dynamic_ncols=True)
-    return iter(range(epochs)), bar
 
 
 def fit(
@@ -201,6 +164,7 @@ def fit(
     batch_size: int | None = None,
     rng: RngLike = None,
     validation: tuple[NDArray[Any], NDArray[Any]] | None = None,
+    validation_split: float | None = None,
     metrics: Sequence[str | Metric] | None = None,
     progress: bool = True,
     scheduler: LRScheduler | None = None,
@@ -230,19 +194,29 @@ def fit(
         from the seed); unused for full batches.
     validation : (X_val, y_val) or None
         Evaluated after every epoch, recorded as ``val_loss`` and ``val_<metric>``.
+    validation_split : float or None
+        Keras's ``validation_split``: a fraction strictly between 0 and 1 of the examples,
+        the *last* ones of ``X`` and ``y`` (taken before any shuffling, so sort or shuffle
+        the data first if its order means something), held out and used as ``validation``;
+        the first :math:`\lfloor n(1 - \text{validation\_split})\rfloor` train. Not together
+        with ``validation``.
     metrics : sequence of names or functions ``f(outputs, y) -> float``, or None
         ``None`` means ``("accuracy",)`` for ``CrossEntropyLoss`` and ``BCEWithLogitsLoss``
         and no metric otherwise; pass ``()`` for none.
     progress : bool
-        Show a tqdm progress bar over the epochs (on stderr; a plain line per epoch when
-        tqdm is not installed). Off when ``False`` or when
-        the environment variable ``BPLIB_PROGRESS=0``; the book's chapters pass
-        ``progress=False`` so their stored outputs never contain a bar.
+        Show the progress over the epochs on stdout: a tqdm bar (``tqdm.auto``: a widget in
+        JupyterLab and Jupyter Notebook when ipywidgets is installed, text elsewhere).
+        Without tqdm, a plain line every :math:`N = \lceil \text{epochs}/10\rceil` epochs
+        and for the last epoch run (so at most 11 lines), then one line that says whether
+        training stopped early and why. Off when ``False`` or when the environment
+        variable ``BPLIB_PROGRESS=0``; the book's chapters pass ``progress=False`` so their
+        stored outputs never contain a bar.
     scheduler : bplib.optim.LRScheduler or None
         A learning-rate schedule on ``optimizer``, stepped once at the end of every epoch.
     callbacks : sequence of Callback or None
         Objects called before training, after every epoch (any may stop training) and
-        at the end; see :class:`Callback`, and :class:`EarlyStopping`.
+        at the end; see :class:`Callback`, :class:`EarlyStopping`,
+        :class:`ModelCheckpoint` and :class:`CSVLogger`.
     tol : float or None
         The convergence test of full-batch gradient descent (chapter 6): stop as soon as
         the gradient norm :math:`\lVert\nabla L(\theta)\rVert` measured at the start
@@ -282,6 +256,87 @@ def fit(
         bad arguments, or an optimiser that holds parameters which are not the model's:
         all checked before the first step, so nothing has been trained when they are raised.
     """
+    X, y, validation, chosen, size, tol, callbacks = _checked_fit_arguments(
+        model, loss_fn, optimizer, X, y, epochs, batch_size, validation, validation_split,
+        metrics, scheduler, callbacks, tol,
+    )  # fmt: skip
+    history = _begin(callbacks, chosen, validation, model)  # callbacks' on_train_begin
+    n, params, shuffle = len(X), model.parameters(), as_rng(rng)
+    diverged = _Divergence(optimizer, epochs, n_batches=math.ceil(n / size))
+    stop_reason = ""
+    with (
+        _history_kept(history),  # a FloatingPointError or Ctrl-C carries the history so far
+        _Progress(epochs, _progress_enabled(progress)) as shown,
+        deferred_interrupts(),  # Ctrl-C during a step waits for its writes (cheaply)
+        _mode(model, True),  # validation switches to eval() and back by itself
+    ):
+        for epoch in range(1, epochs + 1):
+            history.lr.append(optimizer.lr)
+            sums = _EpochSums(chosen, diverged.n_batches)
+            order = shuffle.permutation(n) if size < n else None  # a fresh order every epoch
+            for b, (Xb, yb) in enumerate(iterate_batches(X, y, size, order), start=1):
+                model.zero_grad()
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    with diverged.unless_finite(epoch, b, "the loss got non-finite predictions"):
+                        out = model(Xb)
+                        loss = loss_fn(out, yb)
+                    if not math.isfinite(loss):
+                        raise diverged.error(epoch, b, f"the loss is {loss}")
+                    model.backward_to_parameters(loss_fn.backward())  # no dL/dX needed
+                    grad_sq = sum(float(np.vdot(p.grad, p.grad)) for p in params)
+                if tol is not None and math.sqrt(grad_sq) < tol:  # converged: take no step
+                    stop_reason = f"gradient norm {math.sqrt(grad_sq):.3g} below tol {tol:g}"
+                else:  # step() refuses a NaN or infinite gradient before it updates anything
+                    with diverged.unless_finite(epoch, b, "a gradient is not finite"):
+                        optimizer.step()
+                sums.add(loss, out, yb, grad_sq)
+            sums.record(history, n)
+            if validation is not None:
+                _validate(model, loss_fn, validation, chosen, history, epoch, optimizer)
+            if scheduler is not None:
+                scheduler.step()
+            asked = _epoch_end(callbacks, epoch, history, model)  # every callback, every epoch
+            stop_reason = stop_reason or asked
+            shown.epoch_end(epoch, history, last=bool(stop_reason))
+            if stop_reason:
+                break
+        history.stop_reason = stop_reason or f"reached epochs={epochs}"
+        for cb in callbacks:
+            if hasattr(cb, "on_train_end"):
+                cb.on_train_end(model, history)
+        shown.end(history)  # the last line: finished, or stopped early and why
+    return history
+
+
+class _Checked(NamedTuple):
+    """``fit``'s arguments once checked: the training and validation sets (``validation_split``
+    applied), the metrics by name, the batch size in examples, ``tol`` and the callbacks."""
+
+    X: NDArray[Any]
+    y: NDArray[Any]
+    validation: tuple[NDArray[Any], NDArray[Any]] | None
+    chosen: dict[str, Metric]
+    size: int
+    tol: float | None
+    callbacks: list[Callback]
+
+
+def _checked_fit_arguments(
+    model: Module,
+    loss_fn: Loss,
+    optimizer: Optimizer,
+    X: NDArray[Any],
+    y: NDArray[Any],
+    epochs: int,
+    batch_size: int | None,
+    validation: tuple[NDArray[Any], NDArray[Any]] | None,
+    validation_split: float | None,
+    metrics: Sequence[str | Metric] | None,
+    scheduler: LRScheduler | None,
+    callbacks: Sequence[Callback] | None,
+    tol: float | None,
+) -> _Checked:
+    """Every argument of :func:`fit` checked, before anything changes."""
     where = "fit"
     _check_model(model, where)
     instance(loss_fn, Loss, "loss_fn", where, "a bplib loss (e.g. bplib.CrossEntropyLoss())")
@@ -307,6 +362,8 @@ def fit(
             f"{where}: X must be 2-D, (examples, features), got shape {X.shape}; for "
             "examples with a single feature use X.reshape(-1, 1)"
         )
+    if validation_split is not None:
+        X, y, validation = _split_validation(X, y, validation_split, validation)
     if validation is not None:
         if not isinstance(validation, tuple | list) or len(validation) != 2:
             raise TypeError(
@@ -315,10 +372,8 @@ def fit(
         xy(validation[0], validation[1], where, ("X_val", "y_val"))
     chosen = _resolve_metrics(metrics, loss_fn)
     _check_before_training(model, loss_fn, X, y, validation, chosen)
-
     n = len(X)
     size = n if batch_size is None else min(int(batch_size), n)
-    n_batches = math.ceil(n / size)
     if tol is not None:
         tol = real(tol, "tol", where, low=0.0, low_open=True)
         if size < n:
@@ -327,97 +382,137 @@ def fit(
                 f"batch_size={batch_size} < {n} examples: a mini-batch gradient is noisy and "
                 "does not vanish at a minimum; use batch_size=None, or EarlyStopping"
             )
-    callbacks = _check_callbacks(callbacks, where)
-    gen = as_rng(rng)
+    return _Checked(X, y, validation, chosen, size, tol, _check_callbacks(callbacks, where))
+
+
+def _split_validation(
+    X: NDArray[Any], y: NDArray[Any], fraction: object, validation: object
+) -> tuple[NDArray[Any], NDArray[Any], tuple[NDArray[Any], NDArray[Any]]]:
+    r"""Keras's ``validation_split``: the last ``fraction`` of the rows (before any shuffling)
+    become the validation set, the first :math:`\lfloor n(1 - \text{fraction})\rfloor` the
+    training set; both must keep at least one example."""
+    where = "fit"
+    if validation is not None:
+        raise ValueError(f"{where}: pass validation=(X_val, y_val) or validation_split, not both")
+    fraction = real(
+        fraction, "validation_split", where, low=0, high=1, low_open=True, high_open=True
+    )
+    n = len(X)
+    split_at = math.floor(n * (1.0 - fraction))  # as Keras: the first split_at rows train
+    if split_at in (0, n):
+        raise ValueError(
+            f"{where}: validation_split={fraction:g} of {_plural(n, 'example')} leaves "
+            f"{split_at} for training and {n - split_at} for validation; both need at least "
+            "one: pass more data or another fraction"
+        )
+    return X[:split_at], y[:split_at], (X[split_at:], y[split_at:])
+
+
+def _begin(
+    callbacks: list[Callback],
+    chosen: dict[str, Metric],
+    validation: tuple[NDArray[Any], NDArray[Any]] | None,
+    model: Module,
+) -> History:
+    """The empty :class:`History` ``fit`` will fill, after every callback's
+    ``on_train_begin`` (where they check their arguments against what will be recorded)."""
     history = History(
         metrics={k: [] for k in chosen},
         val_metrics={k: [] for k in chosen} if validation is not None else {},
         validation=validation is not None,
     )
-    for cb in callbacks:  # they check their arguments against what will be recorded
+    for cb in callbacks:
         if hasattr(cb, "on_train_begin"):
             cb.on_train_begin(model, history)
-    params = model.parameters()
-    stop_reason = ""
-    epoch_iter, bar = _epoch_iterator(int(epochs), _progress_enabled(progress))
-    modes = _switch_mode(model, True)  # validation switches to eval() and back by itself
-    guard = deferred_interrupts()  # Ctrl-C during a step waits for its writes (cheaply)
-    guard.__enter__()
+    return history
+
+
+class _Divergence:
+    """The ``FloatingPointError`` of a loss or gradient that stopped being finite, naming the
+    epoch and the batch (both counted from 1) and suggesting a smaller learning rate."""
+
+    def __init__(self, optimizer: Optimizer, epochs: int, n_batches: int) -> None:
+        self.optimizer, self.epochs, self.n_batches = optimizer, epochs, n_batches
+
+    def error(self, epoch: int, batch: int, what: str) -> FloatingPointError:
+        return FloatingPointError(
+            f"fit: training diverged in epoch {epoch} of {self.epochs}, batch {batch} of "
+            f"{self.n_batches}: {what}. Try a smaller learning rate (lr is "
+            f"{self.optimizer.lr:g})."
+        )
+
+    @contextmanager
+    def unless_finite(self, epoch: int, batch: int, what: str) -> Iterator[None]:
+        """Run a block; a ``FloatingPointError`` in it becomes :meth:`error` ("what (why)")."""
+        try:
+            yield
+        except FloatingPointError as err:
+            raise self.error(epoch, batch, f"{what} ({err})") from err
+
+
+class _EpochSums:
+    """An epoch's running sums: the loss and the metrics, each batch's weighted by its size,
+    and the squared gradient norms; :meth:`record` appends their means to the history."""
+
+    def __init__(self, chosen: dict[str, Metric], n_batches: int) -> None:
+        self.chosen, self.n_batches = chosen, n_batches
+        self.loss, self.grad_sq, self.metrics = 0.0, 0.0, dict.fromkeys(chosen, 0.0)
+
+    def add(self, loss: float, out: NDArray[Any], yb: NDArray[Any], grad_sq: float) -> None:
+        m = len(yb)
+        self.grad_sq = grad_sq if self.n_batches == 1 else self.grad_sq + grad_sq * m
+        self.loss += loss * m
+        for k, metric in self.chosen.items():
+            self.metrics[k] += metric(out, yb) * m
+
+    def record(self, history: History, n: int) -> None:
+        history.loss.append(self.loss / n)
+        mean_sq = self.grad_sq if self.n_batches == 1 else self.grad_sq / n
+        history.grad_norm.append(math.sqrt(mean_sq))
+        for k, total in self.metrics.items():
+            history.metrics[k].append(total / n)
+
+
+def _validate(
+    model: Module,
+    loss_fn: Loss,
+    validation: tuple[NDArray[Any], NDArray[Any]],
+    chosen: dict[str, Metric],
+    history: History,
+    epoch: int,
+    optimizer: Optimizer,
+) -> None:
+    """Append the validation loss and metrics after ``epoch`` (in evaluation mode)."""
     try:
-        for epoch in epoch_iter:
-            history.lr.append(optimizer.lr)
-            total_loss, totals = 0.0, dict.fromkeys(chosen, 0.0)
-            order = gen.permutation(n) if size < n else None  # a fresh order every epoch
-            grad_sq = 0.0
-            for b, (Xb, yb) in enumerate(iterate_batches(X, y, size, order)):  # checked above
-
-                def diverged(what: str, epoch: int = epoch, b: int = b) -> FloatingPointError:
-                    return FloatingPointError(
-                        f"{where}: training diverged in epoch {epoch + 1} of {epochs}, batch "
-                        f"{b + 1} of {n_batches}: {what}. Try a smaller learning rate (lr is "
-                        f"{optimizer.lr:g})."
-                    )
-
-                model.zero_grad()
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    try:
-                        out = model(Xb)
-                        loss = loss_fn(out, yb)
-                    except FloatingPointError as err:
-                        raise diverged(f"the loss got non-finite predictions ({err})") from err
-                    if not math.isfinite(loss):
-                        raise diverged(f"the loss is {loss}")
-                    model.backward_to_parameters(loss_fn.backward())  # no dL/dX needed
-                    sq = sum(float(np.vdot(p.grad, p.grad)) for p in params)
-                if tol is not None and math.sqrt(sq) < tol:  # converged: no step (full batch)
-                    stop_reason = f"gradient norm {math.sqrt(sq):.3g} below tol {tol:g}"
-                else:
-                    try:  # step() refuses a NaN or infinite gradient before it updates anything
-                        optimizer.step()
-                    except FloatingPointError as err:
-                        raise diverged(f"a gradient is not finite ({err})") from err
-                grad_sq = sq if n_batches == 1 else grad_sq + sq * len(Xb)
-                total_loss += loss * len(Xb)
-                for k, m in chosen.items():
-                    totals[k] += m(out, yb) * len(Xb)
-            history.loss.append(total_loss / n)
-            history.grad_norm.append(math.sqrt(grad_sq if n_batches == 1 else grad_sq / n))
-            for k in chosen:
-                history.metrics[k].append(totals[k] / n)
-            if validation is not None:
-                try:
-                    result = _evaluate(model, loss_fn, *validation, chosen)
-                except FloatingPointError as err:
-                    raise FloatingPointError(
-                        f"{where}: the validation loss is not finite after epoch {epoch + 1}: "
-                        f"{err}. Try a smaller learning rate (lr is {optimizer.lr:g})."
-                    ) from err
-                history.val_loss.append(result["loss"])
-                for k in chosen:
-                    history.val_metrics[k].append(result[k])
-            if scheduler is not None:
-                scheduler.step()
-            history.stopped_epoch = epoch + 1
-            history.stop_reason = ""
-            asked = [cb for cb in callbacks if cb.on_epoch_end(epoch + 1, history, model)]
-            if asked and not stop_reason:
-                stop_reason = history.stop_reason or f"{type(asked[0]).__name__} stopped training"
-            shown = {"loss": f"{history.loss[-1]:.4f}"}
-            if history.val_loss:
-                shown["val_loss"] = f"{history.val_loss[-1]:.4f}"
-            if bar is not None:
-                bar.set_postfix(shown, refresh=False)
-                bar.update(1)
-            if stop_reason:
-                break
-        history.stop_reason = stop_reason or f"reached epochs={epochs}"
-        for cb in callbacks:
-            if hasattr(cb, "on_train_end"):
-                cb.on_train_end(model, history)
-        if bar is not None:  # the bar ends with why training stopped
-            bar.set_postfix({**shown, "stopped": history.stop_reason})
+        result = _evaluate(model, loss_fn, *validation, chosen)
     except FloatingPointError as err:
-        err.history = history  # type: ignore[attr-defined]  # the epochs that completed
+        raise FloatingPointError(
+            f"fit: the validation loss is not finite after epoch {epoch}: {err}. Try a "
+            f"smaller learning rate (lr is {optimizer.lr:g})."
+        ) from err
+    history.val_loss.append(result["loss"])
+    for k in chosen:
+        history.val_metrics[k].append(result[k])
+
+
+def _epoch_end(callbacks: list[Callback], epoch: int, history: History, model: Module) -> str:
+    """Call every callback's ``on_epoch_end``; why one of them stopped training, or ``""``."""
+    history.stopped_epoch = epoch
+    history.stop_reason = ""
+    asked = [cb for cb in callbacks if cb.on_epoch_end(epoch, history, model)]
+    if not asked:
+        return ""
+    return history.stop_reason or f"{type(asked[0]).__name__} stopped training"
+
+
+@contextmanager
+def _history_kept(history: History) -> Iterator[None]:
+    """Give a ``FloatingPointError`` or ``KeyboardInterrupt`` raised in training the
+    ``history`` of the epochs that completed, as its ``history`` attribute."""
+    try:
+        yield
+    except FloatingPointError as err:
+        err.history = history  # type: ignore[attr-defined]
         raise
     except KeyboardInterrupt as err:  # Ctrl-C: keep what the completed epochs recorded
         _keep_completed_epochs(history)
@@ -427,12 +522,6 @@ def fit(
         )
         err.history = history  # type: ignore[attr-defined]
         raise
-    finally:
-        guard.__exit__(None, None, None)
-        _restore(modes)
-        if bar is not None:
-            bar.close()
-    return history
 
 
 def _plural(n: int, word: str) -> str:
@@ -450,6 +539,84 @@ def _keep_completed_epochs(history: History) -> None:
             del values[n:]
 
 
+# ---------------------------------------------------------------------------------------
+# fit's progress display
+# ---------------------------------------------------------------------------------------
+
+
+def _progress_enabled(progress: bool) -> bool:
+    """``progress``, unless the environment variable ``BPLIB_PROGRESS`` is 0/false/no/off."""
+    env = os.environ.get("BPLIB_PROGRESS", "").strip().lower()
+    return bool(progress) and env not in {"0", "false", "no", "off"}
+
+
+PLAIN_PROGRESS_LINES = 10
+"""Without tqdm, ``fit`` prints a line every ``ceil(epochs / PLAIN_PROGRESS_LINES)`` epochs."""
+
+
+class _Progress:
+    """What ``fit`` shows on stdout: a ``tqdm.auto`` bar (a widget in Jupyter); without
+    tqdm, a plain line every ``every`` epochs and for the last epoch run; then a line that
+    says whether training stopped early. Nothing when ``show`` is false."""
+
+    def __init__(self, epochs: int, show: bool) -> None:
+        self.epochs, self.bar, self.plain = epochs, None, False
+        self.every = max(1, math.ceil(epochs / PLAIN_PROGRESS_LINES))
+        if not show:
+            return
+        try:  # imported only when a bar is shown: `import bplib` stays numpy-only
+            from tqdm.auto import tqdm
+        except ModuleNotFoundError:  # tqdm is optional (pip install "bplib-book[progress]")
+            self.plain = True
+            return
+        # updated by hand (not iterated), so that it is still open to show why training stopped
+        self.bar = tqdm(total=epochs, desc="fit", unit="epoch", dynamic_ncols=True, file=sys.stdout)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    @staticmethod
+    def _latest(history: History) -> dict[str, str]:
+        shown = {"loss": f"{history.loss[-1]:.4f}"}
+        if history.val_loss:
+            shown["val_loss"] = f"{history.val_loss[-1]:.4f}"
+        return shown
+
+    def epoch_end(self, epoch: int, history: History, last: bool) -> None:
+        """After each epoch; ``last`` when training stops after it."""
+        shown = self._latest(history)
+        if self.bar is not None:
+            self.bar.set_postfix(shown, refresh=False)
+            self.bar.update(1)
+        elif self.plain and (epoch % self.every == 0 or epoch == self.epochs or last):
+            values = ", ".join(f"{k}={v}" for k, v in shown.items())
+            print(f"fit: epoch {epoch}/{self.epochs}, {values}", flush=True)
+
+    def end(self, history: History) -> None:
+        """The last words: all epochs run, or stopped early after which epoch and why."""
+        if history.stopped_epoch < self.epochs:
+            words = f"stopped early after epoch {history.stopped_epoch} of {self.epochs}: "
+            words += history.stop_reason
+        else:
+            words = f"finished all {_plural(self.epochs, 'epoch')}"
+            if history.stop_reason != f"reached epochs={self.epochs}":
+                words += f" ({history.stop_reason})"
+        if self.bar is not None:
+            values = ", ".join(f"{k}={v}" for k, v in self._latest(history).items())
+            self.bar.set_postfix_str(f"{values}; {words}")
+        elif self.plain:
+            print(f"fit: {words}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------
+# fit's checks before training
+# ---------------------------------------------------------------------------------------
+
+
 def _check_before_training(
     model: Module,
     loss_fn: Loss,
@@ -465,15 +632,16 @@ def _check_before_training(
     zeros), so a label out of range or a target of the wrong shape is refused now, not
     after an epoch of training. The same for the validation set. The example runs in
     evaluation mode (a batch of one is too small for batch statistics), so no parameter,
-    running statistic or random stream changes.
+    running statistic or random stream changes. When the model refuses the one example,
+    the whole set goes through it (still in evaluation mode), so that the message reports
+    the user's array, ``(178, 13)``, not the one-row probe, ``(1, 13)``.
     """
     sets = [("X", "y", X, y)]
     if validation is not None:
         sets.append(("X_val", "y_val", validation[0], validation[1]))
     for x_name, y_name, Xs, ys in sets:
         try:
-            with _mode(model, False):  # eval: no dropout draw, no running-statistics update
-                out = model(Xs[:1])
+            out = _probe(model, Xs)
             zeros = np.zeros((len(Xs), *out.shape[1:]), out.dtype)
             loss_fn(zeros, ys)
             for m in chosen.values():
@@ -483,6 +651,22 @@ def _check_before_training(
                 f"fit: {x_name} and {y_name} do not suit this model and loss (checked before "
                 f"training, nothing was changed): {err}"
             ) from err
+
+
+def _probe(model: Module, X: NDArray[Any]) -> NDArray[Any]:
+    """The model's output on ``X[:1]`` in evaluation mode (no dropout draw, no running
+    statistics update); if it refuses that row, the same error for the whole of ``X``."""
+    with _mode(model, False):
+        try:
+            return model(X[:1])
+        except (TypeError, ValueError) as err:
+            if len(X) == 1:
+                raise
+            try:
+                model(X)
+            except type(err) as whole:
+                raise whole from None
+            raise  # the whole set went through: keep the first error
 
 
 def _check_callbacks(callbacks: object, where: str) -> list[Callback]:

@@ -815,9 +815,10 @@ def test_the_progress_bar_says_why_training_stopped(capsys, monkeypatch):
         tol=1e-3,
         progress=True,
     )
-    err = capsys.readouterr().err
-    assert f"stopped={h.stop_reason}" in err
-    assert f"{h.stopped_epoch}/5000" in err
+    out = capsys.readouterr().out
+    assert h.stopped_epoch < 5000
+    assert f"stopped early after epoch {h.stopped_epoch} of 5000: {h.stop_reason}" in out
+    assert f"{h.stopped_epoch}/5000" in out
 
 
 def test_history_repr_and_best_are_unchanged_by_the_new_series():

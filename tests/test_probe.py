@@ -2711,6 +2711,14 @@ TABLE.update(
                 r"mode must be 'auto', 'min' or 'max', got 'up'",
             ),
         ],
+        "bplib.callbacks.CSVLogger": [
+            bad("a filename that is not a path", lambda: train.CSVLogger(3), TypeError,
+                r"CSVLogger: filename must be a path \(str\), got 3"),
+            bad("a two-character separator", lambda: train.CSVLogger(_tmp_npz(), separator=";;"),
+                ValueError, r"separator must be one character .*got str ';;'"),
+            bad("append 'yes'", lambda: train.CSVLogger(_tmp_npz(), append="yes"), TypeError,
+                r"append must be True or False, got str 'yes'"),
+        ],
         "bplib.callbacks.EarlyStopping": [
             bad("mode 'up'", lambda: train.EarlyStopping(mode="up"), ValueError,
                 r"mode must be 'auto', 'min' or 'max', got 'up'"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 
@@ -11,6 +12,8 @@ import pytest
 import bplib
 from bplib import optim
 from bplib.train import (
+    CSVLogger,
+    EarlyStopping,
     History,
     evaluate,
     fit,
@@ -484,12 +487,14 @@ def run_small_fit(progress):
     )
 
 
-def test_progress_bar_writes_to_stderr_only(capsys, monkeypatch):
+def test_progress_bar_writes_to_stdout_only(capsys, monkeypatch):
+    pytest.importorskip("tqdm")
     monkeypatch.delenv("BPLIB_PROGRESS", raising=False)
     run_small_fit(progress=True)
     out, err = capsys.readouterr()
-    assert out == ""
-    assert "2/2" in err
+    assert err == ""
+    assert "2/2" in out
+    assert "finished all 2 epochs" in out and "stopped early" not in out
 
 
 def test_progress_false_writes_nothing(capsys):
@@ -532,3 +537,341 @@ def test_a_non_finite_gradient_with_a_finite_loss_stops_before_the_update():
         )
     for p, old in zip(params_of(net), before, strict=True):
         np.testing.assert_array_equal(p, old)
+
+
+# ----------------------------------------------------------------------------------------
+# progress without tqdm: a line every ceil(epochs / 10) epochs, then how training ended
+# ----------------------------------------------------------------------------------------
+
+
+def fit_printing_plain_lines(monkeypatch, capsys, epochs, callbacks=None):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # as if tqdm were not installed
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    monkeypatch.delenv("BPLIB_PROGRESS", raising=False)
+    X, y = blobs(20)
+    net = mlp()
+    history = fit(
+        net,
+        bplib.CrossEntropyLoss(),
+        optim.SGD(net.parameters(), lr=0.1),
+        X,
+        y,
+        epochs=epochs,
+        validation=(X, y),
+        callbacks=callbacks,
+    )
+    out, err = capsys.readouterr()
+    assert err == ""
+    return history, out.splitlines()
+
+
+def test_without_tqdm_fit_prints_every_tenth_of_the_epochs_and_a_last_line(monkeypatch, capsys):
+    history, lines = fit_printing_plain_lines(monkeypatch, capsys, epochs=100)
+    *epoch_lines, last = lines
+    assert [line.split(",")[0] for line in epoch_lines] == [
+        f"fit: epoch {k}/100" for k in range(10, 101, 10)
+    ]
+    assert epoch_lines[-1] == (
+        f"fit: epoch 100/100, loss={history.loss[-1]:.4f}, val_loss={history.val_loss[-1]:.4f}"
+    )
+    assert last == "fit: finished all 100 epochs"
+
+
+def test_without_tqdm_an_uneven_count_still_shows_the_last_epoch(monkeypatch, capsys):
+    _, lines = fit_printing_plain_lines(monkeypatch, capsys, epochs=25)  # every 3rd epoch
+    assert [line.split(",")[0] for line in lines[:-1]] == [
+        f"fit: epoch {k}/25" for k in (3, 6, 9, 12, 15, 18, 21, 24, 25)
+    ]
+
+
+def test_without_tqdm_the_last_line_says_stopped_early_only_when_it_did(monkeypatch, capsys):
+    stop = EarlyStopping(monitor="loss", min_delta=10.0, patience=2)  # nothing improves by 10
+    history, lines = fit_printing_plain_lines(monkeypatch, capsys, epochs=100, callbacks=[stop])
+    assert history.stopped_epoch == 3 < 100
+    assert lines == [
+        f"fit: epoch 3/100, loss={history.loss[-1]:.4f}, val_loss={history.val_loss[-1]:.4f}",
+        "fit: stopped early after epoch 3 of 100: no improvement in loss for 2 epochs",
+    ]
+
+
+def test_without_tqdm_a_full_run_with_a_restore_says_so_without_stopped_early(monkeypatch, capsys):
+    stop = EarlyStopping(monitor="loss", patience=1000, restore_best_weights=True)
+    history, lines = fit_printing_plain_lines(monkeypatch, capsys, epochs=4, callbacks=[stop])
+    assert history.stop_reason == "reached epochs=4; restored epoch 4"
+    assert lines[-1] == "fit: finished all 4 epochs (reached epochs=4; restored epoch 4)"
+
+
+def test_never_more_than_a_dozen_plain_lines(monkeypatch, capsys):
+    for epochs in (1, 9, 11, 99, 101, 250):
+        _, lines = fit_printing_plain_lines(monkeypatch, capsys, epochs=epochs)
+        assert len(lines) <= 12, (epochs, lines)
+        assert lines[-2].startswith(f"fit: epoch {epochs}/{epochs},")
+
+
+# ----------------------------------------------------------------------------------------
+# error messages name the user's array, not fit's one-row probe
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["train", "validation"])
+def test_a_wrong_width_is_reported_with_the_users_shape(which):
+    rng = np.random.default_rng(0)
+    good, bad = rng.standard_normal((178, 12)), rng.standard_normal((178, 13))
+    y = np.arange(178) % 3
+    net = mlp(n_in=12, n_out=3)
+    before = params_of(net)
+    X, validation = (bad, None) if which == "train" else (good, (bad, y))
+    names = "X and y" if which == "train" else "X_val and y_val"
+    with pytest.raises(ValueError, match=rf"{names} do not suit.*\(batch, 12\), got \(178, 13\)"):
+        fit(
+            net,
+            bplib.CrossEntropyLoss(),
+            optim.SGD(net.parameters(), lr=0.1),
+            X,
+            y,
+            epochs=2,
+            validation=validation,
+            progress=False,
+        )
+    for p, old in zip(params_of(net), before, strict=True):
+        np.testing.assert_array_equal(p, old)
+
+
+# ----------------------------------------------------------------------------------------
+# validation_split (Keras): the last fraction of the rows, before shuffling
+# ----------------------------------------------------------------------------------------
+
+
+def fit_history(X, y, **kwargs):
+    net = mlp()
+    opt = optim.SGD(net.parameters(), lr=0.1)
+    h = fit(net, bplib.CrossEntropyLoss(), opt, X, y, epochs=4, progress=False, **kwargs)
+    return h, params_of(net)
+
+
+@pytest.mark.parametrize(("fraction", "n_train"), [(0.25, 7), (0.2, 8), (0.5, 5), (0.85, 1)])
+def test_validation_split_is_validation_with_the_last_rows(fraction, n_train):
+    X, y = blobs(10)  # Keras: the first floor(10 * (1 - fraction)) rows train
+    split, split_params = fit_history(X, y, validation_split=fraction, batch_size=3, rng=0)
+    given, given_params = fit_history(
+        X[:n_train], y[:n_train], validation=(X[n_train:], y[n_train:]), batch_size=3, rng=0
+    )
+    assert split.as_dict() == given.as_dict() and len(split.val_loss) == 4
+    for a, b in zip(split_params, given_params, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"validation_split": 0.0},
+            ValueError,
+            r"fit: validation_split must lie in \(0, 1\), got 0\.0",
+        ),
+        (
+            {"validation_split": 1.0},
+            ValueError,
+            r"fit: validation_split must lie in \(0, 1\), got 1\.0",
+        ),
+        (
+            {"validation_split": -0.2},
+            ValueError,
+            r"fit: validation_split must lie in \(0, 1\), got -0\.2",
+        ),
+        (
+            {"validation_split": np.nan},
+            ValueError,
+            r"fit: validation_split must lie in \(0, 1\), got nan",
+        ),
+        ({"validation_split": "0.2"}, TypeError, r"validation_split must be a real number"),
+        (
+            {"validation_split": 0.9},  # 10 * (1 - 0.9) = 0.999...: no row left to train on
+            ValueError,
+            r"validation_split=0.9 of 10 examples leaves 0 for training and 10 for validation",
+        ),
+        (
+            {"validation_split": 1e-17},
+            ValueError,
+            r"leaves 10 for training and 0 for validation; both need at least one",
+        ),
+        (
+            {"validation_split": 0.2, "validation": (np.zeros((2, 2)), np.zeros(2, int))},
+            ValueError,
+            r"fit: pass validation=\(X_val, y_val\) or validation_split, not both",
+        ),
+    ],
+)
+def test_bad_validation_split_is_refused_before_training(kwargs, error, message):
+    X, y = blobs(10)
+    net = mlp()
+    before = params_of(net)
+    with pytest.raises(error, match=message):
+        fit(
+            net,
+            bplib.CrossEntropyLoss(),
+            optim.SGD(net.parameters(), lr=0.1),
+            X,
+            y,
+            epochs=2,
+            progress=False,
+            **kwargs,
+        )
+    for p, old in zip(params_of(net), before, strict=True):
+        np.testing.assert_array_equal(p, old)
+
+
+# ----------------------------------------------------------------------------------------
+# CSVLogger (Keras): one row per epoch, read back bit for bit
+# ----------------------------------------------------------------------------------------
+
+
+def read_csv(path, separator=","):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f, delimiter=separator))
+
+
+def fit_logging(path, epochs=3, **kwargs):
+    X, y = blobs(12)
+    net = mlp()
+    log = CSVLogger(path, **kwargs)
+    h = fit(
+        net,
+        bplib.CrossEntropyLoss(),
+        optim.SGD(net.parameters(), lr=0.1),
+        X,
+        y,
+        epochs=epochs,
+        validation=(X[:4], y[:4]),
+        callbacks=[log],
+        progress=False,
+    )
+    return h
+
+
+def as_columns(rows):
+    header, *body = rows
+    return header, {k: [float(r[i]) for r in body] for i, k in enumerate(header)}
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"])
+def test_csv_logger_writes_every_series_of_every_epoch(tmp_path, separator):
+    path = tmp_path / "log.csv"
+    h = fit_logging(path, separator=separator)
+    header, columns = as_columns(read_csv(path, separator))
+    series = h.as_dict()
+    assert header == ["epoch", *sorted(series)]  # Keras's order: alphabetical
+    assert sorted(series) == ["accuracy", "grad_norm", "loss", "lr", "val_accuracy", "val_loss"]
+    assert columns.pop("epoch") == [1.0, 2.0, 3.0]
+    assert columns == {k: list(map(float, v)) for k, v in series.items()}  # bit for bit
+
+
+def test_csv_logger_append_adds_rows_under_one_header(tmp_path):
+    path = tmp_path / "log.csv"
+    first = fit_logging(path, epochs=2)
+    second = fit_logging(path, epochs=3, append=True)
+    header, columns = as_columns(read_csv(path))
+    assert header[0] == "epoch" and columns["epoch"] == [1, 2, 1, 2, 3]
+    assert columns["loss"] == first.loss + second.loss
+    fit_logging(path, epochs=1)  # append=False starts the file again
+    assert len(read_csv(path)) == 2
+
+
+def test_csv_logger_refuses_to_append_other_columns_before_training(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,loss\n1,0.5\n")
+    with pytest.raises(ValueError, match=r"has the columns \['epoch', 'loss'\], but this fit"):
+        fit_logging(path, append=True)
+    assert path.read_text() == "epoch,loss\n1,0.5\n"
+
+
+def test_csv_logger_keeps_the_completed_epochs_of_an_interrupted_run(tmp_path):
+    path = tmp_path / "log.csv"
+
+    class Interrupt(bplib.train.Callback):
+        def on_epoch_end(self, epoch, history, model):
+            if epoch == 2:
+                raise KeyboardInterrupt
+            return False
+
+    X, y = blobs(12)
+    net = mlp()
+    with pytest.raises(KeyboardInterrupt):
+        fit(
+            net,
+            bplib.CrossEntropyLoss(),
+            optim.SGD(net.parameters(), lr=0.1),
+            X,
+            y,
+            epochs=5,
+            callbacks=[CSVLogger(path), Interrupt()],
+            progress=False,
+        )
+    assert [row[0] for row in read_csv(path)] == ["epoch", "1", "2"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"filename": 3}, TypeError, r"CSVLogger: filename must be a path \(str\), got 3"),
+        ({"separator": ",,"}, ValueError, r"separator must be one character.*got str ',,'"),
+        ({"separator": '"'}, ValueError, r"separator must be one character other than a quote"),
+        ({"separator": 1}, ValueError, r"separator must be one character.*got 1"),
+        ({"append": "yes"}, TypeError, r"CSVLogger: append must be True or False, got str 'yes'"),
+    ],
+)
+def test_csv_logger_refuses_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        CSVLogger(**{"filename": "log.csv", **kwargs})
+
+
+def test_csv_logger_refuses_a_missing_folder_before_training(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"CSVLogger: the folder .* does not exist"):
+        fit_logging(tmp_path / "no" / "log.csv")
+
+
+# ----------------------------------------------------------------------------------------
+# History.plot
+# ----------------------------------------------------------------------------------------
+
+
+def test_history_plot_draws_the_training_and_validation_curves():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    h = History(
+        loss=[1.0, 0.5, 0.25],
+        metrics={"accuracy": [0.5, 0.7, 0.9]},
+        val_loss=[1.1, 0.6, 0.4],
+        val_metrics={"accuracy": [0.4, 0.6, 0.8]},
+        validation=True,
+    )
+    for metric in ("loss", "accuracy"):
+        ax = h.plot(metric)
+        assert isinstance(ax, matplotlib.axes.Axes)
+        lines = {line.get_label(): line for line in ax.get_lines()}
+        assert sorted(lines) == ["train", "validation"]
+        assert list(lines["train"].get_xdata()) == [1, 2, 3]
+        assert list(lines["train"].get_ydata()) == h[metric]
+        assert list(lines["validation"].get_ydata()) == h[f"val_{metric}"]
+        assert lines["validation"].get_linestyle() == "--"
+        assert ax.get_ylabel() == metric
+        plt.close(ax.figure)
+    fig, ax = plt.subplots()
+    assert h.plot(ax=ax, log=True) is ax and ax.get_yscale() == "log"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("history", "kwargs", "error", "message"),
+    [
+        (History(), {}, ValueError, r"History.plot: the History is empty"),
+        (History(loss=[1.0]), {"metric": "accuracy"}, ValueError, r"one of .*\['loss'\].*got"),
+        (History(loss=[1.0]), {"metric": "val_loss"}, ValueError, r"training series"),
+        (History(loss=[1.0]), {"log": "yes"}, TypeError, r"log must be True or False"),
+    ],
+)
+def test_history_plot_refuses_bad_arguments(history, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        history.plot(**kwargs)
