@@ -348,3 +348,86 @@ def real_array(x: object, name: str, where: str = "") -> NDArray[np.float64]:
     arr = arr.astype(np.float64)
     finite_array(arr, name, where)
     return arr
+
+
+# ---------------------------------------------------------------------------------------
+# The boundary of the layers: what their forward and backward are handed (see Module)
+# ---------------------------------------------------------------------------------------
+
+
+def gradient_for(param: Any, value: object) -> None:
+    """An array assigned to ``param.grad``: a numpy array of the parameter's shape and dtype."""
+    if (
+        not isinstance(value, np.ndarray)
+        or isinstance(value, np.matrix)
+        or value.shape != param.data.shape
+        or value.dtype != param.data.dtype
+    ):
+        raise TypeError(
+            f"Parameter {param.name!r}: grad must be a numpy array of the parameter's shape "
+            f"{param.data.shape} and dtype {param.data.dtype}, got {describe(value)} (to "
+            "clear it, call zero_grad())"
+        )
+
+
+def batch_of_width(layer: Any, x: object, width: int) -> NDArray[Any]:
+    """A (batch, ``width``) array of the layer's dtype (integers converted; see as_batch)."""
+    checked = as_batch(x, layer.dtype, layer)
+    if checked.shape[1] != width:
+        raise ValueError(f"{layer!r} expected input of shape (batch, {width}), got {checked.shape}")
+    return checked
+
+
+def linear_input(layer: Any, x: object) -> NDArray[Any]:
+    """``Linear``'s input: a (batch, in_features) array that the caller cannot change before
+    ``backward`` (a private copy), and a weight still of the shape the layer was built with."""
+    checked = batch_of_width(layer, x, layer.in_features)
+    w = layer.weight.data
+    if w.shape != (layer.in_features, layer.out_features):
+        hint = ""
+        if w.shape == (layer.out_features, layer.in_features):
+            hint = (
+                "; that is PyTorch's (out_features, in_features) layout: bplib computes "
+                "Z = X W and stores W as (in_features, out_features), so assign its transpose"
+            )
+        raise ValueError(
+            f"{layer!r}: weight must have shape ({layer.in_features}, {layer.out_features}), got "
+            f"{describe(w)}{hint}"
+        )
+    return checked.copy() if checked is x else checked
+
+
+def batchnorm_input(layer: Any, x: object) -> NDArray[Any]:
+    """``BatchNorm1d``'s input: (batch, num_features), and in training more than one row."""
+    checked = batch_of_width(layer, x, layer.num_features)
+    if layer.training and checked.shape[0] < 2:
+        raise ValueError(
+            f"{layer!r} in training mode needs more than 1 example per batch to "
+            f"estimate a variance, got input of shape {checked.shape} (as PyTorch, it "
+            "refuses); use a larger batch, or eval() to use the running statistics"
+        )
+    return checked
+
+
+def layernorm_input(layer: Any, x: object) -> NDArray[Any]:
+    """``LayerNorm``'s input: (batch, normalized_shape[0])."""
+    return batch_of_width(layer, x, layer.normalized_shape[0])
+
+
+def floating_layer_input(layer: Any, x: object) -> NDArray[Any]:
+    """An activation's or ``Dropout``'s input: a floating array, never converted."""
+    return floating_input(x, layer)
+
+
+def flatten_input(layer: Any, x: object) -> NDArray[Any]:
+    """``Flatten``'s input: an array of shape (batch, ...), at least 2-D."""
+    if not isinstance(x, np.ndarray) or x.ndim < 2:
+        raise ValueError(f"Flatten expected an array of shape (batch, ...), got {describe(x)}")
+    return x
+
+
+def any_array(layer: Any, x: object) -> NDArray[Any]:
+    """A numpy array of any shape (``Residual``, whose branch checks the rest)."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{layer!r} expected a numpy array, got {type(x).__name__}")
+    return x

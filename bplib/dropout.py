@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import floating_input, real, same_shape
+from ._checks import floating_layer_input, real
 from .init import RngLike, as_rng
 from .module import Module
 
@@ -58,28 +58,22 @@ class Dropout(Module):
             p, "p (the probability of dropping)", "Dropout", low=0.0, high=1.0, high_open=True
         )
         self.rng = as_rng(rng)
-        self._mask: NDArray[Any] | None = None
-        self._shape: tuple[int, ...] | None = None
-        self._dtype: np.dtype[Any] = np.dtype(np.float64)
+
+    check_input = floating_layer_input  # the boundary (see Module): a floating array
+    mask: NDArray[Any] | None  # the last mask (None: nothing dropped), cached for backward
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        self._mask, self._shape = None, None  # a refused call leaves no cache behind
-        floating_input(x, self)
-        self._shape, self._dtype = x.shape, x.dtype
         if not self.training or self.p == 0:
-            self._mask = None
+            self.mask = None
             return x
         keep = self.rng.random(x.shape) >= self.p  # each entry kept with probability 1 - p
-        self._mask = keep * np.asarray(1 / (1 - self.p), dtype=x.dtype)
-        return x * self._mask
+        self.mask = keep * np.asarray(1 / (1 - self.p), dtype=x.dtype)
+        return x * self.mask
 
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        self._require_forward(self._shape)
-        assert self._shape is not None
-        grad_out = same_shape(grad_out, self._shape, self, self._dtype)
-        if self._mask is None:
+        if self.mask is None:
             return grad_out
-        return grad_out * self._mask
+        return grad_out * self.mask
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p:g})"

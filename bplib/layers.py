@@ -15,13 +15,12 @@ from numpy.typing import DTypeLike, NDArray
 
 from . import init as _init
 from ._checks import (
-    as_batch,
     as_float_dtype,
-    describe,
-    floating_input,
+    flatten_input,
+    floating_layer_input,
+    linear_input,
     positive_int,
     real,
-    same_shape,
 )
 from .functional import sigmoid
 from .init import RngLike
@@ -84,10 +83,12 @@ class Linear(Module):
             )
         self.weight = Parameter(np.ascontiguousarray(w, dtype=self.dtype), "weight")
         self.bias = Parameter(np.zeros(self.out_features, self.dtype), "bias") if bias else None
-        self._x: NDArray[Any] | None = None
+
+    check_input = linear_input  # the boundary (see Module): shape, dtype, a private copy
+    x: NDArray[Any]  # the last input, cached by forward for backward
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        self._x = x = self._checked_input(x)  # cached for backward
+        self.x = x  # cached for backward
         z = x @ self.weight.data
         if self.bias is not None:
             z += self.bias.data
@@ -95,45 +96,13 @@ class Linear(Module):
 
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
         self.backward_to_parameters(grad_out)
-        if grad_out.dtype != self.dtype:  # an integer gradient, accepted above
-            grad_out = grad_out.astype(self.dtype)
         return grad_out @ self.weight.data.T
 
     def backward_to_parameters(self, grad_out: NDArray[Any]) -> None:
         r""":math:`\partial L/\partial W` and :math:`\partial L/\partial b` only (see ``Module.backward_to_parameters``)."""
-        self._require_forward(self._x)
-        x = self._x
-        assert x is not None
-        delta = same_shape(grad_out, (x.shape[0], self.out_features), self, self.dtype)
-        self.weight.accumulate_matmul(x.T, delta)  # weight.grad += x.T @ delta
+        self.weight.grad += self.x.T @ grad_out
         if self.bias is not None:
-            self.bias.accumulate_sum(delta)  # bias.grad += delta.sum(axis=0)
-
-    def _checked_input(self, x: object) -> NDArray[Any]:
-        """``x`` as a (batch, in_features) array of the layer's dtype that the caller cannot
-        change before ``backward`` (a private copy); the last input is forgotten first, so
-        ``backward`` after a refused call is an error, not the previous call's gradient."""
-        self._x = None
-        checked = as_batch(x, self.dtype, self)
-        if checked.shape[1] != self.in_features:
-            raise ValueError(
-                f"{self!r} expected input of shape (batch, {self.in_features}), got {checked.shape}"
-            )
-        if self.weight.data.shape != (self.in_features, self.out_features):
-            self._wrong_weight(self.weight.data)
-        return checked.copy() if checked is x else checked
-
-    def _wrong_weight(self, w: NDArray[Any]) -> None:
-        hint = ""
-        if w.shape == (self.out_features, self.in_features):
-            hint = (
-                "; that is PyTorch's (out_features, in_features) layout: bplib computes "
-                "Z = X W and stores W as (in_features, out_features), so assign its transpose"
-            )
-        raise ValueError(
-            f"{self!r}: weight must have shape ({self.in_features}, {self.out_features}), got "
-            f"{describe(w)}{hint}"
-        )
+            self.bias.grad += grad_out.sum(axis=0)
 
     def __repr__(self) -> str:
         return (
@@ -142,19 +111,20 @@ class Linear(Module):
         )
 
 
-class _Activation(Module):
+class Activation(Module):
     r"""An elementwise function :math:`a = f(z)` and its derivative :math:`f'(z)` (chapter 1).
 
     A subclass gives the two formulas and nothing else: :meth:`function`, :math:`f(z)`, and
     :meth:`derivative`, :math:`f'(z)` (from :math:`z` or from :math:`a = f(z)`, whichever is
-    cheaper), as Nielsen's ``sigmoid``/``sigmoid_prime``. This base class checks the input,
-    caches :math:`z` and :math:`a` in ``forward``, and applies the chain rule in ``backward``:
+    cheaper), as Nielsen's ``sigmoid``/``sigmoid_prime``. This base class caches :math:`z`
+    and :math:`a` in ``forward`` and applies the chain rule in ``backward``:
 
     .. math:: \frac{\partial L}{\partial z} = \frac{\partial L}{\partial a} \odot f'(z).
     """
 
-    def __init__(self) -> None:
-        self._cache: tuple[NDArray[Any], NDArray[Any]] | None = None
+    check_input = floating_layer_input  # the boundary (see Module): a floating array
+    z: NDArray[Any]  # the last input and output, cached by forward for backward
+    a: NDArray[Any]
 
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
         """:math:`f(z)`, elementwise."""
@@ -165,20 +135,14 @@ class _Activation(Module):
         raise NotImplementedError
 
     def forward(self, z: NDArray[Any]) -> NDArray[Any]:
-        self._cache = None  # a refused call must not leave the last call's cache for backward
-        floating_input(z, self)
-        a = self.function(z)
-        self._cache = (z, a)
-        return a
+        self.z, self.a = z, self.function(z)  # cached for backward
+        return self.a
 
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        self._require_forward(self._cache)
-        assert self._cache is not None
-        z, a = self._cache
-        return same_shape(grad_out, z.shape, self, z.dtype) * self.derivative(z, a)
+        return grad_out * self.derivative(self.z, self.a)
 
 
-class Sigmoid(_Activation):
+class Sigmoid(Activation):
     r""":math:`\sigma(z) = 1/(1+e^{-z})`, :math:`\sigma'(z) = \sigma(z)(1-\sigma(z)) \le 1/4`."""
 
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
@@ -188,7 +152,7 @@ class Sigmoid(_Activation):
         return a * (1 - a)
 
 
-class Tanh(_Activation):
+class Tanh(Activation):
     r""":math:`\tanh(z)`, with :math:`\tanh'(z) = 1 - \tanh^2(z) \le 1`."""
 
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
@@ -198,7 +162,7 @@ class Tanh(_Activation):
         return 1 - a * a
 
 
-class ReLU(_Activation):
+class ReLU(Activation):
     r""":math:`\max(z, 0)`, with derivative 1 for :math:`z > 0` and 0 otherwise (0 at 0, as PyTorch)."""
 
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
@@ -208,7 +172,7 @@ class ReLU(_Activation):
         return (z > 0).astype(z.dtype)
 
 
-class LeakyReLU(_Activation):
+class LeakyReLU(Activation):
     r""":math:`z` for :math:`z > 0`, :math:`\alpha z` otherwise; derivative 1 or :math:`\alpha`.
 
     :math:`\alpha` is ``negative_slope``, by default ``default_negative_slope`` (0.01, as
@@ -218,7 +182,6 @@ class LeakyReLU(_Activation):
     default_negative_slope: ClassVar[float] = 0.01
 
     def __init__(self, negative_slope: float = default_negative_slope) -> None:
-        super().__init__()
         self.negative_slope = real(negative_slope, "negative_slope", "LeakyReLU", low=0.0)
 
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
@@ -232,7 +195,7 @@ class LeakyReLU(_Activation):
         return f"LeakyReLU(negative_slope={self.negative_slope})"
 
 
-class Identity(_Activation):
+class Identity(Activation):
     """:math:`f(z) = z`, derivative 1: the output layer of a regression network."""
 
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
@@ -244,7 +207,7 @@ class Identity(_Activation):
 
 #: The activations by the names the book uses (chapters 8 and 9 and :mod:`bplib.symbolic`
 #: pick them by name): the one registry.
-ACTIVATIONS: dict[str, type[_Activation]] = {
+ACTIVATIONS: dict[str, type[Activation]] = {
     "sigmoid": Sigmoid,
     "tanh": Tanh,
     "relu": ReLU,
@@ -263,20 +226,15 @@ class Flatten(Module):
     differentiates).
     """
 
-    def __init__(self) -> None:
-        self._shape: tuple[int, ...] | None = None
+    check_input = flatten_input  # the boundary (see Module): at least 2-D
+    shape: tuple[int, ...]  # the last input's shape, cached by forward for backward
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        if not isinstance(x, np.ndarray) or x.ndim < 2:
-            raise ValueError(f"Flatten expected an array of shape (batch, ...), got {describe(x)}")
-        self._shape = x.shape
+        self.shape = x.shape
         return x.reshape(x.shape[0], -1)
 
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        self._require_forward(self._shape)
-        assert self._shape is not None
-        flat = (self._shape[0], int(np.prod(self._shape[1:])))
-        return same_shape(grad_out, flat, self).reshape(self._shape)
+        return grad_out.reshape(self.shape)
 
     def __repr__(self) -> str:
         return "Flatten()"

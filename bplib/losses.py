@@ -7,6 +7,7 @@ dtype as ``pred``, ready to hand to ``model.backward``.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, NoReturn
 
@@ -14,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import all_finite, class_labels, describe, plain_array
+from .functional import log_softmax
 
 
 def _refuse_non_finite(
@@ -80,13 +82,34 @@ class Loss:
     costs one more elementwise pass and no recomputation, while computing it later would
     mean caching those same intermediates anyway. It is no bigger than the predictions, and
     in training every loss is followed by its backward pass.
+
+    **The boundary**, as for :class:`~bplib.Module`: a subclass's ``forward`` holds the
+    mathematics and sets ``self.grad``; it is wrapped when the class is created so that it
+    first forgets the last gradient, passes ``pred`` and ``target`` through
+    :meth:`check_inputs`, runs with floating-point warnings off, and refuses a loss that
+    comes out NaN or infinite, saying why (:meth:`overflow_hint`).
     """
 
-    def __init__(self) -> None:
-        self._grad: NDArray[Any] | None = None
+    grad: NDArray[Any] | None = None  # dL/dpred of the last call, set by forward
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        forward = cls.__dict__.get("forward")
+        if forward is not None and not getattr(forward, "is_guarded", False):
+            cls.forward = _guarded(forward)  # type: ignore[method-assign]
 
     def __call__(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
         return self.forward(pred, target)
+
+    def check_inputs(self, pred: Any, target: Any) -> tuple[NDArray[Any], NDArray[Any]]:
+        """``(pred, target)`` as ``forward`` takes them: by default, floating predictions and a
+        real target of their shape (converted to their dtype)."""
+        pred = _check_pred(pred, self)
+        return pred, _check_target_like(target, pred, self)
+
+    def overflow_hint(self, pred: NDArray[Any], target: NDArray[Any]) -> str:
+        """What to say of the inputs when the loss overflows (the largest |logit| by default)."""
+        return f"largest |logit| = {np.abs(pred).max():.3g}"
 
     def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
         """Compute the loss and store its gradient for :meth:`backward` (subclasses)."""
@@ -97,15 +120,33 @@ class Loss:
 
     def backward(self) -> NDArray[Any]:
         r""":math:`\partial L/\partial\,\text{pred}` for the last call, same shape and dtype as pred."""
-        if self._grad is None:
+        if self.grad is None:
             raise RuntimeError(
                 f"{type(self).__name__}.backward() called before the loss was computed (or "
                 "after a call that raised): call loss(pred, target) first"
             )
-        return self._grad
+        return self.grad
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _guarded(forward: Any) -> Any:
+    """A loss's ``forward`` behind the boundary (see :class:`Loss`)."""
+
+    @functools.wraps(forward)
+    def guarded(self: Loss, pred: Any, target: Any) -> float:
+        self.grad = None  # a refused call leaves no gradient behind for backward()
+        pred, target = self.check_inputs(pred, target)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss = forward(self, pred, target)
+            if not math.isfinite(loss):
+                self.grad = None
+                _refuse_non_finite(self, pred, target, self.overflow_hint(pred, target))
+        return loss
+
+    guarded.is_guarded = True  # type: ignore[attr-defined]
+    return guarded
 
 
 class MSELoss(Loss):
@@ -118,25 +159,18 @@ class MSELoss(Loss):
     """
 
     def __init__(self, reduction: str = "mean") -> None:
-        super().__init__()
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         self.reduction = reduction
 
     def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
-        self._grad = None  # a refused call leaves no gradient behind for backward()
-        pred = _check_pred(pred, self)
-        target = _check_target_like(target, pred, self)
-        with np.errstate(over="ignore", invalid="ignore"):
-            diff = pred - target
-            sum_sq = float(np.sum(diff * diff))
-        if not math.isfinite(sum_sq):
-            _refuse_non_finite(
-                self, pred, target, f"largest |pred - target| = {np.abs(diff).max():.3g}"
-            )
-        scale = 1.0 / diff.size if self.reduction == "mean" else 1.0
-        self._grad = diff * (2.0 * scale)
-        return sum_sq * scale
+        diff = pred - target
+        scale = 1 / diff.size if self.reduction == "mean" else 1
+        self.grad = diff * (2 * scale)
+        return float(np.sum(diff * diff)) * scale
+
+    def overflow_hint(self, pred: NDArray[Any], target: NDArray[Any]) -> str:
+        return f"largest |pred - target| = {np.abs(pred - target).max():.3g}"
 
     def __repr__(self) -> str:
         return f"MSELoss(reduction={self.reduction!r})"
@@ -154,29 +188,23 @@ class CrossEntropyLoss(Loss):
     for any finite logits.
     """
 
-    def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
-        self._grad = None  # a refused call must not leave the last call's gradient behind
-        where = self  # formatted (repr) only if an error is raised
-        z = _check_pred(pred, where)
+    def check_inputs(self, pred: Any, target: Any) -> tuple[NDArray[Any], NDArray[Any]]:
+        """Finite logits of shape (batch, classes) and one integer label per row."""
+        z = _check_pred(pred, self)
         if z.ndim != 2:
-            raise ValueError(f"{where!r} expected logits of shape (batch, classes), got {z.shape}")
-        n, c = z.shape
-        target = class_labels(target, n, c, where)
-        rows = np.arange(n)
-        # log p = z - logsumexp(z), with logsumexp(z) = m + log sum_j exp(z_j - m) and m the
-        # row maximum (chapter 2): the largest exponent is exp(0) = 1, so nothing overflows.
-        with np.errstate(over="ignore", invalid="ignore"):
-            m = z.max(axis=1, keepdims=True)
-            log_p = z - (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))
-            loss = -log_p[rows, target].sum() / n
-            # a -inf logit away from the target leaves the loss finite: look for it too
-            if not (math.isfinite(loss) and all_finite(z)):
-                _refuse_non_finite(where, z, None, f"largest |logit| = {np.abs(z).max():.3g}")
-        grad = np.exp(log_p)  # softmax(z), without computing the normaliser twice
-        grad[rows, target] -= 1
-        grad /= n
-        self._grad = grad
-        return float(loss) + 0.0  # + 0.0 turns a perfect fit's -0.0 into 0.0
+            raise ValueError(f"{self!r} expected logits of shape (batch, classes), got {z.shape}")
+        labels = class_labels(target, z.shape[0], z.shape[1], self)
+        if not all_finite(z):  # a -inf logit away from the target would leave the loss finite
+            _refuse_non_finite(self, z, None, "")
+        return z, labels
+
+    def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
+        n, rows = pred.shape[0], np.arange(pred.shape[0])
+        log_p = log_softmax(pred, axis=1)  # z - logsumexp(z): chapter 2
+        self.grad = np.exp(log_p)  # softmax(z)
+        self.grad[rows, target] -= 1  # minus onehot(y)
+        self.grad /= n
+        return float(-log_p[rows, target].sum() / n) + 0.0  # + 0.0: -0.0 reads as 0.0
 
 
 class BCEWithLogitsLoss(Loss):
@@ -191,26 +219,24 @@ class BCEWithLogitsLoss(Loss):
     Targets are probabilities in [0, 1] with the shape of the logits.
     """
 
-    def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
-        self._grad = None  # a refused call must not leave the last call's gradient behind
-        where = self  # formatted (repr) only if an error is raised
-        z = _check_pred(pred, where)
-        y = _check_target_like(target, z, where)
+    def check_inputs(self, pred: Any, target: Any) -> tuple[NDArray[Any], NDArray[Any]]:
+        """Floating logits and targets in [0, 1] of their shape."""
+        z, y = super().check_inputs(pred, target)
         lo, hi = y.min(), y.max()
         if not (0 <= lo and hi <= 1):  # NaN fails both comparisons
             if not (math.isfinite(lo) and math.isfinite(hi)):  # a NaN or an infinity in y
-                _refuse_non_finite(where, z, y, "")
-            raise ValueError(f"{where!r} expected targets in [0, 1], got values from {lo} to {hi}")
+                _refuse_non_finite(self, z, y, "")
+            raise ValueError(f"{self!r} expected targets in [0, 1], got values from {lo} to {hi}")
+        return z, y
+
+    def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
+        z, y = pred, target
         # softplus(z) = max(z, 0) + log(1 + e) and sigmoid(z) = (1 or e) / (1 + e), with
         # e = exp(-|z|) in (0, 1]: one exponential serves both, and neither overflows.
-        with np.errstate(over="ignore", invalid="ignore"):
-            e = np.exp(-np.abs(z))
-            terms = np.maximum(z, 0) + np.log1p(e) - y * z  # each term is finite for finite z
-            loss = float(terms.sum() / terms.size)
-            if math.isinf(loss) and all_finite(terms):  # huge terms overflowed: average first
-                loss = float(np.sum(terms / terms.size))
-        if not math.isfinite(loss):
-            _refuse_non_finite(where, z, y, f"largest |logit| = {np.abs(z).max():.3g}")
-        sigmoid = np.maximum(e, z >= 0) / (1 + e)  # as functional.sigmoid
-        self._grad = (sigmoid - y) / z.size
+        e = np.exp(-np.abs(z))
+        terms = np.maximum(z, 0) + np.log1p(e) - y * z
+        loss = float(terms.sum() / terms.size)
+        if math.isinf(loss) and all_finite(terms):  # huge terms overflowed: average first
+            loss = float(np.sum(terms / terms.size))
+        self.grad = (np.where(z >= 0, 1, e) / (1 + e) - y) / z.size
         return loss

@@ -8,7 +8,7 @@ gradient into ``parameter.grad`` on the way, exactly as PyTorch does.
 
 from __future__ import annotations
 
-import sys
+import functools
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -16,7 +16,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe, finite_array, plain_array
+from . import _checks, fast
+from ._checks import describe, finite_array, plain_array, same_shape
 
 
 class Parameter:
@@ -28,10 +29,14 @@ class Parameter:
         The current value, updated in place by the optimisers.
     grad : ndarray
         :math:`\partial L/\partial\,\text{data}`, same shape and dtype as ``data``.
-        ``backward`` *accumulates* into it, so call ``zero_grad()`` before each new
-        backward pass unless you mean to sum gradients over several passes.
+        ``backward`` *accumulates* into it (``grad += ...``), so call ``zero_grad()`` before
+        each new backward pass unless you mean to sum gradients over several passes.
     name : str
         A label used in ``__repr__`` and in gradient-check reports.
+    grad_is_zero : bool
+        ``True`` from :meth:`zero_grad` until ``grad`` is next read or assigned: the next
+        backward may then *write* its gradient into ``grad`` instead of adding it to zeros,
+        the same numbers one pass sooner (:mod:`bplib.fast`, the appendix "Making it fast").
     """
 
     def __init__(self, data: NDArray[Any], name: str = "") -> None:
@@ -44,85 +49,29 @@ class Parameter:
             )
         self.data = data
         self._grad = np.zeros_like(data)
-        # True from zero_grad() until anything reads, writes or replaces .grad: the gradient
-        # is zero, whatever numbers the array still holds. So zero_grad() writes nothing, and
-        # the next backward writes its result straight into the array (accumulate_matmul,
-        # accumulate_sum) instead of adding it to zeros; reading .grad first writes the zeros.
-        self._grad_is_zero = True
+        self.grad_is_zero = True
         self.name = name
 
     @property
     def grad(self) -> NDArray[Any]:
-        if self._grad_is_zero:  # zero_grad() only marked it: write the zeros now
-            self._grad.fill(0)
-        # Whoever takes the array may write into it, so it is no longer known to be zero.
-        self._grad_is_zero = False
+        self.grad_is_zero = False  # whoever takes the array may write into it
         return self._grad
 
     @grad.setter
     def grad(self, value: NDArray[Any]) -> None:
-        if value is self._grad:  # p.grad += g: the same array, changed in place
-            self._grad_is_zero = False
-            return
-        if (
-            not isinstance(value, np.ndarray)
-            or isinstance(value, np.matrix)
-            or value.shape != self.data.shape
-            or value.dtype != self.data.dtype
-        ):
-            raise TypeError(
-                f"Parameter {self.name!r}: grad must be a numpy array of the parameter's shape "
-                f"{self.data.shape} and dtype {self.data.dtype}, got {describe(value)} (to "
-                "clear it, call zero_grad())"
-            )
-        self._grad = value
-        self._grad_is_zero = False
+        if value is not self._grad:  # p.grad += g changes the same array in place
+            _checks.gradient_for(self, value)
+            self._grad = value
+        self.grad_is_zero = False
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self.data.shape
 
     def zero_grad(self) -> None:
-        """Set the gradient to zero.
-
-        If nobody else holds the gradient array, this only marks it as zero, and the next
-        ``backward`` writes its result straight into it (see :meth:`accumulate_matmul`):
-        no pass writing zeros that are overwritten at once. Reading ``.grad`` before that
-        writes the zeros, so the gradient always reads as zero after this call.
-        """
-        # getrefcount counts self._grad and its own argument: more means that a reference
-        # taken before (g = p.grad, or a view of it) may be read or added to (g += ...), so
-        # the zeros are written now and the next backward adds to them.
-        if sys.getrefcount(self._grad) <= 2:
-            self._grad_is_zero = True
-        else:
-            self._grad.fill(0)
-            self._grad_is_zero = False
-
-    def accumulate_matmul(self, a: NDArray[Any], b: NDArray[Any]) -> None:
-        r"""``grad += a @ b``, as a layer's backward needs it (``Linear``: :math:`X^\top\delta`).
-
-        Right after ``zero_grad()`` the sum is just the product, so it is written straight
-        into ``grad`` (``np.matmul(a, b, out=grad)``): no temporary the size of the weights,
-        and no pass to add it. Otherwise the product is added as usual. The result is the
-        same either way; ``benchmarks/bench_step.py`` measures the time it saves.
-        """
-        if self._grad_is_zero:
-            np.matmul(a, b, out=self._grad)
-            self._grad_is_zero = False
-        else:
-            self._grad += a @ b
-
-    def accumulate_sum(self, delta: NDArray[Any]) -> None:
-        r"""``grad += delta.sum(axis=0)``, a bias's gradient: :math:`\sum_{\text{batch}} \delta`.
-
-        Written straight into ``grad`` right after ``zero_grad()``, as :meth:`accumulate_matmul`.
-        """
-        if self._grad_is_zero:
-            delta.sum(axis=0, out=self._grad)
-            self._grad_is_zero = False
-        else:
-            self._grad += delta.sum(axis=0)
+        """Set the gradient to zero (in place: an array taken from ``grad`` reads zeros too)."""
+        self._grad.fill(0)
+        self.grad_is_zero = True
 
     def __repr__(self) -> str:
         return f"Parameter(name={self.name!r}, shape={self.data.shape}, dtype={self.data.dtype})"
@@ -135,6 +84,15 @@ class Module:
     ``backward(grad_out)``. Calling a module, ``module(x)``, is ``module.forward(x)``.
     Parameters are found automatically: every attribute that is a :class:`Parameter` or a
     :class:`Module`, in the order the attributes were assigned in ``__init__``.
+
+    **The boundary.** A subclass's ``forward`` and ``backward`` hold the mathematics and the
+    cache, nothing else: the checks run around them. Every ``forward`` a subclass defines is
+    wrapped (once, when the class is created) so that it first forgets the last call (a
+    refused call leaves nothing behind for ``backward``), then passes its input through
+    :meth:`check_input`, and records the shape and dtype of its output; every ``backward``
+    and ``backward_to_parameters`` first passes ``grad_out`` through :meth:`check_grad`
+    (forward must have run; the gradient must have the output's shape and dtype).
+    ``inspect.getsource`` shows the method as written.
 
     A module may also hold *buffers*: arrays that are part of its state but are not trained
     (a normalisation layer's running statistics). It names them in the class attribute
@@ -155,6 +113,41 @@ class Module:
 
     training: bool = True
     _buffers: tuple[str, ...] = ()
+    # (shape, dtype) of the last forward's output, None before forward and after a refused
+    # call; what check_grad compares a gradient against
+    _forward_output: tuple[tuple[int, ...] | None, np.dtype[Any] | None] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, guard in (
+            ("forward", _guarded_forward),
+            ("backward", _guarded_backward),
+            ("backward_to_parameters", _guarded_backward),
+        ):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "is_guarded", False):
+                twin = fast.TWINS.get(f"{cls.__module__}.{cls.__qualname__}.{name}")
+                setattr(cls, name, guard(method, twin))
+
+    def check_input(self, x: Any) -> NDArray[Any]:
+        """The input as ``forward`` takes it, or an exception saying what is wrong with it.
+
+        The default accepts anything; bplib's layers name a check of ``bplib._checks`` here.
+        """
+        return x
+
+    def check_grad(self, grad_out: Any) -> NDArray[Any]:
+        """``grad_out`` as ``backward`` takes it: forward must have run, and the gradient must
+        have the shape (and, for an array output, the dtype) of forward's output."""
+        if self._forward_output is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward() called before forward(): "
+                "run a forward pass first, it caches what backward needs"
+            )
+        shape, dtype = self._forward_output
+        if shape is None:  # forward returned something else than an array: not checked
+            return grad_out
+        return same_shape(grad_out, shape, self, dtype)
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
@@ -364,15 +357,37 @@ class Module:
                 np.copyto(target, state_dict[name])
         return IncompatibleKeys(missing, unexpected)
 
-    def _require_forward(self, cache: object) -> None:
-        if cache is None:
-            raise RuntimeError(
-                f"{type(self).__name__}.backward() called before forward(): "
-                "run a forward pass first, it caches what backward needs"
-            )
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _guarded_forward(forward: Any, twin: Any = None) -> Any:
+    """``forward`` behind the boundary (see :class:`Module`)."""
+
+    @functools.wraps(forward)
+    def guarded(self: Module, x: Any) -> Any:
+        self._forward_output = None  # a refused call leaves nothing for backward
+        out = forward(self, self.check_input(x))
+        self._forward_output = (
+            (out.shape, out.dtype) if isinstance(out, np.ndarray) else (None, None)
+        )
+        return out
+
+    guarded.is_guarded = True  # type: ignore[attr-defined]
+    return guarded
+
+
+def _guarded_backward(backward: Any, twin: Any = None) -> Any:
+    """``backward`` (or ``backward_to_parameters``) behind the boundary; ``twin`` is the faster
+    function of :mod:`bplib.fast` that computes the same numbers, run in its place."""
+    run = twin or backward
+
+    @functools.wraps(backward)
+    def guarded(self: Module, grad_out: Any) -> Any:
+        return run(self, self.check_grad(grad_out))
+
+    guarded.is_guarded = True  # type: ignore[attr-defined]
+    return guarded
 
 
 def _refuse_module_lists(module: Module) -> None:

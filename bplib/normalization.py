@@ -26,7 +26,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from ._checks import all_finite, as_batch, as_float_dtype, positive_int, real, same_shape
+from ._checks import (
+    all_finite,
+    as_float_dtype,
+    batchnorm_input,
+    layernorm_input,
+    positive_int,
+    real,
+)
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "LayerNorm"]
@@ -131,23 +138,15 @@ class BatchNorm1d(Module):
         self.bias = Parameter(np.zeros(n, self.dtype), "bias") if affine else None
         self.running_mean = np.zeros(n, self.dtype)
         self.running_var = np.ones(n, self.dtype)
-        self._cache: tuple[NDArray[Any], NDArray[Any], bool] | None = None
+
+    check_input = batchnorm_input  # the boundary (see Module): shape, dtype, batch >= 2
+    # cached by forward for backward: x_hat, 1/sqrt(var + eps), and whether the batch's
+    # statistics were used (training) or the running ones (evaluation)
+    cache: tuple[NDArray[Any], NDArray[Any], bool]
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        self._cache = None  # a refused call leaves no cache behind
-        x = as_batch(x, self.dtype, self)
-        if x.shape[1] != self.num_features:
-            raise ValueError(
-                f"{self!r} expected input of shape (batch, {self.num_features}), got {x.shape}"
-            )
         if self.training:
             m = x.shape[0]
-            if m < 2:
-                raise ValueError(
-                    f"{self!r} in training mode needs more than 1 example per batch to "
-                    f"estimate a variance, got input of shape {x.shape} (as PyTorch, it "
-                    "refuses); use a larger batch, or eval() to use the running statistics"
-                )
             mean = x.mean(axis=0)
             centered = x - mean
             var = np.einsum("ij,ij->j", centered, centered) / m  # biased, 1/m: as normalised
@@ -170,16 +169,13 @@ class BatchNorm1d(Module):
             centered, var = x - self.running_mean, self.running_var
         inv_std = 1 / np.sqrt(var + self.eps)
         x_hat = centered * inv_std
-        self._cache = (x_hat, inv_std, self.training)
+        self.cache = (x_hat, inv_std, self.training)
         if self.weight is None or self.bias is None:
             return x_hat
         return x_hat * self.weight.data + self.bias.data
 
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        self._require_forward(self._cache)
-        assert self._cache is not None
-        x_hat, inv_std, batch_statistics = self._cache
-        grad_out = same_shape(grad_out, x_hat.shape, self, self.dtype)
+        x_hat, inv_std, batch_statistics = self.cache
         g = grad_out
         if self.weight is not None and self.bias is not None:
             self.weight.grad += (grad_out * x_hat).sum(axis=0)
@@ -249,19 +245,16 @@ class LayerNorm(Module):
         affine = self.elementwise_affine
         self.weight = Parameter(np.ones(n, self.dtype), "weight") if affine else None
         self.bias = Parameter(np.zeros(n, self.dtype), "bias") if affine and bias else None
-        self._cache: tuple[NDArray[Any], NDArray[Any]] | None = None
+
+    check_input = layernorm_input  # the boundary (see Module): shape and dtype
+    cache: tuple[NDArray[Any], NDArray[Any]]  # x_hat and 1/sqrt(var + eps), for backward
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        self._cache = None  # a refused call leaves no cache behind
-        x = as_batch(x, self.dtype, self)
-        n = self.normalized_shape[0]
-        if x.shape[1] != n:
-            raise ValueError(f"{self!r} expected input of shape (batch, {n}), got {x.shape}")
         mean = x.mean(axis=1, keepdims=True)
         var = x.var(axis=1, keepdims=True)
         inv_std = 1 / np.sqrt(var + self.eps)
         x_hat = (x - mean) * inv_std
-        self._cache = (x_hat, inv_std)
+        self.cache = (x_hat, inv_std)
         y = x_hat
         if self.weight is not None:
             y = y * self.weight.data
@@ -270,10 +263,7 @@ class LayerNorm(Module):
         return y
 
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        self._require_forward(self._cache)
-        assert self._cache is not None
-        x_hat, inv_std = self._cache
-        grad_out = same_shape(grad_out, x_hat.shape, self, self.dtype)
+        x_hat, inv_std = self.cache
         g = grad_out
         if self.weight is not None:
             self.weight.grad += (grad_out * x_hat).sum(axis=0)

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import same_shape
+from ._checks import any_array
 from .module import Module
 
 __all__ = ["Residual"]
@@ -51,31 +50,23 @@ class Residual(Module):
             kind = "a class, not an instance" if isinstance(module, type) else type(module).__name__
             raise TypeError(f"Residual expects a Module instance, got {kind}: {module!r:.60}")
         self.module = module
-        self._shape: tuple[int, ...] | None = None
+
+    check_input = any_array  # the boundary (see Module); the branch checks the rest
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        self._shape = None  # a refused call leaves no cache behind
-        if not isinstance(x, np.ndarray):
-            raise TypeError(f"{self!r} expected a numpy array, got {type(x).__name__}")
         fx = self.module.forward(x)
         if fx.shape != x.shape:
             raise ValueError(
                 f"Residual needs a branch whose output has its input's shape, to add them: "
                 f"input {x.shape}, {type(self.module).__name__} output {fx.shape}"
             )
-        self._shape = x.shape
         return x + fx
 
     def backward(self, grad_out: NDArray[Any]) -> NDArray[Any]:
-        self._require_forward(self._shape)
-        assert self._shape is not None
-        grad_out = same_shape(grad_out, self._shape, self)
         return grad_out + self.module.backward(grad_out)  # identity path + branch
 
     def backward_to_parameters(self, grad_out: NDArray[Any]) -> None:
-        self._require_forward(self._shape)
-        assert self._shape is not None
-        self.module.backward_to_parameters(same_shape(grad_out, self._shape, self))
+        self.module.backward_to_parameters(grad_out)
 
     def __repr__(self) -> str:
         inner = repr(self.module).replace("\n", "\n  ")

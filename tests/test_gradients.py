@@ -144,13 +144,14 @@ def _linear_and_batch(seed: int = 4):
     return layer, x, g
 
 
-def test_accumulate_matmul_writes_in_place_only_while_the_gradient_is_known_zero():
+def test_the_fast_twin_writes_in_place_only_while_the_gradient_is_known_zero():
     layer, x, g = _linear_and_batch()
     expected = x.T @ g
-    array = layer.weight._grad
+    array = layer.weight.grad
+    layer.zero_grad()
     layer(x)
-    layer.backward(g)  # fresh parameter: the product is written straight into .grad
-    assert layer.weight._grad is array  # no new array: updated in place
+    layer.backward(g)  # zeroed: the product is written straight into .grad (bplib.fast)
+    assert layer.weight.grad is array  # no new array: updated in place
     np.testing.assert_array_equal(layer.weight.grad, expected)
     layer.backward(g)  # no zero_grad in between: added, as PyTorch accumulates
     np.testing.assert_allclose(layer.weight.grad, 2 * expected, rtol=1e-15)
@@ -159,38 +160,47 @@ def test_accumulate_matmul_writes_in_place_only_while_the_gradient_is_known_zero
     np.testing.assert_array_equal(layer.weight.grad, expected)
 
 
-def test_zero_grad_only_marks_the_gradient_and_reading_it_gives_zeros():
-    layer, x, g = _linear_and_batch()
-    layer(x)
-    layer.backward(g)
-    layer.zero_grad()
-    # nobody held the arrays: zero_grad() wrote nothing (the next backward overwrites them)
-    assert layer.weight._grad.any() and layer.bias._grad.any()
-    assert not layer.weight.grad.any() and not layer.bias.grad.any()  # reading writes zeros
-    layer.zero_grad()
-    layer.backward_to_parameters(g)  # written straight into the arrays: exactly the products
-    np.testing.assert_array_equal(layer.weight.grad, x.T @ g)
-    np.testing.assert_array_equal(layer.bias.grad, g.sum(axis=0))
-
-
-def test_zero_grad_writes_the_zeros_at_once_for_an_array_someone_holds():
+def test_zero_grad_writes_zeros_into_the_array_an_earlier_reader_holds():
     layer, x, g = _linear_and_batch()
     layer(x)
     layer.backward(g)
     held, bias_row = layer.weight.grad, layer.bias.grad[:1]  # an array and a view of one
     layer.zero_grad()
     assert not held.any() and not bias_row.any()
-    held += 1.0  # counts: the next backward adds to it
-    layer.backward(g)
-    np.testing.assert_allclose(layer.weight.grad, x.T @ g + 1.0, rtol=1e-15)
+    assert not layer.weight.grad.any() and not layer.bias.grad.any()
+    layer.zero_grad()
+    layer.backward_to_parameters(g)  # written straight into the arrays: exactly the products
+    np.testing.assert_array_equal(layer.weight.grad, x.T @ g)
     np.testing.assert_array_equal(layer.bias.grad, g.sum(axis=0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fast_twin_gives_the_plain_methods_numbers_bit_for_bit(dtype):
+    """bplib.fast's Linear.backward_to_parameters against the method as the book prints it
+    (``__wrapped__``: the same method without the boundary), fresh and accumulating."""
+    rng = np.random.default_rng(11)
+    fast_layer = bplib.Linear(37, 23, rng=1, dtype=dtype)
+    plain_layer = bplib.Linear(37, 23, rng=1, dtype=dtype)
+    plain = bplib.Linear.backward_to_parameters.__wrapped__
+    for zero in (True, False, True):
+        x = rng.standard_normal((16, 37)).astype(dtype)
+        g = rng.standard_normal((16, 23)).astype(dtype)
+        if zero:
+            fast_layer.zero_grad()
+            plain_layer.zero_grad()
+        fast_layer(x)
+        plain_layer(x)
+        fast_layer.backward_to_parameters(g)
+        plain(plain_layer, g)
+        for p, q in zip(fast_layer.parameters(), plain_layer.parameters(), strict=True):
+            np.testing.assert_array_equal(p.grad, q.grad)
 
 
 def test_an_optimiser_step_after_zero_grad_without_backward_moves_nothing():
     layer, x, g = _linear_and_batch()
     layer(x)
     layer.backward(g)
-    layer.zero_grad()  # only marked: the old numbers are still in the arrays
+    layer.zero_grad()
     before = [p.data.copy() for p in layer.parameters()]
     bplib.optim.SGD(layer.parameters(), lr=0.1).step()
     for p, old in zip(layer.parameters(), before, strict=True):

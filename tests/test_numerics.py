@@ -146,7 +146,7 @@ def test_import_bplib_loads_the_core_and_the_rest_on_first_use():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     core = (
-        "['bplib._checks', 'bplib.dropout', 'bplib.functional', 'bplib.gradcheck', "
+        "['bplib._checks', 'bplib.dropout', 'bplib.fast', 'bplib.functional', 'bplib.gradcheck', "
         "'bplib.init', 'bplib.layers', 'bplib.losses', 'bplib.module', 'bplib.normalization', "
         "'bplib.residual', 'bplib.serialization']"
     )

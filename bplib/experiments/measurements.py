@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from .. import init as _init
 from .._checks import describe, finite_array, integer, plain_array, positive_int, real, real_numbers
 from ..init import RngLike
-from ..layers import ACTIVATIONS, Linear, _Activation
+from ..layers import ACTIVATIONS, Activation, Linear
 from ..losses import Loss
 from ..module import Module, Sequential
 from .theory import _activation_name, predicted_ratio, ratio_tolerance, weight_variance
@@ -144,11 +144,11 @@ class LayerStats:
         return np.asarray(weights * self.derivative_mean_square[..., :-1], dtype=np.float64)
 
 
-def _split_layers(model: Sequential) -> list[tuple[Linear, list[_Activation]]]:
+def _split_layers(model: Sequential) -> list[tuple[Linear, list[Activation]]]:
     """Group a Sequential into layers: each Linear with the activations after it."""
     if not isinstance(model, Sequential):
         raise TypeError(f"layer statistics need a bplib.Sequential, got {type(model).__name__}")
-    layers: list[tuple[Linear, list[_Activation]]] = []
+    layers: list[tuple[Linear, list[Activation]]] = []
     for i, m in enumerate(model):
         if isinstance(m, Linear):
             layers.append((m, []))
@@ -157,7 +157,7 @@ def _split_layers(model: Sequential) -> list[tuple[Linear, list[_Activation]]]:
                 f"layer statistics expect the Sequential to start with a Linear layer; "
                 f"module 0 is {m!r}"
             )
-        elif not isinstance(m, _Activation):
+        elif not isinstance(m, Activation):
             has = "has parameters" if m.parameters() else "is not an activation"
             raise ValueError(
                 "layer statistics expect a Sequential of Linear layers and elementwise "
@@ -201,7 +201,7 @@ def _stack(per_layer: list[dict[str, NDArray[np.float64]]]) -> LayerStats:
 
 
 def _check_statistics_input(
-    x: object, grad_out: object, layers: list[tuple[Linear, list[_Activation]]]
+    x: object, grad_out: object, layers: list[tuple[Linear, list[Activation]]]
 ) -> None:
     """Check ``x`` and ``grad_out`` before anything runs (or any ``.grad`` is zeroed)."""
     where = "layer_statistics"
