@@ -11,9 +11,9 @@ tests check that each twin gives the plain method's numbers bit for bit.
     Plain: ``weight.grad += x.T @ delta`` and ``bias.grad += delta.sum(axis=0)``.
     Right after ``zero_grad()`` the sum is just the product, so the twin writes the product
     straight into the gradient (``np.matmul(..., out=grad)``): no pass adding it to zeros and
-    no temporary the size of the weights. Measured with ``benchmarks/bench_step.py``'s
-    networks, a whole step without the twin took 1.09 and 1.11 times as long on the big
-    network (float32, float64) and 1.17 and 1.15 times on the mid one (1 thread).
+    no temporary the size of the weights. ``benchmarks/bench_twins.py`` measures a whole step
+    with and without it; ``benchmarks/results/twins.json`` holds the last measurement, which
+    the appendix prints.
 
     The one assumption: nothing writes into a gradient array between ``zero_grad()`` and the
     backward pass, except through ``Parameter.grad`` (which clears
