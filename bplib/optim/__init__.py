@@ -26,7 +26,16 @@ The package's modules: ``optimizer`` (the base class: one all-or-nothing step),
 """
 
 from .algorithms import SGD, Adagrad, Adam, AdamW, RMSprop
-from .lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
+from .lr_scheduler import (
+    CosineAnnealingLR,
+    LambdaLR,
+    LinearLR,
+    LRScheduler,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    SequentialLR,
+    StepLR,
+)
 from .optimizer import Optimizer, deferred_interrupts
 
 __all__ = [
@@ -36,8 +45,13 @@ __all__ = [
     "AdamW",
     "CosineAnnealingLR",
     "LRScheduler",
+    "LambdaLR",
+    "LinearLR",
+    "OneCycleLR",
     "Optimizer",
     "RMSprop",
+    "ReduceLROnPlateau",
+    "SequentialLR",
     "StepLR",
     "deferred_interrupts",
 ]
