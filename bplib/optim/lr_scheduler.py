@@ -676,8 +676,12 @@ class ReduceLROnPlateau(LRScheduler):
             },
             where,
         )
-        for k, v in settings.items():
-            setattr(self, k, v)
+        self.factor: float = settings["factor"]
+        self.patience: int = settings["patience"]
+        self.threshold: float = settings["threshold"]
+        self.cooldown: int = settings["cooldown"]
+        self.min_lr: float = settings["min_lr"]
+        self.eps: float = settings["eps"]
         self.base_lr = optimizer.lr
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
@@ -713,7 +717,7 @@ class ReduceLROnPlateau(LRScheduler):
             "monitored value given to step(value)"
         )
 
-    def step(self, metrics: object = None) -> None:  # type: ignore[override]
+    def step(self, metrics: object = None) -> None:
         """Take this epoch's monitored value (a finite number, e.g. the validation loss)."""
         where = "ReduceLROnPlateau.step"
         if metrics is None:
