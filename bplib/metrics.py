@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe, finite_array, positive_int
+from ._checks import describe, finite_array, positive_int, whole_number_hint
 
 __all__ = [
     "MAXIMISED",
@@ -166,20 +166,15 @@ class UndefinedMetricWarning(UserWarning):
 _AVERAGES = ("binary", "macro", "micro", "weighted")
 
 
-def _integral_float_hint(y: NDArray[Any]) -> str:
-    """For float labels that are whole numbers (as ``np.loadtxt`` gives), how to convert them."""
-    if y.dtype.kind == "f" and y.size and np.isfinite(y).all() and (y == np.round(y)).all():
-        return "; the values are whole numbers: convert them with y.astype(int)"
-    return ""
-
-
 def _label_array(y: object, name: str, where: str) -> NDArray[np.int64]:
     """``y`` as a 1-D int64 array of class labels, or a clear error (bools count as 0/1)."""
     if not isinstance(y, np.ndarray) or isinstance(y, np.matrix):
         raise TypeError(f"{where}: {name} must be a 1-D numpy array of labels, got {describe(y)}")
     if y.dtype.kind not in "biu":
-        hint = _integral_float_hint(y) if y.dtype.kind == "f" else ""
-        raise TypeError(f"{where}: {name} must hold integer class labels, got {describe(y)}{hint}")
+        raise TypeError(
+            f"{where}: {name} must hold integer class labels, got {describe(y)}"
+            + whole_number_hint(y)
+        )
     if y.ndim != 1:
         raise ValueError(f"{where}: {name} must be a 1-D array of labels, got shape {y.shape}")
     return y.astype(np.int64, copy=False)
