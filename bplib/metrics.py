@@ -301,7 +301,7 @@ def precision_score(
 
     .. math:: P_c = \frac{TP_c}{TP_c + FP_c}
 
-    scikit-learn's ``precision_score`` for 1-D integer labels (chapter 7).
+    scikit-learn's ``precision_score`` for 1-D integer labels.
 
     Parameters
     ----------
