@@ -20,8 +20,9 @@ Each optimiser keeps what it remembers between steps in ``opt.state[p]``, a dict
 parameter (e.g. ``opt.state[p]["exp_avg"]`` for Adam's first moment), as PyTorch does.
 
 The package's modules: ``optimizer`` (the base class: one all-or-nothing step),
-``algorithms`` (the update rules) and ``lr_scheduler`` (the schedules, as
-``torch.optim.lr_scheduler``); every name is re-exported here, so ``bplib.optim.Adam`` is
+``algorithms`` (the update rules), ``lr_scheduler`` (the schedules, as
+``torch.optim.lr_scheduler``) and ``plateau`` (``ReduceLROnPlateau``, also importable from
+``lr_scheduler``); every name is re-exported here, so ``bplib.optim.Adam`` is
 ``bplib.optim.algorithms.Adam``.
 """
 
