@@ -42,6 +42,8 @@ class LRScheduler:
     A schedule remembers the optimiser's learning rate at construction as ``base_lr`` and
     sets ``optimizer.lr`` from a closed form in the epoch count ``last_epoch`` (0 at
     construction, +1 per :meth:`step`), as PyTorch's schedulers do for a single schedule.
+    If another schedule set the rate when it was made (``LinearLR`` starts below it) and
+    the rate is still that, ``base_lr`` is the rate from before (PyTorch's ``initial_lr``).
     """
 
     def __init__(self, optimizer: Optimizer) -> None:
