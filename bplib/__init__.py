@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # what the lazy names below will be, for mypy and editors
         utils,
     )
     from .helpers import count_parameters, predict_proba, summary
-    from .train import fit
+    from .train import fit, predict, predict_classes
 
 __version__ = "0.1.0"
 
@@ -82,6 +82,8 @@ __all__ = [
     "metrics",
     "optim",
     "plot",
+    "predict",
+    "predict_classes",
     "predict_proba",
     "save",
     "summary",
@@ -110,6 +112,8 @@ _SUBMODULES = {
 
 _LAZY_NAMES = {
     "fit": ".train",
+    "predict": ".train",
+    "predict_classes": ".train",
     "count_parameters": ".helpers",
     "predict_proba": ".helpers",
     "summary": ".helpers",
@@ -117,7 +121,8 @@ _LAZY_NAMES = {
 
 
 def __getattr__(name: str) -> object:
-    """Import a submodule (``bplib.optim``) or ``bplib.fit`` on first use (PEP 562)."""
+    """Import a submodule (``bplib.optim``) or ``bplib.fit`` (``bplib.predict``, ...) on
+    first use (PEP 562)."""
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     if name in _LAZY_NAMES:  # functions of modules that import the training loop

@@ -161,11 +161,26 @@ def xy(
     return X, y
 
 
+def whole_number_hint(y: object) -> str:
+    """For a float array of whole numbers (labels as ``np.loadtxt`` reads them), the hint
+    to convert them; else the empty string."""
+    if (
+        isinstance(y, np.ndarray)
+        and y.dtype.kind == "f"
+        and y.size
+        and np.isfinite(y).all()
+        and (y == np.round(y)).all()
+    ):
+        return "; its values are whole numbers: convert them with y.astype(int)"
+    return ""
+
+
 def class_labels(target: object, n: int, n_classes: int, where: object) -> NDArray[Any]:
     """``n`` integer class labels in ``0 .. n_classes - 1``, one per row of the logits."""
     if not isinstance(target, np.ndarray) or target.dtype.kind not in "iu":
         raise TypeError(
             f"{where!r} expected integer class labels (e.g. int64), got {describe(target)}"
+            + whole_number_hint(target)
         )
     if target.shape != (n,):
         raise ValueError(

@@ -1,8 +1,11 @@
 """What a PyTorch or Keras user reaches for in their first minutes with bplib.
 
 :func:`count_parameters` and :func:`summary` (Keras' ``model.summary()``) say how big a
-model is, layer by layer; :func:`predict_proba` turns a classifier's logits into class
-probabilities. (Seeding: :func:`bplib.manual_seed <bplib.init.manual_seed>`; images into a dense layer:
+model is, layer by layer. Predicting, as ``bplib.predict``, ``bplib.predict_classes`` and
+``bplib.predict_proba``: :func:`~bplib.train.predict` gives the model's raw outputs (logits
+for a classifier, the values for a regression, as Keras's ``model.predict``),
+:func:`~bplib.train.predict_classes` the class labels (as scikit-learn's ``predict``) and
+:func:`predict_proba` the class probabilities (as scikit-learn's ``predict_proba``). (Seeding: :func:`bplib.manual_seed <bplib.init.manual_seed>`; images into a dense layer:
 :class:`bplib.Flatten`.) Chapter 5 builds the modules these describe.
 """
 
@@ -19,7 +22,7 @@ from .functional import sigmoid, softmax
 from .module import Module, Sequential
 from .train import predict
 
-__all__ = ["count_parameters", "predict_proba", "summary"]
+__all__ = ["Summary", "count_parameters", "predict_proba", "summary"]
 
 
 def count_parameters(model: Module) -> int:
@@ -31,7 +34,17 @@ def count_parameters(model: Module) -> int:
     return sum(int(p.data.size) for p in model.parameters())
 
 
-def summary(model: Module, input_shape: tuple[int, ...] | None = None) -> str:
+class Summary(str):
+    r"""The text of :func:`summary`: a ``str`` that shows as the table, not as a quoted
+    string with ``\n`` in it, when a notebook or the interactive prompt displays it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def summary(model: Module, input_shape: tuple[int, ...] | None = None) -> Summary:
     """A table of ``model``'s layers: each one, its output shape and its parameter count.
 
     Parameters
@@ -45,8 +58,11 @@ def summary(model: Module, input_shape: tuple[int, ...] | None = None) -> str:
 
     Returns
     -------
-    str
-        The table, then the total; ``print(bplib.summary(net, (1, 2)))`` shows it.
+    Summary
+        The table, then the total, as a string. Keras's ``model.summary()`` prints the
+        table; here ``bplib.summary(net, (1, 2))`` as the last line of a notebook cell (or
+        at the interactive prompt) shows it, as does ``print(bplib.summary(net, (1, 2)))``
+        in a script, and the text can be kept, searched or written to a file.
     """
     instance(model, Module, "model", "summary", "a bplib Module")
     layers = list(model) if isinstance(model, Sequential) else [model]
@@ -83,7 +99,7 @@ def summary(model: Module, input_shape: tuple[int, ...] | None = None) -> str:
     ]
     rule = "-" * max(len(line) for line in lines)
     total = f"total: {count_parameters(model):,} parameters"
-    return "\n".join([lines[0], rule, *lines[1:], rule, total])
+    return Summary("\n".join([lines[0], rule, *lines[1:], rule, total]))
 
 
 def predict_proba(model: Module, X: NDArray[Any]) -> NDArray[Any]:

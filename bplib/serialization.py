@@ -292,7 +292,11 @@ def save(state: Mapping[str, Any], path: str | os.PathLike[str], *, fsync: bool 
     ['0.bias', '0.weight', '2.bias', '2.weight']
     """
     if not isinstance(state, Mapping):
-        raise TypeError(f"save expected a dict (a state_dict), got {type(state).__name__}")
+        how = "; save its state_dict(): bplib.save(net.state_dict(), path)"  # a model, ...
+        raise TypeError(
+            f"save expected a dict (a state_dict), got {type(state).__name__}"
+            + (how if callable(getattr(state, "state_dict", None)) else "")
+        )
     target = _check_path(path, "save")
     if not isinstance(fsync, bool | np.bool_):
         raise TypeError(f"save: fsync must be True or False, got {describe(fsync)}")

@@ -262,8 +262,14 @@ def test_save_refuses_what_would_need_pickle_or_cannot_be_read_back(
 
 
 def test_save_refuses_a_non_mapping(tmp_path):
-    with pytest.raises(TypeError, match="save expected a dict"):
+    with pytest.raises(
+        TypeError,
+        match=r"save expected a dict \(a state_dict\), got Sequential; save its state_dict\(\): "
+        r"bplib\.save\(net\.state_dict\(\), path\)",
+    ):
         bplib.save(mlp(), tmp_path / "m.npz")
+    with pytest.raises(TypeError, match=r"save expected a dict \(a state_dict\), got list$"):
+        bplib.save([1.0], tmp_path / "m.npz")
 
 
 # ----------------------------------------------------------------------------------------

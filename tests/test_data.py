@@ -265,6 +265,19 @@ def test_split_refuses_non_integer_labels_when_stratifying() -> None:
         data.train_test_split(X, y)
 
 
+def test_split_of_float_labels_that_are_whole_numbers_says_to_convert_them() -> None:
+    X, y = data.xor(4, rng=0)
+    floats = y.astype(np.float64)  # as np.loadtxt reads a label column
+    with pytest.raises(
+        TypeError,
+        match=r"whole numbers: convert them with y\.astype\(int\) \(or pass stratify=False if "
+        r"they are regression targets\)",
+    ):
+        data.train_test_split(X, floats)
+    *_, y_test = data.train_test_split(X, floats.astype(int), rng=0)  # converted: accepted
+    assert set(y_test.tolist()) == set(y.tolist())
+
+
 def test_split_refuses_a_class_with_one_example_when_stratifying() -> None:
     with pytest.raises(ValueError, match=r"at least 2 examples of every class.*class 2 has only 1"):
         data.train_test_split(np.zeros((7, 1)), np.array([0, 0, 0, 1, 1, 1, 2]))
@@ -327,6 +340,50 @@ def test_standardizer_refuses_misuse() -> None:
         s.transform(np.ones(3))
     with pytest.raises(ValueError, match="X must be finite, got 1 NaN and 0 infinite entries"):
         data.Standardizer().fit(np.array([[1.0], [np.nan]]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_standardizer_state_dict_through_a_file_transforms_as_the_fitted_one(
+    tmp_path: Any, dtype: Any
+) -> None:
+    import bplib
+
+    X = np.random.default_rng(3).normal(4, 2, (30, 3)).astype(dtype)
+    X[:, 1] = 7.0  # a constant feature: scale 1
+    fitted = data.Standardizer().fit(X)
+    bplib.save({"scaler": fitted.state_dict()}, tmp_path / "s.npz")
+    restored = data.Standardizer()
+    restored.load_state_dict(bplib.load(tmp_path / "s.npz")["scaler"])
+    np.testing.assert_array_equal(restored.transform(X), fitted.transform(X))
+    assert repr(restored) == "Standardizer(features=3)"
+    state = fitted.state_dict()
+    state["mean"][0] = 1e9  # a copy: the scaler is not changed through it
+    assert fitted.mean is not None and fitted.mean[0] != 1e9
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ({"mean": np.zeros(2)}, r"expected the keys \['mean', 'scale'\], got \['mean'\]"),
+        ({"mean": np.zeros(2), "scale": np.ones(3)}, "got 2 and 3"),
+        ({"mean": np.zeros(2), "scale": np.array([1.0, 0.0])}, "every scale must be > 0"),
+        ({"mean": np.zeros((2, 1)), "scale": np.ones(2)}, "mean must be a non-empty 1-D float"),
+        ({"mean": np.array([0.0, np.nan]), "scale": np.ones(2)}, "mean must be finite"),
+        ([1, 2], "expected the keys .* got list"),
+    ],
+)
+def test_standardizer_load_state_dict_checks_before_changing_anything(
+    state: Any, message: str
+) -> None:
+    s = data.Standardizer().fit(np.arange(6.0).reshape(3, 2))
+    before = s.state_dict()
+    with pytest.raises(ValueError, match=message):
+        s.load_state_dict(state)
+    after = s.state_dict()
+    for k in before:
+        np.testing.assert_array_equal(after[k], before[k])
+    with pytest.raises(RuntimeError, match=r"state_dict called before fit\(\)"):
+        data.Standardizer().state_dict()
 
 
 # ---------------------------------------------------------------------------------------

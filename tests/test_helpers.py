@@ -137,3 +137,33 @@ def test_manual_seed_rejects_what_is_not_an_int(seed):
     with pytest.raises(TypeError, match="manual_seed expected an int seed or None"):
         bplib.manual_seed(seed)
     assert init._global_rng is None
+
+
+# ---------------------------------------------------------------------- the top-level trio
+def test_predict_predict_classes_and_predict_proba_are_one_family_at_the_top_level():
+    from bplib import train
+
+    assert bplib.predict is train.predict and bplib.predict_classes is train.predict_classes
+    assert {"predict", "predict_classes", "predict_proba"} <= set(bplib.__all__)
+    net = digits_net()
+    X = np.random.default_rng(3).normal(size=(6, 8, 8))
+    logits = bplib.predict(net, X)
+    np.testing.assert_array_equal(bplib.predict_classes(net, X), logits.argmax(axis=1))
+    np.testing.assert_array_equal(bplib.predict_proba(net, X).argmax(axis=1), logits.argmax(axis=1))
+
+
+def test_summary_is_a_string_that_displays_as_the_table():
+    text = bplib.summary(digits_net(), (32, 8, 8))
+    assert isinstance(text, str)
+    assert repr(text) == str(text)  # a notebook shows the table, not '#  layer...\n...'
+    assert text.splitlines()[-1] == "total: 1,210 parameters"
+
+
+def test_float_labels_that_are_whole_numbers_get_the_astype_hint():
+    with pytest.raises(
+        TypeError,
+        match=r"got dtype float64, shape \(2,\); its values are whole numbers: convert them with y\.astype\(int\)",
+    ):
+        bplib.CrossEntropyLoss()(np.zeros((2, 3)), np.array([0.0, 2.0]))
+    with pytest.raises(TypeError, match=r"got dtype float64, shape \(2,\)$"):
+        bplib.CrossEntropyLoss()(np.zeros((2, 3)), np.array([0.5, 2.0]))

@@ -1771,7 +1771,7 @@ TABLE.update(
                 r"validation must be a pair \(X_val, y_val\)",
             ),
         ],
-        "bplib.train.predict": [
+        "bplib.predict": [
             bad(
                 "model is a function",
                 lambda: train.predict(np.tanh, X()),
@@ -1786,7 +1786,7 @@ TABLE.update(
             ),
             ok("read-only X", lambda: train.predict(net(), readonly(X())), same(net()(X()))),
         ],
-        "bplib.train.predict_classes": [
+        "bplib.predict_classes": [
             bad(
                 "model is a string",
                 lambda: train.predict_classes("net", X()),
@@ -2521,6 +2521,97 @@ TABLE.update(
         ],
     }
 )
+
+
+# ------------------------------------------- issue 28: schedules, metrics, the predict trio
+def _labels(*values: int) -> np.ndarray:
+    return np.array(values)
+
+
+def _warm_then_step() -> float:
+    opt = optim.SGD([bplib.Parameter(np.ones(1))], lr=1.0)
+    s = optim.SequentialLR(
+        opt, [optim.LinearLR(opt, 0.5, total_iters=2), optim.StepLR(opt, 1)], [2]
+    )
+    for _ in range(3):
+        s.step()
+    return opt.lr
+
+
+def _plateau(*values: Any, **kwargs: Any) -> Callable[[], object]:
+    def run() -> object:
+        opt = optim.SGD([bplib.Parameter(np.ones(1))], lr=1.0)
+        s = optim.ReduceLROnPlateau(opt, patience=0, **kwargs)
+        for v in values:
+            s.step(v)
+        return opt.lr
+
+    return run
+
+
+TABLE.update(
+    {
+        "bplib.optim.LinearLR": [
+            ok("start_factor=0.5 over 2", scheduler_step(optim.LinearLR, start_factor=0.5, total_iters=2), same(0.75)),
+            bad("start_factor=0", scheduler_step(optim.LinearLR, start_factor=0), ValueError, r"LinearLR: start_factor must lie in \(0, 1\], got 0"),
+            bad("total_iters=2.0", scheduler_step(optim.LinearLR, total_iters=2.0), ValueError, r"total_iters must be a positive integer, got 2.0"),
+        ],
+        "bplib.optim.LambdaLR": [
+            ok("lambda e: 0.5 ** e", scheduler_step(optim.LambdaLR, lr_lambda=lambda e: 0.5**e), same(0.5)),
+            bad("lr_lambda a number", scheduler_step(optim.LambdaLR, lr_lambda=0.5), TypeError, r"lr_lambda must be a function of the epoch"),
+            bad("lr_lambda gives NaN", scheduler_step(optim.LambdaLR, lr_lambda=lambda e: NaN), ValueError, r"lr_lambda\(0\) must be a finite number >= 0, got nan"),
+        ],
+        "bplib.optim.OneCycleLR": [
+            ok("linear, one step", scheduler_step(optim.OneCycleLR, max_lr=1.0, total_steps=10, anneal_strategy="linear"), same(0.04 + (1.0 - 0.04) / 2)),
+            bad("no length", scheduler_step(optim.OneCycleLR, max_lr=1.0), ValueError, r"give total_steps, or epochs and steps_per_epoch"),
+            bad("cycle_momentum=True", scheduler_step(optim.OneCycleLR, max_lr=1.0, total_steps=10, cycle_momentum=True), ValueError, r"cycle_momentum must be False"),
+            bad("pct_start=NaN", scheduler_step(optim.OneCycleLR, max_lr=1.0, total_steps=10, pct_start=NaN), ValueError, r"pct_start must lie in \[0, 1\], got nan"),
+        ],
+        "bplib.optim.SequentialLR": [
+            ok("warm-up, then StepLR", _warm_then_step, same(0.1)),
+            bad("milestones a number", lambda: optim.SequentialLR(optim.SGD(net().parameters()), [], 3), ValueError, r"schedulers must be a non-empty list"),
+            bad("a model as a schedule", lambda: optim.SequentialLR(optim.SGD(net().parameters()), [net()], []), TypeError, r"schedulers\[0\] must be a bplib.optim schedule .*got Sequential"),
+        ],
+        "bplib.optim.ReduceLROnPlateau": [
+            ok("a worse value halves the rate", _plateau(1.0, 2.0, factor=0.5), same(0.5)),
+            ok("a 0-d array as the value", _plateau(np.array(1.0), np.array(2.0)), same(0.1)),
+            bad("step(NaN)", _plateau(NaN), ValueError, r"metrics \(the monitored value\) must be a finite number, got nan"),
+            bad("step('1.0')", _plateau("1.0"), TypeError, r"metrics \(the monitored value\) must be a real number, got str '1.0'"),
+            bad("mode='minimise'", _plateau(mode="minimise"), ValueError, r"mode must be 'min' or 'max', got str 'minimise'"),
+        ],
+        "bplib.metrics.precision_score": [
+            ok("binary", lambda: bplib.metrics.precision_score(_labels(0, 1, 1), _labels(1, 1, 0)), same(0.5)),
+            bad("float labels", lambda: bplib.metrics.precision_score(_labels(0, 1).astype(float), _labels(0, 1)), TypeError, r"y_true must hold integer class labels.*y.astype\(int\)"),
+            bad("a matrix", lambda: bplib.metrics.precision_score(matrix([[0, 1]]), _labels(0, 1)), TypeError, r"y_true must be a 1-D numpy array of labels, got np.matrix"),
+        ],
+        "bplib.metrics.recall_score": [
+            ok("macro", lambda: bplib.metrics.recall_score(_labels(0, 1, 2, 2), _labels(0, 2, 2, 2), average="macro"), same(2 / 3)),
+            bad("binary of 3 classes", lambda: bplib.metrics.recall_score(_labels(0, 1, 2), _labels(0, 1, 2)), ValueError, r"average='binary' needs two classes"),
+        ],
+        "bplib.metrics.f1_score": [
+            ok("micro is the accuracy", lambda: bplib.metrics.f1_score(_labels(0, 1, 2, 2), _labels(0, 2, 2, 2), average="micro"), same(0.75)),
+            bad("average=None", lambda: bplib.metrics.f1_score(_labels(0, 1), _labels(0, 1), average=None), ValueError, r"average must be one of .*got None"),
+            bad("empty", lambda: bplib.metrics.f1_score(_labels().astype(int), _labels().astype(int)), ValueError, r"at least one, got 0 and 0"),
+            bad("2-D labels", lambda: bplib.metrics.f1_score(np.zeros((2, 1), int), np.zeros((2, 1), int)), ValueError, r"y_true must be a 1-D array of labels, got shape \(2, 1\)"),
+        ],
+        "bplib.metrics.mean_absolute_error": [
+            ok("float32", lambda: bplib.metrics.mean_absolute_error(np.zeros(2, np.float32), np.ones(2, np.float32)), same(1.0)),
+            bad("infinity", lambda: bplib.metrics.mean_absolute_error(np.zeros(2), np.array([0.0, np.inf])), ValueError, r"y_pred must be finite, got 0 NaN and 1 infinite"),
+            bad("3-D", lambda: bplib.metrics.mean_absolute_error(np.zeros((2, 1, 1)), np.zeros((2, 1, 1))), ValueError, r"y_true must have shape \(n,\) or \(n, outputs\)"),
+        ],
+        "bplib.metrics.r2_score": [
+            ok("perfect", lambda: bplib.metrics.r2_score(np.arange(3.0), np.arange(3.0)), same(1.0)),
+            bad("complex", lambda: bplib.metrics.r2_score(np.zeros(2, complex), np.zeros(2)), TypeError, r"y_true must be a real numpy array, got dtype complex128"),
+            bad("one example", lambda: bplib.metrics.r2_score(np.zeros(1), np.zeros(1)), ValueError, r"R\^2 needs at least 2 examples, got 1"),
+        ],
+        "bplib.metrics.UndefinedMetricWarning": [
+            ok("a UserWarning", lambda: issubclass(bplib.metrics.UndefinedMetricWarning, UserWarning), lambda v: v is True),
+        ],
+        "bplib.helpers.Summary": [
+            ok("displays as its text", lambda: repr(bplib.helpers.Summary("a\nb")), lambda v: v == "a\nb"),
+        ],
+    }
+)  # fmt: skip
 
 
 # ------------------------------------------------------------------- the enumeration
@@ -3533,7 +3624,7 @@ _SPECS += [
         state=_model_state,
     ),
     Spec(
-        "bplib.train.predict",
+        "bplib.predict",
         "predict",
         lambda m, X: train.predict(m, X),
         [ArrayArg("X", lambda: _xy()[0], r"\bX\b|Linear", valid=_X_OK, fixed_axes=(1,))],
@@ -3541,7 +3632,7 @@ _SPECS += [
         state=_model_state,
     ),
     Spec(
-        "bplib.train.predict_classes",
+        "bplib.predict_classes",
         "predict_classes",
         lambda m, X: train.predict_classes(m, X),
         [ArrayArg("X", lambda: _xy()[0], r"\bX\b|Linear", valid=_X_OK, fixed_axes=(1,))],

@@ -7,12 +7,20 @@ r"""Splitting, scaling and encoding (chapters 6 and 7).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .._checks import describe, finite_array, plain_array, positive_int, xy
+from .._checks import (
+    describe,
+    finite_array,
+    plain_array,
+    positive_int,
+    whole_number_hint,
+    xy,
+)
 from ..init import RngLike, as_rng
 
 __all__ = ["Standardizer", "one_hot", "standardize", "train_test_split"]
@@ -25,10 +33,14 @@ def _integer_labels(y: object, where: str) -> NDArray[np.int64]:
     if not isinstance(y, np.ndarray):
         raise TypeError(f"{where}: y must be a numpy array, got {type(y).__name__}")
     if y.dtype.kind not in "iu":
-        raise TypeError(
-            f"{where} needs integer class labels, got y of dtype {y.dtype}"
-            + ("; pass stratify=False for regression targets" if "split" in where else "")
-        )
+        hint = whole_number_hint(y)
+        if "split" in where:  # train_test_split: labels to convert, or regression targets
+            hint = (
+                f"{hint} (or pass stratify=False if they are regression targets)"
+                if hint
+                else "; pass stratify=False for regression targets"
+            )
+        raise TypeError(f"{where} needs integer class labels, got y of dtype {y.dtype}{hint}")
     if y.ndim != 1:
         raise ValueError(f"{where} needs a 1-D array of labels, got shape {y.shape}")
     if y.size and y.min() < 0:
@@ -209,6 +221,52 @@ class Standardizer:
     def fit_transform(self, X: Array) -> NDArray[np.float64]:
         """``fit(X)`` then ``transform(X)``."""
         return self.fit(X).transform(X)
+
+    def state_dict(self) -> dict[str, NDArray[np.float64]]:
+        """``{"mean": ..., "scale": ...}`` (copies), to save beside the model it feeds::
+
+        bplib.save({"model": net.state_dict(), "scaler": scaler.state_dict()}, path)
+        """
+        if self.mean is None or self.scale is None:
+            raise RuntimeError(
+                "Standardizer.state_dict called before fit(): there is nothing to save yet"
+            )
+        return {"mean": self.mean.copy(), "scale": self.scale.copy()}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` (e.g. ``bplib.load(path)["scaler"]``): the scaler then
+        transforms as the one that was saved.
+
+        Checked before anything changes: exactly the keys ``"mean"`` and ``"scale"``, each
+        a 1-D float array of the same length (at least 1), finite, every scale > 0.
+        """
+        where = "Standardizer.load_state_dict"
+        if not isinstance(state_dict, Mapping) or set(state_dict) != {"mean", "scale"}:
+            given = sorted(map(str, state_dict)) if isinstance(state_dict, Mapping) else None
+            raise ValueError(
+                f"{where} expected the keys ['mean', 'scale'], got "
+                f"{given if given is not None else describe(state_dict)}"
+            )
+        arrays = {}
+        for name in ("mean", "scale"):
+            a = state_dict[name]
+            if not isinstance(a, np.ndarray) or a.dtype.kind != "f" or a.ndim != 1 or a.size == 0:
+                raise ValueError(
+                    f"{where}: {name} must be a non-empty 1-D float array (one value per "
+                    f"feature), got {describe(a)}"
+                )
+            arrays[name] = finite_array(a, name, where).astype(np.float64)  # a copy
+        if arrays["mean"].shape != arrays["scale"].shape:
+            raise ValueError(
+                f"{where}: mean and scale must have one value per feature each, got "
+                f"{arrays['mean'].size} and {arrays['scale'].size}"
+            )
+        if (arrays["scale"] <= 0).any():
+            raise ValueError(
+                f"{where}: every scale must be > 0 (fit gives 1 for a constant feature), got "
+                f"a minimum of {arrays['scale'].min()}"
+            )
+        self.mean, self.scale = arrays["mean"], arrays["scale"]
 
     def __repr__(self) -> str:
         if self.mean is None:

@@ -20,13 +20,23 @@ Each optimiser keeps what it remembers between steps in ``opt.state[p]``, a dict
 parameter (e.g. ``opt.state[p]["exp_avg"]`` for Adam's first moment), as PyTorch does.
 
 The package's modules: ``optimizer`` (the base class: one all-or-nothing step),
-``algorithms`` (the update rules) and ``lr_scheduler`` (the schedules, as
-``torch.optim.lr_scheduler``); every name is re-exported here, so ``bplib.optim.Adam`` is
+``algorithms`` (the update rules), ``lr_scheduler`` (the schedules, as
+``torch.optim.lr_scheduler``) and ``plateau`` (``ReduceLROnPlateau``, also importable from
+``lr_scheduler``); every name is re-exported here, so ``bplib.optim.Adam`` is
 ``bplib.optim.algorithms.Adam``.
 """
 
 from .algorithms import SGD, Adagrad, Adam, AdamW, RMSprop
-from .lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
+from .lr_scheduler import (
+    CosineAnnealingLR,
+    LambdaLR,
+    LinearLR,
+    LRScheduler,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    SequentialLR,
+    StepLR,
+)
 from .optimizer import Optimizer, deferred_interrupts
 
 __all__ = [
@@ -36,8 +46,13 @@ __all__ = [
     "AdamW",
     "CosineAnnealingLR",
     "LRScheduler",
+    "LambdaLR",
+    "LinearLR",
+    "OneCycleLR",
     "Optimizer",
     "RMSprop",
+    "ReduceLROnPlateau",
+    "SequentialLR",
     "StepLR",
     "deferred_interrupts",
 ]
