@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import describe, integer, real
+from .metrics import MAXIMISED, METRICS
 from .module import Module
 from .serialization import save
 
@@ -183,10 +184,6 @@ class Callback:
         """Called once after the last epoch."""
 
 
-_MAXIMISED = {"accuracy"}
-"""Series that improve upwards, for ``EarlyStopping(mode="auto")``."""
-
-
 def _resolve_mode(mode: object, monitor: str, where: str) -> str:
     """``"min"`` or ``"max"``: ``mode`` as given, or for ``"auto"`` from the series' name."""
     if mode not in ("auto", "min", "max"):
@@ -194,9 +191,9 @@ def _resolve_mode(mode: object, monitor: str, where: str) -> str:
     if mode != "auto":
         return str(mode)
     base = monitor.removeprefix("val_")
-    if base in _MAXIMISED:
+    if base in MAXIMISED:
         return "max"
-    if base in ("loss", "grad_norm") or monitor == "grad_norm":
+    if base in ("loss", "grad_norm") or base in METRICS:  # the other metrics: errors
         return "min"
     raise ValueError(
         f"{where}: mode='auto' cannot tell whether {monitor!r} should go up or down; "

@@ -39,7 +39,7 @@ from .init import RngLike, as_rng
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss
 from .metrics import METRICS, Metric, _labels_from_outputs, accuracy
 from .module import Module, _submodules
-from .optim import LRScheduler, Optimizer, deferred_interrupts
+from .optim import LRScheduler, Optimizer, ReduceLROnPlateau, deferred_interrupts
 
 __all__ = [
     "CSVLogger",
@@ -212,7 +212,9 @@ def fit(
         variable ``BPLIB_PROGRESS=0``; the book's chapters pass ``progress=False`` so their
         stored outputs never contain a bar.
     scheduler : bplib.optim.LRScheduler or None
-        A learning-rate schedule on ``optimizer``, stepped once at the end of every epoch.
+        A learning-rate schedule on ``optimizer``, stepped once at the end of every epoch;
+        a :class:`~bplib.optim.ReduceLROnPlateau` is handed the epoch's validation loss
+        (the training loss without validation data).
     callbacks : sequence of Callback or None
         Objects called before training, after every epoch (any may stop training) and
         at the end; see :class:`Callback`, :class:`EarlyStopping`,
@@ -294,7 +296,7 @@ def fit(
             if validation is not None:
                 _validate(model, loss_fn, validation, chosen, history, epoch, optimizer)
             if scheduler is not None:
-                scheduler.step()
+                _step_schedule(scheduler, history)
             asked = _epoch_end(callbacks, epoch, history, model)  # every callback, every epoch
             stop_reason = stop_reason or asked
             shown.epoch_end(epoch, history, last=bool(stop_reason))
@@ -319,6 +321,15 @@ class _Checked(NamedTuple):
     size: int
     tol: float | None
     callbacks: list[Callback]
+
+
+def _step_schedule(scheduler: LRScheduler, history: History) -> None:
+    """Step the schedule at an epoch's end; a plateau schedule watches the (validation) loss."""
+    if isinstance(scheduler, ReduceLROnPlateau):
+        watched = history.val_loss if history.val_loss else history.loss
+        scheduler.step(watched[-1])
+    else:
+        scheduler.step()
 
 
 def _checked_fit_arguments(

@@ -517,7 +517,7 @@ def test_model_checkpoint_saves_every_nth_epoch_with_the_optimizer(tmp_path):
         ({"filepath": 3}, TypeError, "filepath must be a path"),
         ({"save_freq": 0}, ValueError, "save_freq must be a positive integer"),
         ({"save_best_only": "yes"}, TypeError, "save_best_only must be True or False"),
-        ({"monitor": "val_f1", "save_best_only": True}, ValueError, "mode='auto' cannot tell"),
+        ({"monitor": "val_roc_auc", "save_best_only": True}, ValueError, "mode='auto' cannot tell"),
         ({"mode": "lowest"}, ValueError, "mode must be 'auto', 'min' or 'max'"),
         ({"optimizer": 3}, TypeError, "optimizer must be a bplib.optim optimiser"),
     ],

@@ -475,7 +475,7 @@ def test_mode_max_and_auto_for_accuracy():
         ({"min_delta": float("nan")}, ValueError, "min_delta must be a finite number, got nan"),
         ({"min_delta": float("inf")}, ValueError, "min_delta must be a finite number"),
         ({"min_delta": "0.1"}, TypeError, "min_delta must be a real number, got str"),
-        ({"monitor": "val_f1"}, ValueError, "mode='auto' cannot tell whether 'val_f1'"),
+        ({"monitor": "val_roc_auc"}, ValueError, "mode='auto' cannot tell whether 'val_roc_auc'"),
         ({"monitor": ""}, TypeError, "monitor must be a series name"),
     ],
 )

@@ -878,3 +878,35 @@ def test_history_plot_draws_the_training_and_validation_curves():
 def test_history_plot_refuses_bad_arguments(history, kwargs, error, message):
     with pytest.raises(error, match=message):
         history.plot(**kwargs)
+
+
+def test_fit_hands_a_plateau_schedule_the_validation_loss_or_the_training_loss():
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    for validation in ((X, y), None):
+        net = bplib.Sequential(bplib.Linear(3, 4, rng=0), bplib.Tanh(), bplib.Linear(4, 2, rng=1))
+        opt = optim.SGD(net.parameters(), lr=0.1)
+        # an improvement must beat the best by 1000 %: none does, every epoch is a plateau
+        schedule = optim.ReduceLROnPlateau(opt, patience=1, factor=0.5, threshold=10.0)
+        history = bplib.fit(
+            net, bplib.CrossEntropyLoss(), opt, X, y, epochs=6, scheduler=schedule,
+            validation=validation, progress=False,
+        )  # fmt: skip
+        seen, step = [], schedule.step
+        schedule.step = lambda value, seen=seen, step=step: (seen.append(value), step(value))[1]
+        history = bplib.fit(
+            net, bplib.CrossEntropyLoss(), opt, X, y, epochs=6, scheduler=schedule,
+            validation=validation, progress=False,
+        )  # fmt: skip
+        assert seen == (history.val_loss[-6:] if validation else history.loss[-6:])
+        # 12 epochs on a plateau with patience 1: the rate was halved every second epoch
+        assert opt.lr == 0.1 * 0.5**6
+
+
+def test_early_stopping_maximises_every_metric_that_improves_upwards():
+    from bplib.callbacks import EarlyStopping
+
+    for name in ("val_accuracy", "val_f1", "val_f1_macro", "val_r2", "precision"):
+        assert EarlyStopping(monitor=name).mode == "max"
+    for name in ("val_loss", "val_mae"):
+        assert EarlyStopping(monitor=name).mode == "min"
