@@ -22,6 +22,7 @@ from ._checks import (
     positive_int,
     real,
 )
+from ._optional import require
 from .functional import sigmoid
 from .init import RngLike
 from .module import Module, Parameter
@@ -111,6 +112,16 @@ class Linear(Module):
         )
 
 
+#: The activations by the names the book uses (chapters 8 and 9 and :mod:`bplib.symbolic`
+#: pick them by name): the one registry, filled by the classes themselves (each ``Activation``
+#: subclass that sets ``name``), in the order they are defined.
+ACTIVATIONS: dict[str, type[Activation]] = {}
+
+
+def _sympy() -> Any:
+    return require("sympy", "an activation's SymPy form")
+
+
 class Activation(Module):
     r"""An elementwise function :math:`a = f(z)` and its derivative :math:`f'(z)` (chapter 1).
 
@@ -120,11 +131,55 @@ class Activation(Module):
     and :math:`a` in ``forward`` and applies the chain rule in ``backward``:
 
     .. math:: \frac{\partial L}{\partial z} = \frac{\partial L}{\partial a} \odot f'(z).
+
+    **The card.** Everything else the book knows about an activation sits on its class, and
+    the rest of bplib reads it from there:
+
+    - ``name``: its name in :data:`ACTIVATIONS`. A subclass that sets ``name`` in its own
+      body is registered under it when the class is created (a subclass that inherits the
+      name is not);
+    - :meth:`sympy`: the same :math:`f` as a SymPy expression (:mod:`bplib.symbolic`);
+    - ``derivative_mean_square``: :math:`\mathbb E[f'(z)^2]` for small :math:`z`
+      symmetric about 0 (:func:`bplib.experiments.derivative_mean_square`, chapter 8);
+    - ``sign_gated``: whether :math:`f'(z)` is set by the sign of :math:`z` alone, as for
+      ReLU, so that the fraction of units passing a gradient is random
+      (:func:`bplib.experiments.ratio_tolerance`);
+    - ``torch_name``: the ``torch.nn`` class computing the same :math:`f` (the tests check
+      the two agree).
+
+    A constant in :meth:`function` or :meth:`derivative` must keep the input's dtype
+    (``z.dtype.type(0.5)``, not ``np.sqrt(2 / np.pi)``, which is a float64 scalar and turns a
+    float32 batch into float64).
     """
 
     check_input = floating_layer_input  # the boundary (see Module): a floating array
     z: NDArray[Any]  # the last input and output, cached by forward for backward
     a: NDArray[Any]
+
+    # the card (see above); None where the class does not say
+    name: ClassVar[str | None] = None
+    derivative_mean_square: ClassVar[float | None] = None
+    sign_gated: ClassVar[bool] = False
+    torch_name: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if name is None:
+            return
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TypeError(f"{cls.__name__}.name must be an identifier string, got {name!r}")
+        if name in ACTIVATIONS:
+            raise ValueError(
+                f"activation name {name!r} of {cls.__qualname__} is already registered, by "
+                f"{ACTIVATIONS[name].__qualname__}"
+            )
+        ACTIVATIONS[name] = cls
+
+    @staticmethod
+    def sympy(z: Any) -> Any:
+        """:math:`f(z)` for the SymPy expression ``z`` (SymPy is imported on first use)."""
+        raise NotImplementedError
 
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
         """:math:`f(z)`, elementwise."""
@@ -145,6 +200,14 @@ class Activation(Module):
 class Sigmoid(Activation):
     r""":math:`\sigma(z) = 1/(1+e^{-z})`, :math:`\sigma'(z) = \sigma(z)(1-\sigma(z)) \le 1/4`."""
 
+    name = "sigmoid"
+    derivative_mean_square = 1.0 / 16.0  # sigma'(0)^2 = (1/4)^2
+    torch_name = "Sigmoid"
+
+    @staticmethod
+    def sympy(z: Any) -> Any:
+        return 1 / (1 + _sympy().exp(-z))
+
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
         return sigmoid(z)
 
@@ -155,6 +218,14 @@ class Sigmoid(Activation):
 class Tanh(Activation):
     r""":math:`\tanh(z)`, with :math:`\tanh'(z) = 1 - \tanh^2(z) \le 1`."""
 
+    name = "tanh"
+    derivative_mean_square = 1.0  # tanh'(0)^2
+    torch_name = "Tanh"
+
+    @staticmethod
+    def sympy(z: Any) -> Any:
+        return _sympy().tanh(z)
+
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
         return np.tanh(z)
 
@@ -164,6 +235,15 @@ class Tanh(Activation):
 
 class ReLU(Activation):
     r""":math:`\max(z, 0)`, with derivative 1 for :math:`z > 0` and 0 otherwise (0 at 0, as PyTorch)."""
+
+    name = "relu"
+    derivative_mean_square = 0.5  # the fraction of units with z > 0
+    sign_gated = True
+    torch_name = "ReLU"
+
+    @staticmethod
+    def sympy(z: Any) -> Any:
+        return _sympy().Max(z, 0)
 
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
         return np.maximum(z, 0)
@@ -180,6 +260,16 @@ class LeakyReLU(Activation):
     """
 
     default_negative_slope: ClassVar[float] = 0.01
+    name = "leaky_relu"
+    derivative_mean_square = (1.0 + default_negative_slope**2) / 2.0  # half 1, half alpha^2
+    sign_gated = True
+    torch_name = "LeakyReLU"
+
+    @staticmethod
+    def sympy(z: Any, negative_slope: float = default_negative_slope) -> Any:
+        r""":math:`\alpha z + (1-\alpha)\max(z, 0)`, with :math:`\alpha` = ``negative_slope``."""
+        alpha = _sympy().Float(negative_slope)
+        return alpha * z + (1 - alpha) * _sympy().Max(z, 0)
 
     def __init__(self, negative_slope: float = default_negative_slope) -> None:
         self.negative_slope = real(negative_slope, "negative_slope", "LeakyReLU", low=0.0)
@@ -198,22 +288,19 @@ class LeakyReLU(Activation):
 class Identity(Activation):
     """:math:`f(z) = z`, derivative 1: the output layer of a regression network."""
 
+    name = "identity"
+    derivative_mean_square = 1.0
+    torch_name = "Identity"
+
+    @staticmethod
+    def sympy(z: Any) -> Any:
+        return z
+
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
         return z
 
     def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
         return np.ones_like(z)
-
-
-#: The activations by the names the book uses (chapters 8 and 9 and :mod:`bplib.symbolic`
-#: pick them by name): the one registry.
-ACTIVATIONS: dict[str, type[Activation]] = {
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "identity": Identity,
-}
 
 
 class Flatten(Module):
