@@ -22,7 +22,6 @@ from ._checks import (
     positive_int,
     real,
 )
-from ._optional import require
 from .functional import sigmoid
 from .init import RngLike
 from .module import Module, Parameter
@@ -119,11 +118,16 @@ ACTIVATIONS: dict[str, type[Activation]] = {}
 
 
 def _sympy() -> Any:
+    """SymPy, imported on first use: ``import bplib`` stays numpy-only."""
+    from ._optional import require
+
     return require("sympy", "an activation's SymPy form")
 
 
 class Activation(Module):
-    r"""An elementwise function :math:`a = f(z)` and its derivative :math:`f'(z)` (chapter 1).
+    r"""An elementwise function :math:`a = f(z)` and its derivative :math:`f'(z)`: the base
+    class of :class:`Sigmoid`, :class:`Tanh`, :class:`ReLU`, :class:`LeakyReLU` and
+    :class:`Identity`.
 
     A subclass gives the two formulas and nothing else: :meth:`function`, :math:`f(z)`, and
     :meth:`derivative`, :math:`f'(z)` (from :math:`z` or from :math:`a = f(z)`, whichever is
@@ -140,7 +144,7 @@ class Activation(Module):
       name is not);
     - :meth:`sympy`: the same :math:`f` as a SymPy expression (:mod:`bplib.symbolic`);
     - ``derivative_mean_square``: :math:`\mathbb E[f'(z)^2]` for small :math:`z`
-      symmetric about 0 (:func:`bplib.experiments.derivative_mean_square`, chapter 8);
+      symmetric about 0 (:func:`bplib.experiments.derivative_mean_square`);
     - ``sign_gated``: whether :math:`f'(z)` is set by the sign of :math:`z` alone, as for
       ReLU, so that the fraction of units passing a gradient is random
       (:func:`bplib.experiments.ratio_tolerance`);
@@ -200,6 +204,13 @@ class Activation(Module):
 class Sigmoid(Activation):
     r""":math:`\sigma(z) = 1/(1+e^{-z})`, :math:`\sigma'(z) = \sigma(z)(1-\sigma(z)) \le 1/4`."""
 
+    def function(self, z: NDArray[Any]) -> NDArray[Any]:
+        return sigmoid(z)
+
+    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
+        return a * (1 - a)
+
+    # the card (see Activation)
     name = "sigmoid"
     derivative_mean_square = 1.0 / 16.0  # sigma'(0)^2 = (1/4)^2
     torch_name = "Sigmoid"
@@ -208,16 +219,17 @@ class Sigmoid(Activation):
     def sympy(z: Any) -> Any:
         return 1 / (1 + _sympy().exp(-z))
 
-    def function(self, z: NDArray[Any]) -> NDArray[Any]:
-        return sigmoid(z)
-
-    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
-        return a * (1 - a)
-
 
 class Tanh(Activation):
     r""":math:`\tanh(z)`, with :math:`\tanh'(z) = 1 - \tanh^2(z) \le 1`."""
 
+    def function(self, z: NDArray[Any]) -> NDArray[Any]:
+        return np.tanh(z)
+
+    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
+        return 1 - a * a
+
+    # the card (see Activation)
     name = "tanh"
     derivative_mean_square = 1.0  # tanh'(0)^2
     torch_name = "Tanh"
@@ -226,16 +238,17 @@ class Tanh(Activation):
     def sympy(z: Any) -> Any:
         return _sympy().tanh(z)
 
-    def function(self, z: NDArray[Any]) -> NDArray[Any]:
-        return np.tanh(z)
-
-    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
-        return 1 - a * a
-
 
 class ReLU(Activation):
     r""":math:`\max(z, 0)`, with derivative 1 for :math:`z > 0` and 0 otherwise (0 at 0, as PyTorch)."""
 
+    def function(self, z: NDArray[Any]) -> NDArray[Any]:
+        return np.maximum(z, 0)
+
+    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
+        return (z > 0).astype(z.dtype)
+
+    # the card (see Activation)
     name = "relu"
     derivative_mean_square = 0.5  # the fraction of units with z > 0
     sign_gated = True
@@ -244,12 +257,6 @@ class ReLU(Activation):
     @staticmethod
     def sympy(z: Any) -> Any:
         return _sympy().Max(z, 0)
-
-    def function(self, z: NDArray[Any]) -> NDArray[Any]:
-        return np.maximum(z, 0)
-
-    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
-        return (z > 0).astype(z.dtype)
 
 
 class LeakyReLU(Activation):
@@ -260,16 +267,6 @@ class LeakyReLU(Activation):
     """
 
     default_negative_slope: ClassVar[float] = 0.01
-    name = "leaky_relu"
-    derivative_mean_square = (1.0 + default_negative_slope**2) / 2.0  # half 1, half alpha^2
-    sign_gated = True
-    torch_name = "LeakyReLU"
-
-    @staticmethod
-    def sympy(z: Any, negative_slope: float = default_negative_slope) -> Any:
-        r""":math:`\alpha z + (1-\alpha)\max(z, 0)`, with :math:`\alpha` = ``negative_slope``."""
-        alpha = _sympy().Float(negative_slope)
-        return alpha * z + (1 - alpha) * _sympy().Max(z, 0)
 
     def __init__(self, negative_slope: float = default_negative_slope) -> None:
         self.negative_slope = real(negative_slope, "negative_slope", "LeakyReLU", low=0.0)
@@ -281,6 +278,18 @@ class LeakyReLU(Activation):
         one, alpha = z.dtype.type(1), z.dtype.type(self.negative_slope)
         return np.where(z > 0, one, alpha)
 
+    # the card (see Activation)
+    name = "leaky_relu"
+    derivative_mean_square = (1.0 + default_negative_slope**2) / 2.0  # half 1, half alpha^2
+    sign_gated = True
+    torch_name = "LeakyReLU"
+
+    @staticmethod
+    def sympy(z: Any, negative_slope: float = default_negative_slope) -> Any:
+        r""":math:`\alpha z + (1-\alpha)\max(z, 0)`, with :math:`\alpha` = ``negative_slope``."""
+        alpha = _sympy().Float(negative_slope)
+        return alpha * z + (1 - alpha) * _sympy().Max(z, 0)
+
     def __repr__(self) -> str:
         return f"LeakyReLU(negative_slope={self.negative_slope})"
 
@@ -288,6 +297,13 @@ class LeakyReLU(Activation):
 class Identity(Activation):
     """:math:`f(z) = z`, derivative 1: the output layer of a regression network."""
 
+    def function(self, z: NDArray[Any]) -> NDArray[Any]:
+        return z
+
+    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
+        return np.ones_like(z)
+
+    # the card (see Activation)
     name = "identity"
     derivative_mean_square = 1.0
     torch_name = "Identity"
@@ -295,12 +311,6 @@ class Identity(Activation):
     @staticmethod
     def sympy(z: Any) -> Any:
         return z
-
-    def function(self, z: NDArray[Any]) -> NDArray[Any]:
-        return z
-
-    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
-        return np.ones_like(z)
 
 
 class Flatten(Module):
