@@ -111,8 +111,23 @@ class Linear(Module):
         )
 
 
+#: The activations by the names the book uses (chapters 8 and 9 and :mod:`bplib.symbolic`
+#: pick them by name): the one registry, filled by the classes themselves (each ``Activation``
+#: subclass that sets ``name``), in the order they are defined.
+ACTIVATIONS: dict[str, type[Activation]] = {}
+
+
+def _sympy() -> Any:
+    """SymPy, imported on first use: ``import bplib`` stays numpy-only."""
+    from ._optional import require
+
+    return require("sympy", "an activation's SymPy form")
+
+
 class Activation(Module):
-    r"""An elementwise function :math:`a = f(z)` and its derivative :math:`f'(z)` (chapter 1).
+    r"""An elementwise function :math:`a = f(z)` and its derivative :math:`f'(z)`: the base
+    class of :class:`Sigmoid`, :class:`Tanh`, :class:`ReLU`, :class:`LeakyReLU` and
+    :class:`Identity`.
 
     A subclass gives the two formulas and nothing else: :meth:`function`, :math:`f(z)`, and
     :meth:`derivative`, :math:`f'(z)` (from :math:`z` or from :math:`a = f(z)`, whichever is
@@ -120,11 +135,55 @@ class Activation(Module):
     and :math:`a` in ``forward`` and applies the chain rule in ``backward``:
 
     .. math:: \frac{\partial L}{\partial z} = \frac{\partial L}{\partial a} \odot f'(z).
+
+    **The card.** Everything else the book knows about an activation sits on its class, and
+    the rest of bplib reads it from there:
+
+    - ``name``: its name in :data:`ACTIVATIONS`. A subclass that sets ``name`` in its own
+      body is registered under it when the class is created (a subclass that inherits the
+      name is not);
+    - :meth:`sympy`: the same :math:`f` as a SymPy expression (:mod:`bplib.symbolic`);
+    - ``derivative_mean_square``: :math:`\mathbb E[f'(z)^2]` for small :math:`z`
+      symmetric about 0 (:func:`bplib.experiments.derivative_mean_square`);
+    - ``sign_gated``: whether :math:`f'(z)` is set by the sign of :math:`z` alone, as for
+      ReLU, so that the fraction of units passing a gradient is random
+      (:func:`bplib.experiments.ratio_tolerance`);
+    - ``torch_name``: the ``torch.nn`` class computing the same :math:`f` (the tests check
+      the two agree).
+
+    A constant in :meth:`function` or :meth:`derivative` must keep the input's dtype
+    (``z.dtype.type(0.5)``, not ``np.sqrt(2 / np.pi)``, which is a float64 scalar and turns a
+    float32 batch into float64).
     """
 
     check_input = floating_layer_input  # the boundary (see Module): a floating array
     z: NDArray[Any]  # the last input and output, cached by forward for backward
     a: NDArray[Any]
+
+    # the card (see above); None where the class does not say
+    name: ClassVar[str | None] = None
+    derivative_mean_square: ClassVar[float | None] = None
+    sign_gated: ClassVar[bool] = False
+    torch_name: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if name is None:
+            return
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TypeError(f"{cls.__name__}.name must be an identifier string, got {name!r}")
+        if name in ACTIVATIONS:
+            raise ValueError(
+                f"activation name {name!r} of {cls.__qualname__} is already registered, by "
+                f"{ACTIVATIONS[name].__qualname__}"
+            )
+        ACTIVATIONS[name] = cls
+
+    @staticmethod
+    def sympy(z: Any) -> Any:
+        """:math:`f(z)` for the SymPy expression ``z`` (SymPy is imported on first use)."""
+        raise NotImplementedError
 
     def function(self, z: NDArray[Any]) -> NDArray[Any]:
         """:math:`f(z)`, elementwise."""
@@ -151,6 +210,15 @@ class Sigmoid(Activation):
     def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
         return a * (1 - a)
 
+    # the card (see Activation)
+    name = "sigmoid"
+    derivative_mean_square = 1.0 / 16.0  # sigma'(0)^2 = (1/4)^2
+    torch_name = "Sigmoid"
+
+    @staticmethod
+    def sympy(z: Any) -> Any:
+        return 1 / (1 + _sympy().exp(-z))
+
 
 class Tanh(Activation):
     r""":math:`\tanh(z)`, with :math:`\tanh'(z) = 1 - \tanh^2(z) \le 1`."""
@@ -161,6 +229,15 @@ class Tanh(Activation):
     def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
         return 1 - a * a
 
+    # the card (see Activation)
+    name = "tanh"
+    derivative_mean_square = 1.0  # tanh'(0)^2
+    torch_name = "Tanh"
+
+    @staticmethod
+    def sympy(z: Any) -> Any:
+        return _sympy().tanh(z)
+
 
 class ReLU(Activation):
     r""":math:`\max(z, 0)`, with derivative 1 for :math:`z > 0` and 0 otherwise (0 at 0, as PyTorch)."""
@@ -170,6 +247,16 @@ class ReLU(Activation):
 
     def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
         return (z > 0).astype(z.dtype)
+
+    # the card (see Activation)
+    name = "relu"
+    derivative_mean_square = 0.5  # the fraction of units with z > 0
+    sign_gated = True
+    torch_name = "ReLU"
+
+    @staticmethod
+    def sympy(z: Any) -> Any:
+        return _sympy().Max(z, 0)
 
 
 class LeakyReLU(Activation):
@@ -191,6 +278,18 @@ class LeakyReLU(Activation):
         one, alpha = z.dtype.type(1), z.dtype.type(self.negative_slope)
         return np.where(z > 0, one, alpha)
 
+    # the card (see Activation)
+    name = "leaky_relu"
+    derivative_mean_square = (1.0 + default_negative_slope**2) / 2.0  # half 1, half alpha^2
+    sign_gated = True
+    torch_name = "LeakyReLU"
+
+    @staticmethod
+    def sympy(z: Any, negative_slope: float = default_negative_slope) -> Any:
+        r""":math:`\alpha z + (1-\alpha)\max(z, 0)`, with :math:`\alpha` = ``negative_slope``."""
+        alpha = _sympy().Float(negative_slope)
+        return alpha * z + (1 - alpha) * _sympy().Max(z, 0)
+
     def __repr__(self) -> str:
         return f"LeakyReLU(negative_slope={self.negative_slope})"
 
@@ -204,16 +303,14 @@ class Identity(Activation):
     def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
         return np.ones_like(z)
 
+    # the card (see Activation)
+    name = "identity"
+    derivative_mean_square = 1.0
+    torch_name = "Identity"
 
-#: The activations by the names the book uses (chapters 8 and 9 and :mod:`bplib.symbolic`
-#: pick them by name): the one registry.
-ACTIVATIONS: dict[str, type[Activation]] = {
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "identity": Identity,
-}
+    @staticmethod
+    def sympy(z: Any) -> Any:
+        return z
 
 
 class Flatten(Module):

@@ -60,8 +60,9 @@ __all__ = [
 ]
 
 #: The activation names :class:`SymbolicMLP` understands, in the book's order: those of
-#: the registry ``bplib.layers.ACTIVATIONS``.
-ACTIVATIONS = tuple(_layers.ACTIVATIONS)
+#: the registry ``bplib.layers.ACTIVATIONS`` (a live view: a newly registered activation is
+#: in it). Each class's :meth:`~bplib.layers.Activation.sympy` gives its SymPy form.
+ACTIVATIONS = _layers.ACTIVATIONS.keys()
 
 #: Leaky ReLU's slope unless one is given: bplib's default.
 _SLOPE = LeakyReLU.default_negative_slope
@@ -76,6 +77,19 @@ LOSSES = {
 }
 
 
+def _card(name: object) -> type[_layers.Activation]:
+    """The class registered under ``name``, if it has a SymPy form."""
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
+    card = _layers.ACTIVATIONS[name]
+    if card.sympy is _layers.Activation.sympy:
+        raise ValueError(
+            f"activation {name!r} has no SymPy form: its class {card.__qualname__} does not "
+            "define sympy(z)"
+        )
+    return card
+
+
 def activation(name: str, z: Any, negative_slope: float = _SLOPE) -> Any:
     r"""The activation ``name`` applied to the SymPy expression ``z``.
 
@@ -86,19 +100,14 @@ def activation(name: str, z: Any, negative_slope: float = _SLOPE) -> Any:
     is. SymPy differentiates :math:`\max(z, 0)` into the step function
     :math:`H(z)`, whose value at exactly :math:`z = 0` is a convention;
     :func:`relu_convention` sets it to 0, as bplib and PyTorch do.
+
+    Each form is the ``sympy`` of the activation's class (its card, see
+    :class:`bplib.layers.Activation`); ``negative_slope`` goes to leaky ReLU's.
     """
-    if name == "sigmoid":
-        return 1 / (1 + sympy.exp(-z))
-    if name == "tanh":
-        return sympy.tanh(z)
-    if name == "relu":
-        return sympy.Max(z, 0)
-    if name == "leaky_relu":
-        alpha = sympy.Float(negative_slope)
-        return alpha * z + (1 - alpha) * sympy.Max(z, 0)
-    if name == "identity":
-        return z
-    raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
+    card = _card(name)
+    if issubclass(card, LeakyReLU):
+        return card.sympy(z, negative_slope)
+    return card.sympy(z)
 
 
 def relu_convention(expr: Any) -> Any:
@@ -265,10 +274,7 @@ class SymbolicMLP:
                     f"{n_layers} layers, got {len(names)}: {names!r}"
                 )
         for name in names:
-            if name not in ACTIVATIONS:
-                raise ValueError(
-                    f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}"
-                )
+            _card(name)  # refuses an unknown name, or one without a SymPy form
         return names
 
     @staticmethod
@@ -385,9 +391,10 @@ class SymbolicMLP:
                 if isinstance(m, LeakyReLU):
                     slopes[-1] = m.negative_slope
             else:
+                *others, last = ["Linear", *(t.__name__ for t in _layers.ACTIVATIONS.values())]
                 raise TypeError(
-                    f"layer {i} is {m!r}; SymbolicMLP understands Linear, Sigmoid, Tanh, "
-                    "ReLU, LeakyReLU and Identity layers"
+                    f"layer {i} is {m!r}; SymbolicMLP understands {', '.join(others)} and "
+                    f"{last} layers"
                 )
         if not linear_at:
             raise ValueError("the model has no Linear layer")
@@ -611,10 +618,7 @@ def layer_jacobians(
     """
     for value, what in ((n_in, "n_in"), (n_out, "n_out"), (batch, "batch")):
         positive_int(value, what)
-    if activation_name not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {activation_name!r}; expected one of {', '.join(ACTIVATIONS)}"
-        )
+    _card(activation_name)  # refuses an unknown name, or one without a SymPy form
     wide = max(n_in, n_out, batch) > 9
 
     def row(prefix: str, n: int, k: int) -> str:

@@ -73,7 +73,10 @@ def documented() -> Iterator[tuple[str, set[str], str]]:
                 or not (inspect.isclass(obj) or inspect.isfunction(obj))
             ):
                 continue
-            yield f"{module.__name__}.{name}", {name}, inspect.getdoc(obj) or ""
+            # the object's own docstring: inspect.getdoc would hand a class without one its
+            # base class's, and a new Activation subclass would then "name chapter 1"
+            own = obj.__doc__ if inspect.isfunction(obj) else vars(obj).get("__doc__")
+            yield f"{module.__name__}.{name}", {name}, inspect.cleandoc(own or "")
             if inspect.isclass(obj):
                 for attr, member in vars(obj).items():
                     func = member.fget if isinstance(member, property) else member

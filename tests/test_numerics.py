@@ -12,7 +12,7 @@ import pytest
 import bplib
 from bplib import init, optim
 
-from .helpers import ACTIVATIONS
+from .helpers import activation_factories
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -21,8 +21,8 @@ def test_dtype_is_preserved_end_to_end(dtype):
     net = bplib.Sequential(
         *[
             m
-            for name in sorted(ACTIVATIONS)
-            for m in (bplib.Linear(3, 3, rng=rng, dtype=dtype), ACTIVATIONS[name]())
+            for _, make in sorted(activation_factories().items())
+            for m in (bplib.Linear(3, 3, rng=rng, dtype=dtype), make())
         ],
         bplib.Linear(3, 2, rng=rng, dtype=dtype),
     )
@@ -217,8 +217,8 @@ def test_a_float32_training_step_makes_no_float64_temporaries(loss_name, optimiz
     # np.float64(lr) * grad is enough to make one. Trace every ufunc of two full steps.
     rng = np.random.default_rng(0)
     layers = [bplib.Linear(5, 6, rng=rng, dtype=np.float32)]
-    for activation in sorted(ACTIVATIONS):
-        layers += [ACTIVATIONS[activation](), bplib.Linear(6, 6, rng=rng, dtype=np.float32)]
+    for _, make in sorted(activation_factories().items()):
+        layers += [make(), bplib.Linear(6, 6, rng=rng, dtype=np.float32)]
     net = bplib.Sequential(*layers)
     for p in net.parameters():
         p.data = p.data.view(_DtypeRecorder)

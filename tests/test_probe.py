@@ -1550,9 +1550,10 @@ TABLE.update(
                 lambda d: d == np.float64,
             ),
         ],
-        **{
+        **{  # every registered activation; leaky ReLU's, with its hyperparameter's, below
             f"bplib.{cls.__name__}": _activation_rows(cls)
-            for cls in (bplib.Sigmoid, bplib.Tanh, bplib.ReLU, bplib.Identity)
+            for cls in bplib.layers.ACTIVATIONS.values()
+            if cls is not bplib.LeakyReLU
         },
         "bplib.LeakyReLU": [
             *_activation_rows(bplib.LeakyReLU),
@@ -3347,18 +3348,37 @@ def _np_dropout(v: Any) -> Any:  # Dropout(0.5, rng=0): the same draws as the la
         return np.asarray(v) * (keep * 2.0)
 
 
+#: The book's activations computed by numpy, written apart from bplib's classes. An
+#: activation without one is compared with its own ``function`` in float64: a weaker check
+#: that still tests what the boundary does with each odd input (shape kept, NaN passed on).
+NUMPY_ACTIVATIONS: dict[str, Callable[[Any], Any]] = {
+    "relu": lambda v: np.maximum(v, 0.0),
+    "tanh": np.tanh,
+    "sigmoid": _np_sigmoid,
+    "leaky_relu": lambda v: np.where(np.asarray(v) > 0, v, 0.01 * np.asarray(v)),
+    "identity": lambda v: v,
+}
+
+
+def activation_specs(cls: type, reference: Callable[[Any], Any] | None = None) -> list[Spec]:
+    """The forward and backward batteries of the activation ``cls`` (registered or not)."""
+    if reference is None:
+        reference = NUMPY_ACTIVATIONS.get(cls.name) or (
+            lambda v: cls().function(np.asarray(v, np.float64))
+        )
+    key, label = f"bplib.{cls.__name__}", cls.__name__
+    return [_forward_spec(key, label, cls, None, reference), _backward_spec(key, label, cls)]
+
+
+def activation_cases(cls: type, reference: Callable[[Any], Any] | None = None) -> list[Case]:
+    """Every probe case of an activation class: what TABLE holds for each registered one."""
+    return [
+        *_activation_rows(cls),
+        *(c for s in activation_specs(cls, reference) for c in battery(s)),
+    ]
+
+
 _ELEMENTWISE: list[tuple[str, str, Callable[[], Any], None, Callable[[Any], Any]]] = [
-    ("bplib.ReLU", "ReLU", bplib.ReLU, None, lambda v: np.maximum(v, 0.0)),
-    ("bplib.Tanh", "Tanh", bplib.Tanh, None, np.tanh),
-    ("bplib.Sigmoid", "Sigmoid", bplib.Sigmoid, None, _np_sigmoid),
-    (
-        "bplib.LeakyReLU",
-        "LeakyReLU",
-        bplib.LeakyReLU,
-        None,
-        lambda v: np.where(np.asarray(v) > 0, v, 0.01 * np.asarray(v)),
-    ),
-    ("bplib.Identity", "Identity", bplib.Identity, None, lambda v: v),
     ("bplib.Dropout", "Dropout", lambda: bplib.Dropout(0.5, rng=0), None, _np_dropout),
 ]
 _LAYERS: list[tuple[str, str, Callable[[], Any], int | None]] = [
@@ -3471,6 +3491,7 @@ _SPECS: list[Spec] = [
     *(_forward_spec(*row) for row in _LAYERS if row[3] is not None),
     *(_forward_spec(*row) for row in _ELEMENTWISE),
     *(_backward_spec(k, n, m) for k, n, m, _ in _LAYERS),
+    *(s for cls in bplib.layers.ACTIVATIONS.values() for s in activation_specs(cls)),
     _loss_spec("bplib.MSELoss", bplib.MSELoss, lambda: X(4, 2, seed=4)),
     _loss_spec(
         "bplib.BCEWithLogitsLoss",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pytest
@@ -13,13 +15,17 @@ from bplib.symbolic import SymbolicMLP, check_model, compare_model, layer_jacobi
 
 TOL = 1e-10  # float64 backprop and SymPy's compiled derivatives agree to ~1e-15
 
-ACTIVATION_LAYERS = {
-    "sigmoid": bplib.Sigmoid,
-    "tanh": bplib.Tanh,
-    "relu": bplib.ReLU,
-    "leaky_relu": lambda: bplib.LeakyReLU(0.1),
-    "identity": bplib.Identity,
-}
+
+def activation_layers() -> dict[str, Callable[[], bplib.layers.Activation]]:
+    """Every registered activation as it is now, by its name (symbolic's and the registry's);
+    leaky ReLU with slope 0.1, not the default."""
+    return {
+        name: partial(bplib.LeakyReLU, 0.1) if cls is bplib.LeakyReLU else cls
+        for name, cls in bplib.layers.ACTIVATIONS.items()
+    }
+
+
+ACTIVATION_LAYERS = activation_layers()  # the registry when collected: the parametrisation
 LOSS_FUNCTIONS = {
     "mse": bplib.MSELoss,
     "sse": lambda: bplib.MSELoss(reduction="sum"),
@@ -41,7 +47,7 @@ def random_network(activation: str, seed: int, depth: int = 2) -> bplib.Sequenti
         linear.bias.data[:] = rng.standard_normal(n_out)
         layers.append(linear)
         if i < depth - 1:
-            layers.append(ACTIVATION_LAYERS[activation]())
+            layers.append(activation_layers()[activation]())
     return bplib.Sequential(*layers)
 
 
@@ -70,12 +76,13 @@ def test_symbolic_gradient_matches_backward(activation, loss, seed):
 @pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
 def test_deeper_network_with_every_activation_matches_backward(loss, seed):
     rng = np.random.default_rng(seed)
-    sizes, layers = [2, 2, 2, 2, 2, 2], []
-    for name, n_in, n_out in zip(sorted(ACTIVATION_LAYERS), sizes, sizes[1:], strict=False):
+    table = activation_layers()
+    sizes, layers = [2] * (len(table) + 1), []
+    for name, n_in, n_out in zip(sorted(table), sizes, sizes[1:], strict=False):
         linear = bplib.Linear(n_in, n_out, rng=rng)
         assert linear.bias is not None
         linear.bias.data[:] = rng.standard_normal(n_out)
-        layers += [linear, ACTIVATION_LAYERS[name]()]
+        layers += [linear, table[name]()]
     model = bplib.Sequential(*layers)
     X, y = random_batch(model, loss, seed)
     assert check_model(model, X, y, LOSS_FUNCTIONS[loss]()) < TOL
@@ -92,11 +99,13 @@ def test_network_without_biases_matches_backward():
     assert max(errors.values()) < TOL
 
 
-@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+@pytest.mark.parametrize(
+    "activation", [n for n, cls in bplib.layers.ACTIVATIONS.items() if cls.sign_gated]
+)
 def test_relu_derivative_at_exactly_zero_follows_bplib(activation):
     # zero input and zero biases put every hidden pre-activation exactly at the kink
     model = bplib.Sequential(
-        bplib.Linear(2, 3, rng=0), ACTIVATION_LAYERS[activation](), bplib.Linear(3, 2, rng=1)
+        bplib.Linear(2, 3, rng=0), activation_layers()[activation](), bplib.Linear(3, 2, rng=1)
     )
     X, y = np.zeros((2, 2)), np.array([[1.0, -1.0], [0.5, 2.0]])
     assert np.all(model[0](X) == 0)

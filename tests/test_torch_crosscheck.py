@@ -5,6 +5,10 @@ Skipped, with the reason shown, where torch is not installed (install torch==2.1
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -16,13 +20,21 @@ torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install 
 TOL = 1e-10
 SEEDS = range(5)
 
-TORCH_ACTIVATIONS = {
-    "Sigmoid": (bplib.Sigmoid, torch.nn.Sigmoid),
-    "Tanh": (bplib.Tanh, torch.nn.Tanh),
-    "ReLU": (bplib.ReLU, torch.nn.ReLU),
-    "LeakyReLU": (lambda: bplib.LeakyReLU(0.2), lambda: torch.nn.LeakyReLU(0.2)),
-    "Identity": (bplib.Identity, torch.nn.Identity),
-}
+
+def torch_activations() -> dict[str, tuple[Callable[[], Any], Callable[[], Any] | None]]:
+    """Every registered activation, by class name: (ours, torch's twin named by its card's
+    ``torch_name``, or None if it names none); leaky ReLU with slope 0.2, not the default."""
+    table: dict[str, tuple[Callable[[], Any], Callable[[], Any] | None]] = {}
+    for cls in bplib.layers.ACTIVATIONS.values():
+        theirs = getattr(torch.nn, cls.torch_name) if cls.torch_name else None
+        if cls is bplib.LeakyReLU and theirs is not None:
+            table[cls.__name__] = (partial(bplib.LeakyReLU, 0.2), partial(theirs, 0.2))
+        else:
+            table[cls.__name__] = (cls, theirs)
+    return table
+
+
+TORCH_ACTIVATIONS = torch_activations()  # the registry when collected: the parametrisation
 
 
 def t(a):
@@ -57,7 +69,8 @@ def test_linear_matches_torch(seed):
 @pytest.mark.parametrize("name", sorted(TORCH_ACTIVATIONS))
 @pytest.mark.parametrize("seed", SEEDS)
 def test_activation_matches_torch(name, seed):
-    make_ours, make_theirs = TORCH_ACTIVATIONS[name]
+    make_ours, make_theirs = torch_activations()[name]
+    assert make_theirs is not None, f"{name} names no torch twin: set its torch_name"
     rng = np.random.default_rng(seed)
     x, g = 3 * rng.standard_normal((2, 5, 4))
     ours, xt = make_ours(), t(x)

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import init as _init
 from .._checks import positive_int, real
-from ..layers import ACTIVATIONS, LeakyReLU
+from ..layers import ACTIVATIONS, Activation, LeakyReLU
 
 __all__ = [
     "LEAKY_SLOPE",
@@ -34,6 +34,11 @@ def _activation_name(activation: str) -> str:
             f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}"
         )
     return activation
+
+
+def _card(activation: str) -> type[Activation]:
+    """The class registered under ``activation``: its card carries the theory values."""
+    return ACTIVATIONS[_activation_name(activation)]
 
 
 # --------------------------------------------------------------------------------------
@@ -88,18 +93,20 @@ def derivative_mean_square(activation: str) -> float:
     - ``leaky_relu``: :math:`(1 + \alpha^2)/2` with :math:`\alpha = 0.01`;
     - ``identity``: :math:`1`.
 
+    Each value is the ``derivative_mean_square`` of the activation's class (its card, see
+    :class:`bplib.layers.Activation`).
+
     For ReLU and leaky ReLU the value holds at any scale of :math:`z` (only its sign
     matters); for sigmoid and tanh it is an upper bound, reached as :math:`z \to 0`, and it
     falls once the units saturate.
     """
-    values = {
-        "sigmoid": 1.0 / 16.0,
-        "tanh": 1.0,
-        "relu": 0.5,
-        "leaky_relu": (1.0 + LEAKY_SLOPE**2) / 2.0,
-        "identity": 1.0,
-    }
-    return values[_activation_name(activation)]
+    card = _card(activation)
+    if card.derivative_mean_square is None:
+        raise ValueError(
+            f"activation {activation!r} has no theory value: its class {card.__qualname__} "
+            f"does not set derivative_mean_square, E[f'(z)^2] for small z"
+        )
+    return card.derivative_mean_square
 
 
 def predicted_ratio(activation: str, init: str, fan_in: int, fan_out: int | None = None) -> float:
@@ -158,7 +165,8 @@ def ratio_tolerance(
 
     for width :math:`n`. This returns ``z`` times that: a bound on
     :math:`|\hat r / r - 1|` that chance exceeds with probability well below 1e-4 for ``z = 4``.
-    For ``activation="relu"`` or ``"leaky_relu"`` the random on/off pattern adds to this:
+    For ``activation="relu"`` or ``"leaky_relu"`` (any activation whose card says
+    ``sign_gated``) the random on/off pattern adds to this:
     the fraction :math:`k/n` of active units, :math:`k \sim \text{Binomial}(n, 1/2)`, has
     relative variance :math:`1/n`, so the per-layer bound becomes :math:`3/n`.
 
@@ -172,6 +180,6 @@ def ratio_tolerance(
         raise ValueError(f"a per-layer ratio needs depth >= 2 layers, got depth={depth}")
     z = real(z, "z (the number of standard errors)", "ratio_tolerance", low=0.0, low_open=True)
     per_layer = 2.0 / width
-    if activation is not None and _activation_name(activation) in ("relu", "leaky_relu"):
+    if activation is not None and _card(activation).sign_gated:
         per_layer += 1.0 / width
     return z * math.sqrt(per_layer) / math.sqrt((depth - 1) * n_seeds)

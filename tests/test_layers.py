@@ -1,0 +1,226 @@
+"""bplib.layers' activation cards, and a new activation added the documented way.
+
+CONTRIBUTING's "Adding an activation": one ``Activation`` subclass carrying its card
+(``name``, ``sympy``, ``derivative_mean_square``, ``sign_gated``, ``torch_name``), which
+registers it in ``bplib.layers.ACTIVATIONS``. The tests below define such a class here
+(softplus), register it for the length of one test, and run the table-driven tests of the
+other files on it. Each of those reads its table when it runs, through one function
+(``helpers.activation_factories``, ``test_torch_crosscheck.torch_activations``,
+``test_symbolic.activation_layers``, ``test_probe.activation_cases``, the registry itself
+for ``test_experiments``), and its parametrisation reads the same function when collected;
+so calling a table-driven test with the new name runs it on the new class. The class is
+unregistered when the test ends, so every other test sees the book's five activations.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pytest
+import sympy
+
+import bplib
+from bplib import experiments as ex
+from bplib import symbolic
+from bplib.functional import sigmoid
+from bplib.layers import ACTIVATIONS, Activation
+
+from . import test_experiments, test_gradients, test_numerics, test_probe, test_symbolic
+from .helpers import activation_factories
+
+try:
+    from . import test_torch_crosscheck
+except pytest.skip.Exception:  # torch is not installed
+    test_torch_crosscheck = None  # type: ignore[assignment]
+
+BOOK_ORDER = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+
+
+@contextmanager
+def registered(*classes: Any) -> Iterator[None]:
+    """Unregister ``classes`` (registered when they were defined) on the way out."""
+    try:
+        yield
+    finally:
+        for cls in classes:
+            del ACTIVATIONS[cls.name]
+
+
+def define_softplus(f64_constant: bool = False) -> type[Activation]:
+    r"""Softplus, :math:`\log(1 + e^z)`, with :math:`f' = \sigma`: the documented path.
+
+    With ``f64_constant`` its derivative carries the float32 trap of issue 29's GELU
+    (``np.sqrt(2 / np.pi)``): a numpy float64 scalar, which turns float32 into float64."""
+
+    class Softplus(Activation):
+        r""":math:`\log(1 + e^z)`, derivative :math:`\sigma(z)`."""
+
+        name = "softplus_f64" if f64_constant else "softplus"
+        derivative_mean_square = 0.25  # sigma(0)^2: E[f'(z)^2] -> 1/4 as z -> 0
+        torch_name = "Softplus"
+
+        @staticmethod
+        def sympy(z: Any) -> Any:
+            return sympy.log(1 + sympy.exp(z))
+
+        def function(self, z: Any) -> Any:
+            return np.logaddexp(0, z)
+
+        def derivative(self, z: Any, a: Any) -> Any:
+            if f64_constant:
+                return np.sqrt(0.25) * 2 * sigmoid(z)  # np.sqrt(0.25) is a float64 scalar
+            return sigmoid(z)
+
+    return Softplus
+
+
+@pytest.fixture
+def softplus() -> Iterator[type[Activation]]:
+    cls = define_softplus()
+    with registered(cls):
+        yield cls
+
+
+# ------------------------------------------------------------------------ the registry
+def test_the_registry_is_built_from_the_cards_in_the_book_order():
+    assert list(ACTIVATIONS) == BOOK_ORDER  # chapters 8 and 9 print tables in this order
+    assert list(symbolic.ACTIVATIONS) == BOOK_ORDER
+    z = sympy.Symbol("z", real=True)
+    for name, cls in ACTIVATIONS.items():
+        assert cls.name == name and cls.__module__ == "bplib.layers"
+        assert cls.derivative_mean_square is not None and cls.torch_name is not None
+        assert cls.sympy is not Activation.sympy
+        # the SymPy form is the numpy function, at a few points
+        f = sympy.lambdify(z, cls.sympy(z), "numpy")
+        points = np.array([-2.0, -0.3, 0.5, 1.7])
+        np.testing.assert_allclose(f(points), cls()(points), rtol=1e-15)
+
+
+def test_a_subclass_inherits_the_name_without_registering_again():
+    class Steeper(bplib.Sigmoid):
+        pass
+
+    assert ACTIVATIONS["sigmoid"] is bplib.Sigmoid and list(ACTIVATIONS) == BOOK_ORDER
+
+
+def test_a_taken_or_malformed_name_is_refused_with_both_classes_named():
+    with pytest.raises(ValueError, match=r"'tanh' of .*Twin is already registered, by Tanh"):
+
+        class Twin(Activation):
+            name = "tanh"
+
+    with pytest.raises(TypeError, match=r"Bad.name must be an identifier string, got 'a b'"):
+
+        class Bad(Activation):
+            name = "a b"
+
+    assert list(ACTIVATIONS) == BOOK_ORDER
+
+
+def test_a_card_without_a_theory_value_or_sympy_form_says_so():
+    class Bare(Activation):
+        name = "bare"
+
+        def function(self, z):
+            return z
+
+        def derivative(self, z, a):
+            return np.ones_like(z)
+
+    with registered(Bare):
+        with pytest.raises(ValueError, match=r"'bare' has no theory value: its class .*Bare "):
+            ex.predicted_ratio("bare", "he_normal", 8)
+        with pytest.raises(ValueError, match=r"'bare' has no SymPy form: its class .*Bare "):
+            symbolic.activation("bare", sympy.Symbol("z"))
+        with pytest.raises(ValueError, match=r"'bare' has no SymPy form"):
+            symbolic.SymbolicMLP([2, 1], "bare")
+
+
+def test_unknown_names_are_refused_listing_the_registered_ones(softplus):
+    with pytest.raises(ValueError, match=r"unknown activation 'gelu'; expected one of .*softplus"):
+        symbolic.activation("gelu", sympy.Symbol("z"))
+    with pytest.raises(ValueError, match=r"unknown activation 'gelu'; expected one of .*softplus"):
+        ex.derivative_mean_square("gelu")
+
+
+# ------------------------------------------------- a new activation in every table-driven test
+def test_registering_puts_it_in_every_table_and_leaving_takes_it_out():
+    def tables() -> list[Any]:
+        torch_table = test_torch_crosscheck.torch_activations() if test_torch_crosscheck else {}
+        return [
+            "softplus" in ACTIVATIONS,
+            "softplus" in symbolic.ACTIVATIONS,
+            "Softplus" in activation_factories(),
+            "softplus" in test_symbolic.activation_layers(),
+            "Softplus" in torch_table or test_torch_crosscheck is None,
+        ]
+
+    assert not any(tables()[:4])
+    cls = define_softplus()
+    with registered(cls):
+        assert all(tables())
+    assert not any(tables()[:4]) and list(ACTIVATIONS) == BOOK_ORDER
+
+
+def test_torch_parity_picks_it_up(softplus):
+    if test_torch_crosscheck is None:
+        pytest.skip("PyTorch not installed: pip install torch==2.13.0")
+    for seed in test_torch_crosscheck.SEEDS:
+        test_torch_crosscheck.test_activation_matches_torch("Softplus", seed)
+
+
+def test_float32_tables_pick_it_up(softplus):
+    test_numerics.test_dtype_is_preserved_end_to_end(np.float32)
+    for loss, optimizer in itertools.product(
+        ["cross_entropy", "mse", "bce"], sorted(test_numerics.OPTIMISERS)
+    ):
+        test_numerics.test_a_float32_training_step_makes_no_float64_temporaries(loss, optimizer)
+
+
+def test_float32_tables_catch_the_float64_constant_trap():
+    cls = define_softplus(f64_constant=True)
+    trap = r"Linear.*\.backward expected a gradient of dtype float32 .*, got dtype float64"
+    with registered(cls):  # its float64 gradient reaches the Linear below it, which refuses it
+        with pytest.raises(TypeError, match=trap):
+            test_numerics.test_dtype_is_preserved_end_to_end(np.float32)
+        with pytest.raises(TypeError, match=trap):
+            test_numerics.test_a_float32_training_step_makes_no_float64_temporaries("mse", "sgd")
+
+
+def test_gradient_checks_pick_it_up(softplus):
+    test_gradients.test_activation_gradients_match_finite_differences("Softplus")
+    test_gradients.test_sequential_gradients_match_finite_differences("Softplus")
+
+
+def test_experiments_pick_it_up(softplus):
+    test_experiments.test_derivative_mean_square_is_what_the_activation_backward_gives_near_zero(
+        "softplus"
+    )
+    test_experiments.test_measure_agrees_with_layer_statistics_on_each_seeds_bplib_network(
+        "softplus"
+    )
+    # n Var[W] E[f'^2] = 64 * (2/64) * (1/4) with He weights
+    assert ex.predicted_ratio("softplus", "he_normal", 64) == 0.5
+    # smooth: no random on/off pattern, so the tolerance of a non-gated activation
+    assert ex.ratio_tolerance(16, 4, 3, activation="softplus") == ex.ratio_tolerance(16, 4, 3)
+
+
+def test_symbolic_checks_pick_it_up(softplus):
+    z = sympy.Symbol("z")
+    assert symbolic.activation("softplus", z) == sympy.log(1 + sympy.exp(z))
+    for loss, seed in itertools.product(sorted(test_symbolic.LOSS_FUNCTIONS), range(2)):
+        test_symbolic.test_symbolic_gradient_matches_backward("softplus", loss, seed)
+    for loss, seed in itertools.product(["mse", "cross_entropy"], range(2)):
+        test_symbolic.test_deeper_network_with_every_activation_matches_backward(loss, seed)
+
+
+def test_the_probe_picks_it_up(softplus):
+    cases = test_probe.activation_cases(softplus, lambda v: np.log1p(np.exp(v)))
+    # as many as the probe's TABLE holds for each of the book's activations
+    assert len(cases) == len(test_probe.TABLE["bplib.Tanh"]) == len(test_probe.TABLE["bplib.ReLU"])
+    for case in cases:
+        test_probe.test_probe("Softplus", case)
