@@ -32,7 +32,8 @@ def _is_glue(name: str) -> bool:
 
 
 def glue_lines(source: str) -> list[int]:
-    """The lines (1-based) of ``source`` that call or define ``glue`` or a ``glue_*`` helper."""
+    """The lines (1-based) of ``source`` that call, define or import ``glue`` or a ``glue_*``
+    helper."""
     try:
         tree = ast.parse(source)
     except SyntaxError:  # IPython syntax (magics): fall back to reading the text
@@ -50,10 +51,12 @@ def glue_lines(source: str) -> list[int]:
                 lines.add(node.lineno)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _is_glue(node.name):
             lines.add(node.lineno)
+        elif isinstance(node, ast.ImportFrom) and any(_is_glue(a.name) for a in node.names):
+            lines.add(node.lineno)
     return sorted(lines)
 
 
-def test_glue_lines_finds_calls_and_helpers_but_not_mentions():
+def test_glue_lines_finds_calls_helpers_and_imports_but_not_mentions():
     source = (
         "from myst_nb import glue\n"
         "x = 1\n"
@@ -64,8 +67,10 @@ def test_glue_lines_finds_calls_and_helpers_but_not_mentions():
         'myst_nb.glue("z", 3)\n'
         '# glue("comment", 0) is not a call\n'
         'print("glue(")\n'
+        "from bplib.book import show, glue_number\n"
+        "from bplib.book import show_source\n"
     )
-    assert glue_lines(source) == [3, 4, 6, 7]
+    assert glue_lines(source) == [1, 3, 4, 6, 7, 10]
     assert glue_lines("%timeit f()\nglue('t', 1)\n") == [2]  # not Python: read as text
 
 
@@ -79,7 +84,7 @@ def test_no_visible_code_cell_glues(md: Path) -> None:
         for line in glue_lines(cell.source):
             offenders.append(f"cell {index}: {source_lines[line - 1].strip()}")
     assert not offenders, (
-        f"{md.name}: visible code cells call or define glue; move these lines into a cell "
+        f"{md.name}: visible code cells call, define or import glue; move these lines into a cell "
         "tagged remove-cell:\n" + "\n".join(offenders)
     )
 
