@@ -1,9 +1,13 @@
 """What the reader of the book sees in a chapter's code cells.
 
 A code cell the book shows holds only what teaches. The book's plumbing, ``glue(...)``
-and the chapters' ``glue_number(...)`` helper that hands computed numbers to the prose,
-lives in cells tagged ``remove-cell`` (run, but not shown in the book). A cell tagged
+and ``glue_number(...)`` (``bplib.book``) that hand computed numbers to the prose, lives in
+cells tagged ``remove-cell`` (run, but not shown in the book). A cell tagged
 ``remove-input`` shows its output only, so it may glue too.
+
+The plumbing is defined once, in ``bplib.book``: no chapter defines its own glue helper,
+``show`` or ``show_source``, shows library code other than with ``show_source``, or carries
+a Colab install cell (``tools/make_editions.py`` writes the editions' one).
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ def _is_glue(name: str) -> bool:
 
 
 def glue_lines(source: str) -> list[int]:
-    """The lines (1-based) of ``source`` that call or define ``glue`` or a ``glue_*`` helper."""
+    """The lines (1-based) of ``source`` that call, define or import ``glue`` or a ``glue_*``
+    helper."""
     try:
         tree = ast.parse(source)
     except SyntaxError:  # IPython syntax (magics): fall back to reading the text
@@ -46,10 +51,12 @@ def glue_lines(source: str) -> list[int]:
                 lines.add(node.lineno)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _is_glue(node.name):
             lines.add(node.lineno)
+        elif isinstance(node, ast.ImportFrom) and any(_is_glue(a.name) for a in node.names):
+            lines.add(node.lineno)
     return sorted(lines)
 
 
-def test_glue_lines_finds_calls_and_helpers_but_not_mentions():
+def test_glue_lines_finds_calls_helpers_and_imports_but_not_mentions():
     source = (
         "from myst_nb import glue\n"
         "x = 1\n"
@@ -60,8 +67,10 @@ def test_glue_lines_finds_calls_and_helpers_but_not_mentions():
         'myst_nb.glue("z", 3)\n'
         '# glue("comment", 0) is not a call\n'
         'print("glue(")\n'
+        "from bplib.book import show, glue_number\n"
+        "from bplib.book import show_source\n"
     )
-    assert glue_lines(source) == [3, 4, 6, 7]
+    assert glue_lines(source) == [1, 3, 4, 6, 7, 10]
     assert glue_lines("%timeit f()\nglue('t', 1)\n") == [2]  # not Python: read as text
 
 
@@ -75,6 +84,45 @@ def test_no_visible_code_cell_glues(md: Path) -> None:
         for line in glue_lines(cell.source):
             offenders.append(f"cell {index}: {source_lines[line - 1].strip()}")
     assert not offenders, (
-        f"{md.name}: visible code cells call or define glue; move these lines into a cell "
+        f"{md.name}: visible code cells call, define or import glue; move these lines into a cell "
         "tagged remove-cell:\n" + "\n".join(offenders)
+    )
+
+
+PLUMBING = {"glue", "glue_number", "show", "show_source"}
+
+
+def own_plumbing(source: str) -> list[str]:
+    """What in ``source`` (a chapter's Markdown) belongs in ``bplib.book`` or the editions'
+    generator: a definition of a plumbing helper, a literalinclude, a Colab install."""
+    found = [
+        f"def {name}" for name in re.findall(r"^\s*def (\w+)\(", source, re.M) if name in PLUMBING
+    ]
+    found += [
+        f"{{literalinclude}} {arg}" for arg in re.findall(r"\{literalinclude\}\s*(\S+)", source)
+    ]
+    if "google.colab" in source:
+        found.append("a Colab install cell")
+    return found
+
+
+def test_own_plumbing_finds_definitions_includes_and_install_cells():
+    source = (
+        "```{code-cell} ipython3\ndef show(lhs, expr):\n    pass\n```\n"
+        "```{literalinclude} ../bplib/autodiff.py\n:pyobject: unbroadcast\n```\n"
+        'if "google.colab" in sys.modules:\n'
+        "def showcase():\n"  # not a plumbing name
+    )
+    assert own_plumbing(source) == [
+        "def show",
+        "{literalinclude} ../bplib/autodiff.py",
+        "a Colab install cell",
+    ]
+
+
+@pytest.mark.parametrize("md", chapter_sources(), ids=lambda p: p.stem)
+def test_the_plumbing_is_bplib_book(md: Path) -> None:
+    found = own_plumbing(md.read_text())
+    assert not found, (
+        f"{md.name}: import these from bplib.book (show library code with show_source; the editions write the install cell): {found}"
     )

@@ -189,12 +189,32 @@ def test_build_only_cells_are_found() -> None:
     assert make_editions.build_only_cells(nb) == {1, 3}
 
 
+def test_glue_and_its_imports_are_stripped() -> None:
+    """bplib.book's glue helpers go, with their imports; the other plumbing stays."""
+    nb = nbformat.v4.new_notebook()
+    sources = [
+        "from bplib.book import glue, glue_number",
+        "import numpy as np\nfrom bplib.book import glue, show\n\nx = np.pi\nglue_number('x', x)",
+        "from myst_nb import glue\nfor k in range(2):\n    glue(f'k{k}', k)\nprint(x)",
+    ]
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    make_editions.strip_glue(nb)
+    assert [c.source for c in nb.cells] == [
+        "",
+        "import numpy as np\nfrom bplib.book import show\n\nx = np.pi",
+        "print(x)",
+    ]
+
+
 def test_the_install_cell_installs_the_release_the_edition_was_made_from() -> None:
+    """One install cell, the first code cell, pinned; the chapter sources carry none
+    (tests/test_chapter_sources.py)."""
     pinned = f"git+{make_editions.REPOSITORY}@v{make_editions.VERSION}"
     for md, student in EDITIONS:
         sources = [c.source for c in edition(md, student).cells if c.cell_type == "code"]
         installs = [s for s in sources if "pip" in s and "bplib-book" in s]
         assert len(installs) == 1, f"{md.stem}: {len(installs)} install cells"
+        assert sources[0] == installs[0], f"{md.stem}: the install cell is not the first"
         assert pinned in installs[0], installs[0]
         assert "google.colab" in installs[0]
 

@@ -155,11 +155,12 @@ def test_student_notebook(md: Path) -> None:
         student, timeout=600, kernel_name="python3",
         resources={"metadata": {"path": str(CHAPTERS)}},
     )  # fmt: skip
-    # the student notebook has the full one's code cells, minus those that exist only for
-    # the book's build (tools/make_editions.py drops them)
+    # the student notebook has the Colab install cell, then the full one's code cells minus
+    # those that exist only for the book's build (tools/make_editions.py drops them)
     dropped = make_editions.dropped_cell_ids(full)
     code_ids = [c.id for c in student.cells if c.cell_type == "code"]
-    assert code_ids == [c.id for c in full.cells if c.cell_type == "code" and c.id not in dropped]
+    kept = [c.id for c in full.cells if c.cell_type == "code" and c.id not in dropped]
+    assert code_ids == [make_editions.install_cell().id, *kept]
     by_id = {c.id: c for c in student.cells}
     with client.setup_kernel():
         for i, cell in enumerate(student.cells):

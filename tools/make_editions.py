@@ -17,13 +17,15 @@ the same chapters in plain Jupyter Markdown, made from the executed notebooks:
   with its references;
 - ``{py:func}`` and friends are code spans linked to the API reference;
 - a dropdown is an HTML ``<details>`` block; a labelled display equation carries
-  ``\tag{4.3}``; a ``literalinclude`` is the included source; ``(label)=`` targets go;
+  ``\tag{4.3}``; ``(label)=`` targets go;
 - a figure made by a cell gets its number and caption below it;
-- a cell that exists only for the build (``remove-cell`` and holding nothing but glue calls,
-  checks and names no kept cell reads) is dropped; any other hidden cell stays, collapsed;
+- the glue calls (``bplib.book.glue`` and ``glue_number``) and their imports go, and a cell
+  that exists only for the build (``remove-cell`` and holding nothing but glue calls, checks
+  and names no kept cell reads) is dropped; any other hidden cell stays, collapsed;
 - a cell that fails on purpose (tag ``raises-exception``) catches its error and prints it,
   so *Run all* runs to the end in Colab, where a raising cell stops it;
-- the Colab install cell installs the release the edition was made from.
+- a hidden cell before the first code cell installs, in Colab only, the release the
+  edition was made from (the chapter sources carry no install cell: this is its one copy).
 
 The **reader edition** (``reader/``) is all of it, solutions folded in ``<details>``. The
 **student edition** (``student/``) also replaces each solution between ``### BEGIN
@@ -211,17 +213,35 @@ def glue_values(nb: Any) -> dict[str, str]:
     return values
 
 
+def _is_glue_name(name: str) -> bool:
+    return bool(re.match(r"^glue\w*$", name))
+
+
 def _is_glue(node: ast.stmt) -> bool:
     """A top-level ``glue(...)`` call, or a loop of nothing but such calls."""
     if isinstance(node, ast.Expr):
-        return bool(re.match(r"^glue\w*$", _call_name(node.value)))
+        return _is_glue_name(_call_name(node.value))
     if isinstance(node, ast.For):
         return all(_is_glue(s) for s in node.body) and not node.orelse
     return False
 
 
+def _without_glue_imports(node: ast.stmt) -> str | None:
+    """For ``from m import ...`` naming ``glue`` or a ``glue_*`` helper: the statement
+    without those names ("" when nothing is left); None for any other statement."""
+    if not isinstance(node, ast.ImportFrom):
+        return None
+    kept = [a for a in node.names if not _is_glue_name(a.name)]
+    if len(kept) == len(node.names):
+        return None
+    if not kept:
+        return ""
+    return ast.unparse(ast.ImportFrom(module=node.module, names=kept, level=node.level))
+
+
 def strip_glue(nb: Any) -> None:
-    """Remove the glue calls from every code cell, and the (invisible) outputs they made.
+    """Remove the glue calls and the imports of ``glue`` and ``glue_*`` helpers from every
+    code cell, and the (invisible) outputs the calls made.
 
     The editions show glued values as text, so nothing in them needs ``glue``.
     """
@@ -235,12 +255,20 @@ def strip_glue(nb: Any) -> None:
             tree = ast.parse(cell.source)
         except SyntaxError:
             continue  # IPython syntax (a magic): left as it is
+        replace: dict[int, str] = {}  # first line of a statement -> what replaces it
         drop: set[int] = set()
         for node in tree.body:
-            if _is_glue(node) or (isinstance(node, ast.ImportFrom) and node.module == "myst_nb"):
+            rest = _without_glue_imports(node)
+            if _is_glue(node) or rest is not None:
                 drop |= set(range(node.lineno - 1, node.end_lineno or node.lineno))
+                if rest:
+                    replace[node.lineno - 1] = rest
         if drop:
-            lines = [x for i, x in enumerate(cell.source.splitlines()) if i not in drop]
+            lines = [
+                replace[i] if i in replace else x
+                for i, x in enumerate(cell.source.splitlines())
+                if i in replace or i not in drop
+            ]
             cell.source = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
 
 
@@ -413,8 +441,6 @@ class Converter:
             out += [f"> **{self.inline(heading)}**", ">"] + [
                 f"> {x}" if x else ">" for x in inner.splitlines()
             ]
-        elif name == "literalinclude":
-            out += ["```python", self._include(arg, options), "```"]
         elif name == "math":
             label = options.get("label")
             out += ["$$", *body]
@@ -424,26 +450,6 @@ class Converter:
         else:
             raise ValueError(f"{self.stem}: no plain-Markdown form for the directive {{{name}}}")
         return after
-
-    def _include(self, arg: str, options: dict[str, str]) -> str:
-        path = (ROOT / "chapters" / arg).resolve()
-        source = path.read_text()
-        if "pyobject" not in options:
-            return source.rstrip("\n")
-        names = options["pyobject"].split(".")
-        body: list[ast.stmt] = ast.parse(source).body
-        node: Any = None
-        for part in names:
-            node = next(
-                n
-                for n in body
-                if isinstance(n, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef)
-                and n.name == part
-            )
-            body = node.body
-        lines = source.splitlines()
-        start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
-        return textwrap.dedent("\n".join(lines[start : node.end_lineno]))
 
     def references(self) -> str | None:
         if not self.cited:
@@ -514,8 +520,6 @@ def build_only_cells(nb: Any) -> set[int]:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or "remove-cell" not in cell.metadata.get("tags", []):
             continue
-        if "google.colab" in cell.source:
-            continue  # replaced by the edition's own install cell
         if cell.source.lstrip().startswith("%xmode") or 'run_line_magic("xmode"' in cell.source:
             continue  # how tracebacks look is for readers too: kept, collapsed
         only, bound, _ = _build_only_statements(cell.source)
@@ -556,6 +560,7 @@ def _raising(cell: Any) -> None:
 
 
 def install_cell() -> Any:
+    """The edition's first code cell: in Colab (only), install the release it was made from."""
     source = (
         f"# Colab: install bplib {VERSION}, the release this notebook was made with\n"
         "# (this cell does nothing anywhere else)\n"
@@ -565,6 +570,7 @@ def install_cell() -> Any:
     )
     cell = nbformat.v4.new_code_cell(source)
     cell.metadata = {"jupyter": {"source_hidden": True}, "tags": ["remove-cell"]}
+    cell.id = "colab-install"
     return cell
 
 
@@ -608,13 +614,9 @@ def edition(
         if cell.cell_type != "code":
             cells.append(cell)
             continue
-        if "google.colab" in cell.source:
-            if not installed:
-                new = install_cell()
-                new.id = cell.id
-                cells.append(new)
-                installed = True
-            continue
+        if not installed:
+            cells.append(install_cell())
+            installed = True
         if "raises-exception" in tags:
             _raising(cell)
         figure = _figure(cell)
