@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..module import Parameter
+from .fast import sgd_into
 from .optimizer import Array, Optimizer, Real, flag
 
 LR = Real(label="lr (the learning rate)")  # a finite number >= 0
@@ -205,6 +206,7 @@ class SGD(Optimizer):
     """
 
     rule = staticmethod(sgd)
+    rule_into = staticmethod(sgd_into)  # sgd's numbers, into a kept array (optim/fast.py)
     hyperparameters: ClassVar = {
         "lr": LR,
         "momentum": NON_NEGATIVE,

@@ -277,6 +277,9 @@ class Optimizer:
     """
 
     rule: ClassVar[Rule | None] = None
+    rule_into: ClassVar[Callable[..., tuple[Array, dict[str, Array]]] | None] = None
+    """A faster twin of ``rule`` (see :mod:`bplib.optim.fast`): ``rule_into(out, theta, ...)``
+    may write the new value into ``out``, an array kept from one step to the next."""
     hyperparameters: ClassVar[dict[str, Check]] = {"lr": Real(label="lr (the learning rate)")}
     state_entries: ClassVar[dict[str, str | None]] = {}
     non_negative_state: ClassVar[frozenset[str]] = frozenset()
@@ -328,6 +331,7 @@ class Optimizer:
             )
         self.params: list[Parameter] = plist
         self.state: dict[Parameter, dict[str, Any]] = {}
+        self._kept: dict[Parameter, Array] = {}  # the arrays rule_into writes into
         for key, check in self.hyperparameters.items():
             setattr(self, key, check(given[key], key, name))
 
@@ -364,7 +368,7 @@ class Optimizer:
                 f"{type(self).__name__} has no update rule; use one of the optimisers of "
                 "bplib.optim (SGD, Adam, ...) or subclass Optimizer and declare its rule"
             )
-        hyper = self._hyperparameters()
+        hyper, twin = self._hyperparameters(), type(self).rule_into
         updates = []
         # NaN and overflow are looked for below, before anything is written: no warnings
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -372,7 +376,11 @@ class Optimizer:
                 if getattr(p.grad, "shape", None) != p.data.shape or not p.data.flags.writeable:
                     self._refuse_parameter(i, p)
                 state = self.state.get(p, _NO_STATE)
-                theta, new_state = rule(p.data, p.grad, state, state["step"] + 1, **hyper)
+                t = state["step"] + 1
+                if twin is None:
+                    theta, new_state = rule(p.data, p.grad, state, t, **hyper)
+                else:
+                    theta, new_state = twin(self._kept_array(p), p.data, p.grad, state, t, **hyper)
                 if not all_finite(theta) or not all(all_finite(v) for v in new_state.values()):
                     self._refuse_non_finite(i, p)
                 updates.append((p, theta, new_state))
@@ -394,6 +402,14 @@ class Optimizer:
             kept = self.state.setdefault(p, {"step": 0})
             kept["step"] += 1
             kept.update(new_state)
+
+    def _kept_array(self, p: Parameter) -> Array:
+        """An array of ``p``'s shape and dtype, kept from one step to the next for
+        ``rule_into`` to write into; it holds nothing between steps (``state`` does)."""
+        out = self._kept.get(p)
+        if out is None or out.shape != p.data.shape or out.dtype != p.data.dtype:
+            out = self._kept[p] = np.empty_like(p.data)
+        return out
 
     def _refuse_parameter(self, i: int, p: Parameter) -> None:
         name, g = type(self).__name__, p.grad
