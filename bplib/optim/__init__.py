@@ -20,16 +20,19 @@ Each optimiser keeps what it remembers between steps in ``opt.state[p]``, a dict
 parameter (e.g. ``opt.state[p]["exp_avg"]`` for Adam's first moment), as PyTorch does.
 
 The package's modules: ``optimizer`` (the base class: one all-or-nothing step),
-``algorithms`` (the update rules) and ``lr_scheduler`` (the schedules, as
+``algorithms`` (the update rules, each a plain function beside the class that declares its
+hyperparameters; :data:`OPTIMIZERS` lists the classes), ``fast`` (SGD's rule writing into a
+kept array, a speed trick beside its plain twin) and ``lr_scheduler`` (the schedules, as
 ``torch.optim.lr_scheduler``); every name is re-exported here, so ``bplib.optim.Adam`` is
 ``bplib.optim.algorithms.Adam``.
 """
 
-from .algorithms import SGD, Adagrad, Adam, AdamW, RMSprop
+from .algorithms import OPTIMIZERS, SGD, Adagrad, Adam, AdamW, RMSprop
 from .lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
 from .optimizer import Optimizer, deferred_interrupts
 
 __all__ = [
+    "OPTIMIZERS",
     "SGD",
     "Adagrad",
     "Adam",
