@@ -398,7 +398,7 @@ class Optimizer:
     def _write(self, updates: list[tuple[Parameter, Array, dict[str, Array]]]) -> None:
         """Write the checked new values: the parameters, then the step counts and the state."""
         for p, theta, new_state in updates:
-            np.copyto(p.data, theta)
+            p.data[...] = theta
             kept = self.state.setdefault(p, {"step": 0})
             kept["step"] += 1
             kept.update(new_state)
