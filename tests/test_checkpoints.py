@@ -310,11 +310,16 @@ def test_a_scheduler_state_round_trips_through_a_file_with_its_hyperparameters(t
 
 
 class Tripwire(np.ndarray):
-    """A parameter array that sends this process SIGINT when the optimiser writes into it."""
+    """A parameter array that sends this process SIGINT when the optimiser writes into it
+    (a new value, ``data[...] = theta``, or a change subtracted in place, ``data -= change``)."""
 
     def __setitem__(self, key, value):
         os.kill(os.getpid(), signal.SIGINT)
         super().__setitem__(key, value)
+
+    def __isub__(self, other):
+        os.kill(os.getpid(), signal.SIGINT)
+        return super().__isub__(other)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT")

@@ -4,6 +4,7 @@ state, and a step that is all or nothing. The update rules are in
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -57,6 +58,28 @@ def flag(value: object, name: str, where: str) -> bool:
 Check = Callable[[Any, str, str], Any]  # check(value, name, where) -> the value to keep
 _NO_STATE: dict[str, Any] = {"step": 0}  # what a parameter's state is before its first step
 _NUMERIC = (np.ndarray, bool, int, float, np.generic, list, tuple)
+
+
+def _finite(x: Array) -> bool:
+    r"""Whether every entry of ``x`` is finite, mostly by one dot product: :math:`x \cdot x`
+    is finite only if every entry is (NaN and infinities propagate); when it is not (or
+    overflows, for entries beyond the square root of the largest float) the exact test."""
+    return math.isfinite(np.vdot(x, x)) or all_finite(x)
+
+
+def _safe_change(change: Array, data: Array) -> bool:
+    r"""Whether ``data - change`` is finite, mostly without computing it.
+
+    One dot product settles it: a finite :math:`c \cdot c` means every :math:`|c_i|` is
+    below the square root of the largest float (1.3e154 in float64), and a change that
+    small cannot overflow ``data - change``: a ``data`` entry close enough to the largest
+    float to overflow has a spacing (ulp) far larger than the change, so it does not move.
+    NaN and infinity make the product NaN or infinite; then, or for huge changes, the new
+    value is computed in full and checked.
+    """
+    if math.isfinite(np.vdot(change, change)):
+        return True
+    return all_finite(change) and all_finite(data - change)  # the rare, exact way
 
 
 def _scalar(value: object, name: str, where: str, like: object) -> Any:
@@ -277,9 +300,11 @@ class Optimizer:
     """
 
     rule: ClassVar[Rule | None] = None
-    rule_into: ClassVar[Callable[..., tuple[Array, dict[str, Array]]] | None] = None
+    rule_into: ClassVar[Callable[..., tuple[Array, dict[str, Array]] | None] | None] = None
     """A faster twin of ``rule`` (see :mod:`bplib.optim.fast`): ``rule_into(out, theta, ...)``
-    may write the new value into ``out``, an array kept from one step to the next."""
+    returns ``(change, new_state)``, the change ``theta - new_theta`` written into ``out`` (an
+    array kept from one step to the next), which the step subtracts in place; or ``None``,
+    and the step calls ``rule``."""
     hyperparameters: ClassVar[dict[str, Check]] = {"lr": Real(label="lr (the learning rate)")}
     state_entries: ClassVar[dict[str, str | None]] = {}
     non_negative_state: ClassVar[frozenset[str]] = frozenset()
@@ -368,22 +393,28 @@ class Optimizer:
                 f"{type(self).__name__} has no update rule; use one of the optimisers of "
                 "bplib.optim (SGD, Adam, ...) or subclass Optimizer and declare its rule"
             )
-        hyper, twin = self._hyperparameters(), type(self).rule_into
+        twin, hyper = type(self).rule_into, self._hyperparameters()  # one dict per step
         updates = []
         # NaN and overflow are looked for below, before anything is written: no warnings
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for i, p in enumerate(self.params):
-                if getattr(p.grad, "shape", None) != p.data.shape or not p.data.flags.writeable:
+                data, grad = p.data, p.grad
+                if getattr(grad, "shape", None) != data.shape or not data.flags.writeable:
                     self._refuse_parameter(i, p)
                 state = self.state.get(p, _NO_STATE)
                 t = state["step"] + 1
-                if twin is None:
-                    theta, new_state = rule(p.data, p.grad, state, t, **hyper)
+                fast = None
+                if twin is not None:
+                    fast = twin(self._kept_array(p), data, grad, state, t, **hyper)
+                if fast is not None:  # the change theta - new theta, subtracted in place
+                    value, new_state = fast
+                    finite = _safe_change(value, data)
                 else:
-                    theta, new_state = twin(self._kept_array(p), p.data, p.grad, state, t, **hyper)
-                if not all_finite(theta) or not all(all_finite(v) for v in new_state.values()):
+                    value, new_state = rule(data, grad, state, t, **hyper)
+                    finite = _finite(value)
+                if not finite or (new_state and not all(_finite(v) for v in new_state.values())):
                     self._refuse_non_finite(i, p)
-                updates.append((p, theta, new_state))
+                updates.append((p, value, fast is not None, new_state))
         guard = _GUARD
         if guard.installed:  # inside fit: a flag, no system call
             guard.writing = True
@@ -395,13 +426,20 @@ class Optimizer:
             with _DeferredInterrupt():  # Ctrl-C waits until every parameter is written
                 self._write(updates)
 
-    def _write(self, updates: list[tuple[Parameter, Array, dict[str, Array]]]) -> None:
-        """Write the checked new values: the parameters, then the step counts and the state."""
-        for p, theta, new_state in updates:
-            p.data[...] = theta
-            kept = self.state.setdefault(p, {"step": 0})
+    def _write(self, updates: list[tuple[Parameter, Array, bool, dict[str, Array]]]) -> None:
+        """Write the checked updates: the parameters (a new value, or a change to subtract in
+        place), then the step counts and the state."""
+        for p, value, is_change, new_state in updates:
+            if is_change:
+                p.data -= value
+            else:
+                p.data[...] = value
+            kept = self.state.get(p)
+            if kept is None:
+                kept = self.state[p] = {"step": 0}
             kept["step"] += 1
-            kept.update(new_state)
+            if new_state:
+                kept.update(new_state)
 
     def _kept_array(self, p: Parameter) -> Array:
         """An array of ``p``'s shape and dtype, kept from one step to the next for
