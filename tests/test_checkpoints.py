@@ -324,7 +324,12 @@ def default_sigint():
 
 
 class Tripwire(np.ndarray):
-    """A parameter array that sends this process SIGINT when the optimiser writes into it."""
+    """A parameter array that sends this process SIGINT when the optimiser writes into it
+    (a new value, ``data[...] = theta``, or a change subtracted in place, ``data -= change``)."""
+
+    def __setitem__(self, key, value):
+        os.kill(os.getpid(), signal.SIGINT)
+        super().__setitem__(key, value)
 
     def __isub__(self, other):
         os.kill(os.getpid(), signal.SIGINT)

@@ -288,6 +288,11 @@ OPTIMIZERS = {
 }
 
 
+def test_the_resume_table_has_every_registered_optimizer():
+    tabled = {type(make([bplib.Parameter(np.zeros(1))])) for make in OPTIMIZERS.values()}
+    assert tabled == set(optim.OPTIMIZERS.values()), "add the new optimiser to OPTIMIZERS"
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_training_resumed_from_a_saved_state_is_bit_for_bit_uninterrupted_training(

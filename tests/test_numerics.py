@@ -209,6 +209,11 @@ OPTIMISERS = {
 }
 
 
+def test_the_float32_table_has_every_registered_optimizer():
+    tabled = {type(make([bplib.Parameter(np.zeros(1))])) for make in OPTIMISERS.values()}
+    assert tabled == set(optim.OPTIMIZERS.values()), "add the new optimiser to OPTIMISERS"
+
+
 @pytest.mark.parametrize("optimizer", sorted(OPTIMISERS))
 @pytest.mark.parametrize("loss_name", ["cross_entropy", "mse", "bce"])
 def test_a_float32_training_step_makes_no_float64_temporaries(loss_name, optimizer):

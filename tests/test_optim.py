@@ -16,7 +16,18 @@ import pytest
 
 import bplib
 from bplib.gradcheck import relative_error
-from bplib.optim import SGD, Adagrad, Adam, AdamW, CosineAnnealingLR, RMSprop, StepLR
+from bplib.optim import (
+    OPTIMIZERS,
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    CosineAnnealingLR,
+    Optimizer,
+    RMSprop,
+    StepLR,
+)
+from bplib.optim.algorithms import LR, NON_NEGATIVE
 
 TOL = 1e-10
 STEPS = 40
@@ -121,20 +132,39 @@ CONFIGS = {
         {"lr": 0.05, "betas": (0.5, 0.9), "weight_decay": 0.0},
     ],
 }
-CASES = [(name, kw) for name, kws in CONFIGS.items() for kw in kws]
-IDS = [
-    f"{name}-" + ("-".join(f"{k}={v}" for k, v in kw.items()) or "defaults") for name, kw in CASES
-]
-OURS = {"SGD": SGD, "RMSprop": RMSprop, "Adagrad": Adagrad, "Adam": Adam, "AdamW": AdamW}
+OURS = OPTIMIZERS  # every table below is built from the registry: none can be left out
 
 
-@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=IDS)
+def torch_cases(registry=OURS):
+    """(name, kwargs) for every registered optimiser: CONFIGS' rows, or its defaults."""
+    return [(name, kw) for name in registry for kw in CONFIGS.get(name, [{}])]
+
+
+def case_id(name, kw):
+    return f"{name}-" + ("-".join(f"{k}={v}" for k, v in kw.items()) or "defaults")
+
+
+def torch_twin(torch, name):
+    """``torch.optim``'s class of that name; a skip, with the reason, where it has none."""
+    if not hasattr(torch.optim, name):
+        pytest.skip(f"torch {torch.__version__} has no torch.optim.{name} to compare with")
+    return getattr(torch.optim, name)
+
+
+def check_matches_torch(torch, cls, kwargs, seed):
+    problem = RandomQuadratic(seed)
+    theirs_cls = torch_twin(torch, cls.__name__)
+    ours = run_ours(lambda ps: cls(ps, **kwargs), problem)
+    theirs = run_torch(torch, lambda ps: theirs_cls(ps, **kwargs), problem)
+    assert_same_path(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"), torch_cases(), ids=[case_id(*c) for c in torch_cases()]
+)
 @pytest.mark.parametrize("seed", range(3))
 def test_optimizer_matches_torch(torch, name, kwargs, seed):
-    problem = RandomQuadratic(seed)
-    ours = run_ours(lambda ps: OURS[name](ps, **kwargs), problem)
-    theirs = run_torch(torch, lambda ps: getattr(torch.optim, name)(ps, **kwargs), problem)
-    assert_same_path(ours, theirs)
+    check_matches_torch(torch, OURS[name], kwargs, seed)
 
 
 @pytest.mark.parametrize("name", sorted(OURS))
@@ -142,7 +172,7 @@ def test_defaults_match_torch(torch, name):
     import inspect
 
     ours = inspect.signature(OURS[name]).parameters
-    theirs = inspect.signature(getattr(torch.optim, name)).parameters
+    theirs = inspect.signature(torch_twin(torch, name)).parameters
     for arg, p in ours.items():
         if arg != "params":
             assert arg in theirs, f"{name}({arg}=...) is not a torch.optim.{name} argument"
@@ -257,7 +287,9 @@ def test_every_optimizer_reaches_the_minimum_of_a_convex_quadratic(name):
     # With a learning rate annealed to zero every optimiser converges to the minimum itself
     # (to ~1e-16 here); with a constant rate the adaptive ones need not (see the next test).
     problem = RandomQuadratic(0)
-    lr = {"SGD": 0.1, "RMSprop": 0.01, "Adagrad": 0.5, "Adam": 0.05, "AdamW": 0.05}[name]
+    rates = {"SGD": 0.1, "RMSprop": 0.01, "Adagrad": 0.5, "Adam": 0.05, "AdamW": 0.05}
+    assert name in rates, f"give the new optimiser {name} a learning rate in this test's table"
+    lr = rates[name]
     kwargs = {"weight_decay": 0.0} if name == "AdamW" else {}
     schedules = []
 
@@ -369,10 +401,14 @@ def test_adagrad_lr_decay_divides_the_step():
 
 @pytest.mark.parametrize("name", sorted(OURS))
 def test_updates_are_in_place_and_keep_float32(name):
+    check_in_place_float32(OURS[name])
+
+
+def check_in_place_float32(cls):
     problem = RandomQuadratic(1)
     params = [bplib.Parameter(t.astype(np.float32)) for t in problem.theta0]
     arrays = [p.data for p in params]
-    opt = OURS[name](params, lr=0.01)
+    opt = cls(params, lr=0.01)
     for p in params:
         p.grad += 1.0
     opt.step()
@@ -542,7 +578,7 @@ def test_schedule_periods_must_be_positive_integers(bad):
 
 
 def test_an_sgd_step_allocates_no_memory_the_size_of_the_model():
-    # Plain SGD writes each step into an array it keeps (Optimizer._step_buffer): a fresh
+    # Plain SGD writes each step into an array it keeps (bplib.optim.fast.sgd_into): a fresh
     # array per parameter per step cost page faults that doubled the update's time on the
     # benchmark's big network. numpy reports its allocations to tracemalloc.
     import tracemalloc
@@ -560,4 +596,120 @@ def test_an_sgd_step_allocates_no_memory_the_size_of_the_model():
         tracemalloc.stop()
     np.testing.assert_array_equal(p.data, before - 0.1 * 0.5)
     assert peak < p.data.nbytes // 10, f"a step allocated {peak} bytes for {p.data.nbytes}"
-    assert "_scratch" not in str(opt.state_dict())
+    assert "_kept" not in str(opt.state_dict())
+
+
+@pytest.mark.parametrize(
+    "kwargs", CONFIGS["SGD"], ids=[case_id("SGD", kw) for kw in CONFIGS["SGD"]]
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgd_fast_twin_gives_the_plain_rules_numbers_bit_for_bit(kwargs, dtype):
+    class PlainSGD(SGD):
+        rule_into = None  # the plain rule, bplib.optim.algorithms.sgd, alone
+
+    problem = RandomQuadratic(2)
+    fast = run_ours(lambda ps: SGD(ps, **kwargs), problem, steps=25, dtype=dtype)
+    plain = run_ours(lambda ps: PlainSGD(ps, **kwargs), problem, steps=25, dtype=dtype)
+    for a, b in zip(fast, plain, strict=True):
+        for x, y in zip(a, b, strict=True):
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
+
+
+# ----------------------------------------------------------------------------------------
+# The registry: every table above is built from bplib.optim.OPTIMIZERS
+# ----------------------------------------------------------------------------------------
+
+
+def test_every_optimizer_of_bplib_optim_is_registered():
+    classes = {
+        name
+        for name in bplib.optim.__all__
+        if isinstance(getattr(bplib.optim, name), type)
+        and issubclass(getattr(bplib.optim, name), Optimizer)
+        and name != "Optimizer"
+    }
+    assert classes == set(OPTIMIZERS)
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_a_state_dict_round_trip_continues_bit_for_bit(name, tmp_path):
+    check_state_dict_round_trip(OURS[name], tmp_path)
+
+
+def check_state_dict_round_trip(cls, tmp_path):
+    """Three steps, save, load into a fresh optimiser on a copy: the next steps are equal."""
+    problem = RandomQuadratic(3)
+
+    def params():
+        return [bplib.Parameter(t.copy(), f"p{i}") for i, t in enumerate(problem.theta0)]
+
+    def steps(opt, ps, n):
+        for _ in range(n):
+            opt.zero_grad()
+            for p, g in zip(ps, problem.grads([p.data for p in ps]), strict=True):
+                p.grad += g
+            opt.step()
+
+    ps = params()
+    opt = cls(ps, lr=0.01)
+    steps(opt, ps, 3)
+    bplib.save(
+        {"model": {f"p{i}": p.data for i, p in enumerate(ps)}, "opt": opt.state_dict()},
+        tmp_path / "ck.npz",
+    )
+    saved = bplib.load(tmp_path / "ck.npz")
+    qs = params()
+    for i, q in enumerate(qs):
+        q.data[...] = saved["model"][f"p{i}"]
+    fresh = cls(qs, lr=0.5)  # the saved lr replaces this one
+    fresh.load_state_dict(saved["opt"])
+    assert repr(fresh) == repr(opt)
+    steps(opt, ps, 2)
+    steps(fresh, qs, 2)
+    for p, q in zip(ps, qs, strict=True):
+        assert p.data.tobytes() == q.data.tobytes()
+
+
+def lion(theta, grad, state, t, *, lr, betas, weight_decay):
+    """Lion (Chen et al., 2023): step by the sign of an interpolated momentum."""
+    beta1, beta2 = betas
+    m = state["exp_avg"] if t > 1 else np.zeros_like(theta)
+    direction = np.sign(beta1 * m + (1 - beta1) * grad)
+    new_theta = (1 - lr * weight_decay) * theta - lr * direction
+    return new_theta, {"exp_avg": beta2 * m + (1 - beta2) * grad}
+
+
+class Lion(Optimizer):
+    """A new optimiser written the documented way: a rule and its declarations."""
+
+    rule = staticmethod(lion)
+    hyperparameters = {  # noqa: RUF012
+        "lr": LR,
+        "betas": Adam.hyperparameters["betas"],
+        "weight_decay": NON_NEGATIVE,
+    }
+    state_entries = {"exp_avg": None}  # noqa: RUF012
+
+    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
+        super().__init__(params, lr=lr, betas=betas, weight_decay=weight_decay)
+
+
+def test_a_new_optimizer_is_picked_up_by_every_table(monkeypatch, tmp_path):
+    from tests import test_probe
+
+    monkeypatch.setitem(OPTIMIZERS, "Lion", Lion)
+    # torch parity: a row of its own, skipped with the reason (torch has no Lion)
+    assert ("Lion", {}) in torch_cases()
+    torch = pytest.importorskip("torch", reason="PyTorch not installed")
+    with pytest.raises(pytest.skip.Exception, match=r"has no torch\.optim\.Lion"):
+        check_matches_torch(torch, Lion, {}, 0)
+    check_in_place_float32(Lion)  # float32
+    check_state_dict_round_trip(Lion, tmp_path)  # state_dict through a file
+    # the probe: its rows and its one-step battery, built from the declarations
+    cases = test_probe.optimizer_cases(Lion)
+    assert len(cases) > 20
+    for case in cases:
+        test_probe.test_probe("bplib.optim.Lion", case)
+    assert "Lion(1 parameters, lr=0.0001, betas=(0.9, 0.99), weight_decay=0.0)" == repr(
+        Lion([bplib.Parameter(np.zeros(2))])
+    )

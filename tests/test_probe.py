@@ -31,6 +31,7 @@ import bplib
 from bplib import autodiff, data, experiments, functional, init, optim, train
 from bplib import gradcheck as _gc_function  # the function; the module is below
 from bplib.autodiff import Tensor
+from bplib.optim.optimizer import Real
 
 gradcheck_module = importlib.import_module("bplib.gradcheck")
 
@@ -674,9 +675,10 @@ def _held_ref_check(g: np.ndarray) -> bool:
 
 TABLE: dict[str, list[Case]] = {
     # ------------------------------------------------------------------------------ optim
-    **{
-        f"bplib.optim.{cls.__name__}": _optimizer_rows(cls, {})
-        for cls in (optim.Adagrad, optim.Adam, optim.AdamW, optim.RMSprop)
+    **{  # every optimiser of the registry, so a new one cannot be left out
+        f"bplib.optim.{name}": _optimizer_rows(cls, {})
+        for name, cls in optim.OPTIMIZERS.items()
+        if name != "SGD"
     },
     "bplib.optim.SGD": [
         *_optimizer_rows(optim.SGD, {"lr": 0.1}),
@@ -712,7 +714,7 @@ TABLE: dict[str, list[Case]] = {
             "the base class cannot step",
             lambda: _base_step(),
             NotImplementedError,
-            r"Optimizer does not implement _update\(\)",
+            r"Optimizer has no update rule",
         ),
     ],
     "bplib.optim.LRScheduler": [
@@ -3484,9 +3486,42 @@ def _grad_spec(make: Callable[..., Any], **kw: Any) -> Spec:
     )
 
 
-_LR = is_real(0.0)
-_NONNEG = is_real(0.0)
-_EPS = is_real(0.0, low_open=True)
+#: the values one optimiser step is probed at, where they are not the defaults
+_STEP_VALUES: dict[str, dict[str, float]] = {
+    "SGD": {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01},
+    "Adam": {"lr": 0.01, "weight_decay": 0.01},
+    "AdamW": {"lr": 0.01},
+    "RMSprop": {"weight_decay": 0.01, "momentum": 0.5},
+    "Adagrad": {"lr_decay": 0.01, "weight_decay": 0.01, "initial_accumulator_value": 0.1},
+}
+
+
+def _declared_step(cls: type[optim.Optimizer]) -> Spec:
+    """``_one_step`` over every real hyperparameter the class declares, each with the
+    domain its declaration checks (flags and pairs are probed by the rows above)."""
+    defaults = inspect.signature(cls).parameters
+    values = _STEP_VALUES.get(cls.__name__, {})
+    hyper = {
+        name: (
+            values.get(name, defaults[name].default),
+            is_real(check.low, check.high, low_open=check.low_open, high_open=check.high_open),
+        )
+        for name, check in cls.hyperparameters.items()
+        if isinstance(check, Real)
+    }
+    return _one_step(cls, **hyper)
+
+
+def optimizer_cases(cls: type[optim.Optimizer]) -> list[Case]:
+    """Every probe of an optimiser class, as the TABLE builds them for the registry's."""
+    extra = {"lr": 0.1} if cls is optim.SGD else {}
+    return [
+        *_optimizer_rows(cls, extra),
+        *battery(_declared_step(cls)),
+        *battery(_grad_spec(cls, lr=0.1)),
+    ]
+
+
 _SPECS: list[Spec] = [
     *(_forward_spec(*row) for row in _LAYERS if row[3] is not None),
     *(_forward_spec(*row) for row in _ELEMENTWISE),
@@ -3501,35 +3536,8 @@ _SPECS: list[Spec] = [
     _loss_spec(
         "bplib.CrossEntropyLoss", bplib.CrossEntropyLoss, lambda: np.array([0, 1, 1, 0], np.int64)
     ),
-    _one_step(
-        optim.SGD,
-        lr=(0.1, _LR),
-        momentum=(0.9, _NONNEG),
-        dampening=(0.0, _NONNEG),
-        weight_decay=(0.01, _NONNEG),
-    ),
-    _one_step(optim.Adam, lr=(0.01, _LR), eps=(1e-8, _EPS), weight_decay=(0.01, _NONNEG)),
-    _one_step(optim.AdamW, lr=(0.01, _LR), eps=(1e-8, _EPS), weight_decay=(0.01, _NONNEG)),
-    _one_step(
-        optim.RMSprop,
-        lr=(0.01, _LR),
-        alpha=(0.99, is_real(0.0, 1.0)),
-        eps=(1e-8, _EPS),
-        weight_decay=(0.01, _NONNEG),
-        momentum=(0.5, _NONNEG),
-    ),
-    _one_step(
-        optim.Adagrad,
-        lr=(0.01, _LR),
-        lr_decay=(0.01, _NONNEG),
-        weight_decay=(0.01, _NONNEG),
-        initial_accumulator_value=(0.1, _NONNEG),
-        eps=(1e-10, _EPS),
-    ),
-    *(
-        _grad_spec(c, lr=0.1)
-        for c in (optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad)
-    ),
+    *(_declared_step(cls) for cls in optim.OPTIMIZERS.values()),
+    *(_grad_spec(cls, lr=0.1) for cls in optim.OPTIMIZERS.values()),
 ]
 
 

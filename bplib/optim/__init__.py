@@ -20,13 +20,15 @@ Each optimiser keeps what it remembers between steps in ``opt.state[p]``, a dict
 parameter (e.g. ``opt.state[p]["exp_avg"]`` for Adam's first moment), as PyTorch does.
 
 The package's modules: ``optimizer`` (the base class: one all-or-nothing step),
-``algorithms`` (the update rules), ``lr_scheduler`` (the schedules, as
+``algorithms`` (the update rules, each a plain function beside the class that declares its
+hyperparameters; :data:`OPTIMIZERS` lists the classes), ``fast`` (SGD's rule writing into a
+kept array, a speed trick beside its plain twin), ``lr_scheduler`` (the schedules, as
 ``torch.optim.lr_scheduler``) and ``plateau`` (``ReduceLROnPlateau``, also importable from
 ``lr_scheduler``); every name is re-exported here, so ``bplib.optim.Adam`` is
 ``bplib.optim.algorithms.Adam``.
 """
 
-from .algorithms import SGD, Adagrad, Adam, AdamW, RMSprop
+from .algorithms import OPTIMIZERS, SGD, Adagrad, Adam, AdamW, RMSprop
 from .lr_scheduler import (
     CosineAnnealingLR,
     LambdaLR,
@@ -40,6 +42,7 @@ from .lr_scheduler import (
 from .optimizer import Optimizer, deferred_interrupts
 
 __all__ = [
+    "OPTIMIZERS",
     "SGD",
     "Adagrad",
     "Adam",

@@ -1,18 +1,167 @@
 """The update rules of chapter 6, each as ``torch.optim``'s: SGD (with momentum, Nesterov and
-weight decay), RMSprop, Adagrad, Adam and AdamW."""
+weight decay), RMSprop, Adagrad, Adam and AdamW.
+
+Each rule is a plain function ``rule(theta, grad, state, t, **hyperparameters)`` that returns
+``(new_theta, new_state)``: the parameter's value after step ``t`` (1 for the first) and the
+arrays to remember until the next step. It is the mathematics and nothing else; the class
+beside it declares the hyperparameters, and :class:`~bplib.optim.Optimizer` checks them,
+applies the rule to every parameter and writes the results only once all are finite.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
-from numpy.typing import NDArray
 
-from .._checks import non_negative
 from ..module import Parameter
-from .optimizer import Optimizer, _in_unit_interval, _positive
+from .fast import sgd_into
+from .optimizer import Array, Optimizer, Real, flag
+
+LR = Real(label="lr (the learning rate)")  # a finite number >= 0
+NON_NEGATIVE = Real()
+POSITIVE = Real(low_open=True)
+
+
+def sgd(
+    theta: Array,
+    grad: Array,
+    state: Mapping[str, Any],
+    t: int,
+    *,
+    lr: float,
+    momentum: float,
+    dampening: float,
+    nesterov: bool,
+    weight_decay: float,
+) -> tuple[Array, dict[str, Array]]:
+    """One step of (momentum) gradient descent: the new value and the new momentum buffer."""
+    g = grad
+    if weight_decay != 0:
+        g = g + weight_decay * theta  # the gradient of the penalty (weight_decay / 2) |theta|^2
+    if momentum == 0:
+        return theta - lr * g, {}
+    if "momentum_buffer" not in state:
+        b = g.copy()  # b_1 = g_1
+    else:
+        b = momentum * state["momentum_buffer"] + (1 - dampening) * g
+    direction = g + momentum * b if nesterov else b
+    return theta - lr * direction, {"momentum_buffer": b}
+
+
+def rmsprop(
+    theta: Array,
+    grad: Array,
+    state: Mapping[str, Any],
+    t: int,
+    *,
+    lr: float,
+    alpha: float,
+    eps: float,
+    weight_decay: float,
+    momentum: float,
+    centered: bool,
+) -> tuple[Array, dict[str, Array]]:
+    """One step of RMSprop: divide the gradient by a running root mean square of it."""
+    g = grad
+    if weight_decay != 0:
+        g = g + weight_decay * theta
+    new: dict[str, Array] = {}
+    v = state["square_avg"] if t > 1 else np.zeros_like(theta)
+    v = new["square_avg"] = v * alpha + (1 - alpha) * g * g
+    if centered:
+        g_bar = state["grad_avg"] if t > 1 else np.zeros_like(theta)
+        g_bar = new["grad_avg"] = g_bar * alpha + (1 - alpha) * g
+        # v - g_bar**2 is a variance, >= 0 in exact arithmetic; rounding can take it
+        # a hair below 0 (a constant gradient makes it exactly 0), whose sqrt is NaN
+        denom = np.sqrt(np.maximum(v - g_bar * g_bar, 0)) + eps
+    else:
+        denom = np.sqrt(v) + eps
+    if momentum > 0:
+        b = state["momentum_buffer"] if t > 1 else np.zeros_like(theta)
+        b = new["momentum_buffer"] = b * momentum + g / denom
+        return theta - lr * b, new
+    return theta - lr * (g / denom), new
+
+
+def adagrad(
+    theta: Array,
+    grad: Array,
+    state: Mapping[str, Any],
+    t: int,
+    *,
+    lr: float,
+    lr_decay: float,
+    weight_decay: float,
+    initial_accumulator_value: float,
+    eps: float,
+) -> tuple[Array, dict[str, Array]]:
+    """One step of Adagrad: divide the gradient by the root of the sum of its squares."""
+    s = state["sum"] if t > 1 else np.full_like(theta, initial_accumulator_value)
+    g = grad
+    if weight_decay != 0:
+        g = g + weight_decay * theta
+    s = s + g * g
+    lr_t = lr / (1 + (t - 1) * lr_decay)
+    return theta - lr_t * (g / (np.sqrt(s) + eps)), {"sum": s}
+
+
+def adam(
+    theta: Array,
+    grad: Array,
+    state: Mapping[str, Any],
+    t: int,
+    *,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+) -> tuple[Array, dict[str, Array]]:
+    """One step of Adam: the new value and the new moments m and v."""
+    beta1, beta2 = betas
+    g = grad
+    if weight_decay != 0:
+        g = g + weight_decay * theta  # the L2 form: the decay goes through m and v
+    m = state["exp_avg"] if t > 1 else np.zeros_like(theta)
+    v = state["exp_avg_sq"] if t > 1 else np.zeros_like(theta)
+    m = m + (1 - beta1) * (g - m)  # = beta1 m + (1 - beta1) g, as torch's lerp computes it
+    v = v * beta2 + (1 - beta2) * g * g
+    new = {"exp_avg": m, "exp_avg_sq": v}
+    if amsgrad:
+        v_max = state["max_exp_avg_sq"] if t > 1 else np.zeros_like(theta)
+        v = new["max_exp_avg_sq"] = np.maximum(v_max, v)
+    denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + eps  # sqrt(v_hat) + eps
+    return theta - lr / (1 - beta1**t) * (m / denom), new  # lr m_hat / (sqrt(v_hat) + eps)
+
+
+def adamw(
+    theta: Array,
+    grad: Array,
+    state: Mapping[str, Any],
+    t: int,
+    *,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+) -> tuple[Array, dict[str, Array]]:
+    """One step of AdamW: shrink theta by 1 - lr weight_decay, then take Adam's step."""
+    shrunk = (1 - lr * weight_decay) * theta
+    return adam(
+        shrunk, grad, state, t, lr=lr, betas=betas, eps=eps, weight_decay=0.0, amsgrad=amsgrad
+    )
+
+
+def _betas(value: object, name: str, where: str) -> tuple[float, float]:
+    """Adam's ``betas``: a pair of numbers in [0, 1)."""
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise TypeError(f"{where}: betas must be a pair (beta1, beta2), got {value!r}")
+    unit = Real(0.0, 1.0, high_open=True)
+    return unit(value[0], "betas[0] (beta1)", where), unit(value[1], "betas[1] (beta2)", where)
 
 
 class SGD(Optimizer):
@@ -56,6 +205,21 @@ class SGD(Optimizer):
     ``state[p]["momentum_buffer"]`` holds :math:`b_t` when momentum is on.
     """
 
+    rule = staticmethod(sgd)
+    rule_into = staticmethod(sgd_into)  # sgd's numbers, into a kept array (optim/fast.py)
+    hyperparameters: ClassVar = {
+        "lr": LR,
+        "momentum": NON_NEGATIVE,
+        "dampening": NON_NEGATIVE,
+        "nesterov": flag,
+        "weight_decay": NON_NEGATIVE,
+    }
+    state_entries: ClassVar = {"momentum_buffer": "momentum"}  # kept when momentum != 0
+    momentum: float
+    dampening: float
+    nesterov: bool
+    weight_decay: float
+
     def __init__(
         self,
         params: Iterable[Parameter],
@@ -65,47 +229,19 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ) -> None:
-        super().__init__(params, lr)
-        self.momentum = non_negative(momentum, "momentum", "SGD")
-        self.dampening = non_negative(dampening, "dampening", "SGD")
-        self.weight_decay = non_negative(weight_decay, "weight_decay", "SGD")
-        if nesterov and (self.momentum <= 0 or self.dampening != 0):
+        super().__init__(
+            params,
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+            weight_decay=weight_decay,
+        )
+        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError(
                 "SGD: Nesterov momentum needs momentum > 0 and dampening = 0, got "
                 f"momentum={momentum!r}, dampening={dampening!r}"
             )
-        self.nesterov = bool(nesterov)
-
-    def _update(
-        self, p: Parameter, g: NDArray[Any], state: dict[str, Any], t: int
-    ) -> tuple[NDArray[Any], dict[str, NDArray[Any]]]:
-        new_state = {}
-        if self.weight_decay != 0:
-            g = g + self.weight_decay * p.data
-        if self.momentum != 0:
-            b = state.get("momentum_buffer")
-            if b is None:
-                b = g.copy()
-            else:
-                b = b * self.momentum + (1 - self.dampening) * g
-            new_state["momentum_buffer"] = b
-            g = g + self.momentum * b if self.nesterov else b
-        return np.multiply(g, self.lr, out=self._step_buffer(p)), new_state  # lr * g
-
-    def _state_keys(self) -> set[str]:
-        return {"momentum_buffer"} if self.momentum != 0 else set()
-
-    def _describe_options(self) -> str:
-        return f" with momentum={self.momentum:g}"
-
-    def _hyperparameters(self) -> dict[str, object]:
-        return {
-            "lr": self.lr,
-            "momentum": self.momentum,
-            "dampening": self.dampening,
-            "nesterov": self.nesterov,
-            "weight_decay": self.weight_decay,
-        }
 
 
 class RMSprop(Optimizer):
@@ -127,6 +263,27 @@ class RMSprop(Optimizer):
     and ``"momentum_buffer"`` (:math:`b_t`) when those options are on.
     """
 
+    rule = staticmethod(rmsprop)
+    hyperparameters: ClassVar = {
+        "lr": LR,
+        "alpha": Real(0.0, 1.0),
+        "eps": POSITIVE,
+        "weight_decay": NON_NEGATIVE,
+        "momentum": NON_NEGATIVE,
+        "centered": flag,
+    }
+    state_entries: ClassVar = {
+        "square_avg": None,
+        "grad_avg": "centered",
+        "momentum_buffer": "momentum",
+    }
+    non_negative_state = frozenset({"square_avg"})
+    alpha: float
+    eps: float
+    weight_decay: float
+    momentum: float
+    centered: bool
+
     def __init__(
         self,
         params: Iterable[Parameter],
@@ -137,59 +294,15 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         centered: bool = False,
     ) -> None:
-        super().__init__(params, lr)
-        self.alpha = non_negative(alpha, "alpha", "RMSprop")
-        if self.alpha > 1:
-            raise ValueError(f"RMSprop: alpha must lie in [0, 1], got {alpha!r}")
-        self.eps = _positive(eps, "eps", "RMSprop")
-        self.weight_decay = non_negative(weight_decay, "weight_decay", "RMSprop")
-        self.momentum = non_negative(momentum, "momentum", "RMSprop")
-        self.centered = bool(centered)
-
-    def _update(
-        self, p: Parameter, g: NDArray[Any], state: dict[str, Any], t: int
-    ) -> tuple[NDArray[Any], dict[str, NDArray[Any]]]:
-        new: dict[str, NDArray[Any]] = {}
-        if self.weight_decay != 0:
-            g = g + self.weight_decay * p.data
-        v = state["square_avg"] if t > 1 else np.zeros_like(p.data)
-        v = new["square_avg"] = v * self.alpha + (1 - self.alpha) * g * g
-        if self.centered:
-            g_bar = state["grad_avg"] if t > 1 else np.zeros_like(p.data)
-            g_bar = new["grad_avg"] = g_bar * self.alpha + (1 - self.alpha) * g
-            # v - g_bar**2 is a variance, >= 0 in exact arithmetic; rounding can take it
-            # a hair below 0 (a constant gradient makes it exactly 0), whose sqrt is NaN
-            denom = np.sqrt(np.maximum(v - g_bar * g_bar, 0)) + self.eps
-        else:
-            denom = np.sqrt(v) + self.eps
-        if self.momentum > 0:
-            b = state["momentum_buffer"] if t > 1 else np.zeros_like(p.data)
-            b = new["momentum_buffer"] = b * self.momentum + g / denom
-            return self.lr * b, new
-        return self.lr * (g / denom), new
-
-    _non_negative_state = frozenset({"square_avg"})
-
-    def _state_keys(self) -> set[str]:
-        keys = {"square_avg"}
-        if self.centered:
-            keys.add("grad_avg")
-        if self.momentum > 0:
-            keys.add("momentum_buffer")
-        return keys
-
-    def _describe_options(self) -> str:
-        return f" with centered={self.centered}, momentum={self.momentum:g}"
-
-    def _hyperparameters(self) -> dict[str, object]:
-        return {
-            "lr": self.lr,
-            "alpha": self.alpha,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-            "momentum": self.momentum,
-            "centered": self.centered,
-        }
+        super().__init__(
+            params,
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+        )
 
 
 class Adagrad(Optimizer):
@@ -208,6 +321,21 @@ class Adagrad(Optimizer):
     ``state[p]["sum"]`` holds :math:`s_t`.
     """
 
+    rule = staticmethod(adagrad)
+    hyperparameters: ClassVar = {
+        "lr": LR,
+        "lr_decay": NON_NEGATIVE,
+        "weight_decay": NON_NEGATIVE,
+        "initial_accumulator_value": NON_NEGATIVE,
+        "eps": POSITIVE,
+    }
+    state_entries: ClassVar = {"sum": None}
+    non_negative_state = frozenset({"sum"})
+    lr_decay: float
+    weight_decay: float
+    initial_accumulator_value: float
+    eps: float
+
     def __init__(
         self,
         params: Iterable[Parameter],
@@ -217,37 +345,14 @@ class Adagrad(Optimizer):
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
     ) -> None:
-        super().__init__(params, lr)
-        self.lr_decay = non_negative(lr_decay, "lr_decay", "Adagrad")
-        self.weight_decay = non_negative(weight_decay, "weight_decay", "Adagrad")
-        self.initial_accumulator_value = non_negative(
-            initial_accumulator_value, "initial_accumulator_value", "Adagrad"
+        super().__init__(
+            params,
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
         )
-        self.eps = _positive(eps, "eps", "Adagrad")
-
-    def _update(
-        self, p: Parameter, g: NDArray[Any], state: dict[str, Any], t: int
-    ) -> tuple[NDArray[Any], dict[str, NDArray[Any]]]:
-        s = state["sum"] if t > 1 else np.full_like(p.data, self.initial_accumulator_value)
-        if self.weight_decay != 0:
-            g = g + self.weight_decay * p.data
-        s = s + g * g
-        lr_t = self.lr / (1 + (t - 1) * self.lr_decay)
-        return lr_t * (g / (np.sqrt(s) + self.eps)), {"sum": s}
-
-    _non_negative_state = frozenset({"sum"})
-
-    def _state_keys(self) -> set[str]:
-        return {"sum"}
-
-    def _hyperparameters(self) -> dict[str, object]:
-        return {
-            "lr": self.lr,
-            "lr_decay": self.lr_decay,
-            "weight_decay": self.weight_decay,
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "eps": self.eps,
-        }
 
 
 class Adam(Optimizer):
@@ -274,7 +379,23 @@ class Adam(Optimizer):
     with amsgrad, ``"max_exp_avg_sq"``.
     """
 
-    _decoupled = False
+    rule = staticmethod(adam)
+    hyperparameters: ClassVar = {
+        "lr": LR,
+        "betas": _betas,
+        "eps": POSITIVE,
+        "weight_decay": NON_NEGATIVE,
+        "amsgrad": flag,
+    }
+    state_entries: ClassVar = {"exp_avg": None, "exp_avg_sq": None, "max_exp_avg_sq": "amsgrad"}
+    non_negative_state = frozenset({"exp_avg_sq", "max_exp_avg_sq"})
+    recorded: ClassVar = {
+        "decoupled_weight_decay": False
+    }  # PyTorch's flag: Adam's state, not AdamW's
+    betas: tuple[float, float]
+    eps: float
+    weight_decay: float
+    amsgrad: bool
 
     def __init__(
         self,
@@ -285,61 +406,9 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         amsgrad: bool = False,
     ) -> None:
-        super().__init__(params, lr)
-        name = type(self).__name__
-        if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (
-            _in_unit_interval(betas[0], "betas[0] (beta1)", name),
-            _in_unit_interval(betas[1], "betas[1] (beta2)", name),
+        super().__init__(
+            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
         )
-        self.eps = _positive(eps, "eps", name)
-        self.weight_decay = non_negative(weight_decay, "weight_decay", name)
-        self.amsgrad = bool(amsgrad)
-
-    def _update(
-        self, p: Parameter, g: NDArray[Any], state: dict[str, Any], t: int
-    ) -> tuple[NDArray[Any], dict[str, NDArray[Any]]]:
-        beta1, beta2 = self.betas
-        if self.weight_decay != 0 and not self._decoupled:
-            g = g + self.weight_decay * p.data
-        m = state["exp_avg"] if t > 1 else np.zeros_like(p.data)
-        v = state["exp_avg_sq"] if t > 1 else np.zeros_like(p.data)
-        m = m + (1 - beta1) * (g - m)  # = beta1 m + (1 - beta1) g, as torch's lerp computes it
-        v = v * beta2 + (1 - beta2) * g * g
-        new = {"exp_avg": m, "exp_avg_sq": v}
-        if self.amsgrad:
-            v_max = state["max_exp_avg_sq"] if t > 1 else np.zeros_like(p.data)
-            v = new["max_exp_avg_sq"] = np.maximum(v_max, v)
-        bias_correction1 = 1 - beta1**t
-        bias_correction2 = 1 - beta2**t
-        denom = np.sqrt(v) / math.sqrt(bias_correction2) + self.eps
-        return (self.lr / bias_correction1) * (m / denom), new
-
-    def _shrink(self) -> float:
-        r"""AdamW's decoupled decay: :math:`1 - \eta\lambda` (1 for Adam)."""
-        return 1 - self.lr * self.weight_decay if self._decoupled else 1.0
-
-    _non_negative_state = frozenset({"exp_avg_sq", "max_exp_avg_sq"})
-
-    def _state_keys(self) -> set[str]:
-        return {"exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if self.amsgrad else set())
-
-    def _describe_options(self) -> str:
-        return f" with amsgrad={self.amsgrad}"
-
-    def _recorded(self) -> dict[str, object]:
-        """PyTorch's flag that tells AdamW's state (True) from Adam's (False)."""
-        return {"decoupled_weight_decay": self._decoupled}
-
-    def _hyperparameters(self) -> dict[str, object]:
-        return {
-            "lr": self.lr,
-            "betas": self.betas,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-            "amsgrad": self.amsgrad,
-        }
 
 
 class AdamW(Adam):
@@ -358,7 +427,8 @@ class AdamW(Adam):
     at the same rate. The default ``weight_decay`` is 0.01, as in PyTorch.
     """
 
-    _decoupled = True
+    rule = staticmethod(adamw)
+    recorded: ClassVar = {"decoupled_weight_decay": True}
 
     def __init__(
         self,
@@ -370,3 +440,11 @@ class AdamW(Adam):
         amsgrad: bool = False,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.__name__: cls for cls in (SGD, RMSprop, Adagrad, Adam, AdamW)
+}
+"""Every optimiser of :mod:`bplib.optim` by name: the tests' tables are built from it, so an
+optimiser added here is checked against PyTorch, in float32, through ``state_dict`` and by
+the bad-input probe without another line."""

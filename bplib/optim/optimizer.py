@@ -1,57 +1,85 @@
-"""The base class of :mod:`bplib.optim`'s optimisers: the parameters, the learning rate, the
+"""The base class of :mod:`bplib.optim`'s optimisers: the parameters, the hyperparameters, the
 state, and a step that is all or nothing. The update rules are in
-:mod:`bplib.optim.algorithms`."""
+:mod:`bplib.optim.algorithms`, each a plain function that the base class wraps."""
 
 from __future__ import annotations
 
 import math
 import signal
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .._checks import (
-    all_finite,
-    describe,
-    finite_array,
-    non_negative,
-    plain_array,
-    real,
-)
+from .._checks import all_finite, describe, finite_array, plain_array, real
 from ..module import Module, Parameter
 
-
-def _positive(value: object, name: str, where: str) -> float:
-    """Return ``value`` as a float if it is a finite real number > 0, else raise."""
-    return real(value, name, where, low=0.0, low_open=True)
+Array = NDArray[Any]
 
 
-def _in_unit_interval(value: object, name: str, where: str) -> float:
-    """Return ``value`` as a float if it lies in [0, 1), else raise."""
-    return real(value, name, where, low=0.0, high=1.0, high_open=True)
+Rule = Callable[..., tuple[Array, dict[str, Array]]]
+"""An update rule: ``rule(theta, grad, state, t, **hyperparameters)`` returns ``(new_theta,
+new_state)``, the parameter's value after step ``t`` and the state entries to keep
+(``state`` is what the previous step kept, ``{"step": 0}`` before the first)."""
 
 
+@dataclass(frozen=True)
+class Real:
+    """A real hyperparameter in an interval, as ``real`` of ``bplib._checks`` checks it;
+    ``label`` names it in the error message (default: its name)."""
+
+    low: float | None = 0.0
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    label: str = ""
+
+    def __call__(self, value: object, name: str, where: str) -> float:
+        return real(
+            value,
+            self.label or name,
+            where,
+            low=self.low,
+            high=self.high,
+            low_open=self.low_open,
+            high_open=self.high_open,
+        )
+
+
+def flag(value: object, name: str, where: str) -> bool:
+    """A True/False hyperparameter (``nesterov``, ``amsgrad``...): any value, as ``bool``."""
+    return bool(value)
+
+
+Check = Callable[[Any, str, str], Any]  # check(value, name, where) -> the value to keep
 _NO_STATE: dict[str, Any] = {"step": 0}  # what a parameter's state is before its first step
+_NUMERIC = (np.ndarray, bool, int, float, np.generic, list, tuple)
 
 
-def _safe_step(step: NDArray[Any], data: NDArray[Any], shrink: float) -> bool:
-    r"""Whether ``shrink * data - step`` is finite, mostly without computing it.
+def _finite(x: Array) -> bool:
+    r"""Whether every entry of ``x`` is finite, mostly by one dot product: :math:`x \cdot x`
+    is finite only if every entry is (NaN and infinities propagate); when it is not (or
+    overflows, for entries beyond the square root of the largest float) the exact test."""
+    return math.isfinite(np.vdot(x, x)) or all_finite(x)
 
-    One dot product settles it: a finite :math:`s \cdot s` means every :math:`|s_i|` is
-    below the square root of the largest float (1.3e154 in float64), and a step that
-    small cannot overflow ``data - step``: a ``data`` entry close enough to the largest
-    float to overflow has a spacing (ulp) far larger than the step, so it does not move.
-    NaN and infinity in the step make the product NaN or infinite; then, or for huge
-    steps, or a factor ``|shrink| > 1`` (AdamW with ``lr * weight_decay > 2``), the new
+
+def _safe_change(change: Array, data: Array) -> bool:
+    r"""Whether ``data - change`` is finite, mostly without computing it.
+
+    One dot product settles it: a finite :math:`c \cdot c` means every :math:`|c_i|` is
+    below the square root of the largest float (1.3e154 in float64), and a change that
+    small cannot overflow ``data - change``: a ``data`` entry close enough to the largest
+    float to overflow has a spacing (ulp) far larger than the change, so it does not move.
+    NaN and infinity make the product NaN or infinite; then, or for huge changes, the new
     value is computed in full and checked.
     """
-    if math.isfinite(np.vdot(step, step)) and abs(shrink) <= 1.0:
+    if math.isfinite(np.vdot(change, change)):
         return True
-    return all_finite(step) and all_finite(data * shrink - step)  # the rare, exact way
+    return all_finite(change) and all_finite(data - change)  # the rare, exact way
 
 
 def _scalar(value: object, name: str, where: str, like: object) -> Any:
@@ -75,8 +103,8 @@ def _scalar(value: object, name: str, where: str, like: object) -> Any:
     return float(a) if a.dtype.kind != "b" else bool(a)
 
 
-def _step_count(value: object, i: int, where: str) -> int:
-    """A saved ``step``: an integer >= 1 (a parameter has state only after its first step)."""
+def _saved_count(value: object, i: int, where: str) -> int:
+    """A saved ``state[i]["step"]``: an integer >= 1 (state exists only after a first step)."""
     a = np.asarray(value) if isinstance(value, _NUMERIC) else None
     if (
         a is None
@@ -91,6 +119,28 @@ def _step_count(value: object, i: int, where: str) -> int:
             f"got {describe(value)}"
         )
     return int(a)
+
+
+def _one_group(state_dict: object, where: str) -> dict[str, Any]:
+    """The one parameter group of a saved state, as a dict (``bplib.load`` gives ``{0: group}``)."""
+    if not isinstance(state_dict, Mapping) or not {"param_groups"} <= set(state_dict) <= {
+        "state",
+        "param_groups",
+    }:
+        given = sorted(state_dict) if isinstance(state_dict, Mapping) else type(state_dict)
+        raise ValueError(
+            f"{where} expected a dict with keys 'state' and 'param_groups' "
+            f"(from optimizer.state_dict()), got {given}"
+        )
+    groups = state_dict["param_groups"]
+    if isinstance(groups, Mapping):
+        groups = [groups[k] for k in sorted(groups)]
+    if not isinstance(groups, list | tuple) or len(groups) != 1:
+        count = len(groups) if isinstance(groups, list | tuple) else describe(groups)
+        raise ValueError(f"{where} expected 1 parameter group, got {count}")
+    if not isinstance(groups[0], Mapping):
+        raise ValueError(f"{where}: the parameter group must be a dict, got {describe(groups[0])}")
+    return dict(groups[0])
 
 
 class _DeferredInterrupt:
@@ -210,15 +260,25 @@ def deferred_interrupts() -> AbstractContextManager[None]:
     return _GUARD.during_training()
 
 
-_NUMERIC = (np.ndarray, bool, int, float, np.generic, list, tuple)
-
-
 class Optimizer:
-    r"""Base class: holds the parameters, the learning rate and the per-parameter ``state``.
+    r"""Base class: the parameters, the hyperparameters, the per-parameter ``state``, and
+    :meth:`step`, which applies the subclass's update rule to every parameter, all or nothing.
 
-    Subclasses implement ``_update``, the rule for one parameter. :meth:`step` checks
-    every gradient (same shape as the parameter, finite) and then applies the rule to each
-    parameter in turn, updating ``p.data`` in place and keeping its dtype.
+    A subclass declares its rule and its hyperparameters, and nothing else (chapter 6's
+    optimisers in :mod:`bplib.optim.algorithms` are written so)::
+
+        class Lion(Optimizer):
+            rule = staticmethod(lion)  # lion(theta, grad, state, t, *, lr, betas) -> (theta, state)
+            hyperparameters = {"lr": Real(label="lr (the learning rate)"), "betas": ...}
+            state_entries = {"exp_avg": None}  # kept after every step (None: always)
+
+            def __init__(self, params, lr=1e-4, betas=(0.9, 0.99)):
+                super().__init__(params, lr=lr, betas=betas)
+
+    ``hyperparameters`` maps each name to the check that the constructor and
+    :meth:`load_state_dict` apply to a value; its order is the order of :meth:`state_dict`
+    and ``repr``. ``state_entries`` maps each array the rule keeps in ``state`` to the
+    hyperparameter that switches it on (``None``: always kept).
 
     Parameters
     ----------
@@ -227,6 +287,8 @@ class Optimizer:
     lr : float
         The learning rate :math:`\eta \ge 0`. It stays settable (``opt.lr = 0.01``), which
         is how the schedules in this module and any hand-written schedule change it.
+    **hyperparameters
+        The rest of the subclass's ``hyperparameters``, each checked by its entry.
 
     Attributes
     ----------
@@ -237,7 +299,22 @@ class Optimizer:
         empty until the first :meth:`step`.
     """
 
-    def __init__(self, params: Iterable[Parameter], lr: float) -> None:
+    rule: ClassVar[Rule | None] = None
+    rule_into: ClassVar[Callable[..., tuple[Array, dict[str, Array]] | None] | None] = None
+    """A faster twin of ``rule`` (see :mod:`bplib.optim.fast`): ``rule_into(out, theta, ...)``
+    returns ``(change, new_state)``, the change ``theta - new_theta`` written into ``out`` (an
+    array kept from one step to the next), which the step subtracts in place; or ``None``,
+    and the step calls ``rule``."""
+    hyperparameters: ClassVar[dict[str, Check]] = {"lr": Real(label="lr (the learning rate)")}
+    state_entries: ClassVar[dict[str, str | None]] = {}
+    non_negative_state: ClassVar[frozenset[str]] = frozenset()
+    """State entries that are sums of squares, so never negative."""
+    recorded: ClassVar[dict[str, object]] = {}
+    """What :meth:`state_dict` records beside the hyperparameters to tell this optimiser from
+    another with the same hyperparameter names (Adam and AdamW: PyTorch's
+    ``decoupled_weight_decay``); :meth:`load_state_dict` checks it."""
+
+    def __init__(self, params: Iterable[Parameter], lr: float, **hyperparameters: Any) -> None:
         name = type(self).__name__
         if isinstance(params, Parameter):
             raise TypeError(
@@ -271,10 +348,17 @@ class Optimizer:
             raise ValueError(
                 f"{name} got the same Parameter more than once: it would be updated twice per step"
             )
+        given = {"lr": lr, **hyperparameters}
+        if set(given) != set(self.hyperparameters):
+            raise TypeError(
+                f"{name} declares the hyperparameters {list(self.hyperparameters)}, "
+                f"got {list(given)}"
+            )
         self.params: list[Parameter] = plist
         self.state: dict[Parameter, dict[str, Any]] = {}
-        self._scratch: dict[Parameter, NDArray[Any]] = {}  # see _step_buffer
-        self.lr = lr
+        self._kept: dict[Parameter, Array] = {}  # the arrays rule_into writes into
+        for key, check in self.hyperparameters.items():
+            setattr(self, key, check(given[key], key, name))
 
     @property
     def lr(self) -> float:
@@ -283,7 +367,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = non_negative(value, "lr (the learning rate)", type(self).__name__)
+        self._lr = Optimizer.hyperparameters["lr"](value, "lr", type(self).__name__)
 
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to zero, in place."""
@@ -294,46 +378,62 @@ class Optimizer:
         """Update every parameter once from its current ``.grad``, all or nothing.
 
         Every check comes before the first write: each gradient has its parameter's shape,
-        each parameter is writeable, and every new value and every new state entry is
-        computed and found finite (a non-finite gradient makes them non-finite too). Only
-        then are they written. So a refused step (a diverged gradient, a learning rate that
-        overflows, a read-only array) leaves every parameter and ``state`` as they were.
-        A ``KeyboardInterrupt`` (Ctrl-C) that arrives while they are written is held back
-        until the last one is, so an interrupted step is never half applied (see
-        :func:`deferred_interrupts` for the cost, and how ``fit`` avoids it).
+        each parameter is writeable, and the rule's new value and new state of every
+        parameter are computed and found finite (a non-finite gradient makes them
+        non-finite too). Only then are they written. So a refused step (a diverged
+        gradient, a learning rate that overflows, a read-only array) leaves every parameter
+        and ``state`` as they were. A ``KeyboardInterrupt`` (Ctrl-C) that arrives while
+        they are written is held back until the last one is, so an interrupted step is
+        never half applied (see :func:`deferred_interrupts` for the cost, and how ``fit``
+        avoids it).
         """
+        rule = type(self).rule
+        if rule is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} has no update rule; use one of the optimisers of "
+                "bplib.optim (SGD, Adam, ...) or subclass Optimizer and declare its rule"
+            )
+        twin, hyper = type(self).rule_into, self._hyperparameters()  # one dict per step
         updates = []
-        shrink = self._shrink()  # theta <- shrink * theta - step (1 but for AdamW's decay)
         # NaN and overflow are looked for below, before anything is written: no warnings
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for i, p in enumerate(self.params):
-                g, data = p.grad, p.data
-                if getattr(g, "shape", None) != data.shape or not data.flags.writeable:
+                data, grad = p.data, p.grad
+                if getattr(grad, "shape", None) != data.shape or not data.flags.writeable:
                     self._refuse_parameter(i, p)
                 state = self.state.get(p, _NO_STATE)
-                step, new_state = self._update(p, g, state, state["step"] + 1)
-                if not _safe_step(step, data, shrink) or (
-                    new_state and not all(all_finite(v) for v in new_state.values())
-                ):
+                t = state["step"] + 1
+                fast = None
+                if twin is not None:
+                    fast = twin(self._kept_array(p), data, grad, state, t, **hyper)
+                if fast is not None:  # the change theta - new theta, subtracted in place
+                    value, new_state = fast
+                    finite = _safe_change(value, data)
+                else:
+                    value, new_state = rule(data, grad, state, t, **hyper)
+                    finite = _finite(value)
+                if not finite or (new_state and not all(_finite(v) for v in new_state.values())):
                     self._refuse_non_finite(i, p)
-                updates.append((p, step, new_state))
+                updates.append((p, value, fast is not None, new_state))
         guard = _GUARD
         if guard.installed:  # inside fit: a flag, no system call
             guard.writing = True
             try:
-                self._write(updates, shrink)
+                self._write(updates)
             finally:
                 guard.release()
         else:
             with _DeferredInterrupt():  # Ctrl-C waits until every parameter is written
-                self._write(updates, shrink)
+                self._write(updates)
 
-    def _write(self, updates: list[Any], shrink: float) -> None:
-        """Write the checked updates: the parameters, then the step counts and the state."""
-        for p, step, new_state in updates:
-            if shrink != 1.0:
-                p.data *= shrink
-            p.data -= step
+    def _write(self, updates: list[tuple[Parameter, Array, bool, dict[str, Array]]]) -> None:
+        """Write the checked updates: the parameters (a new value, or a change to subtract in
+        place), then the step counts and the state."""
+        for p, value, is_change, new_state in updates:
+            if is_change:
+                p.data -= value
+            else:
+                p.data[...] = value
             kept = self.state.get(p)
             if kept is None:
                 kept = self.state[p] = {"step": 0}
@@ -341,22 +441,13 @@ class Optimizer:
             if new_state:
                 kept.update(new_state)
 
-    def _step_buffer(self, p: Parameter) -> NDArray[Any]:
-        """An array of ``p``'s shape and dtype for ``_update`` to write its step into.
-
-        It is kept from one step to the next, so a step allocates no memory the size of the
-        model: a fresh large array costs the operating system a page fault per 4 KB of it,
-        every step (the appendix "Making it fast" counts the bytes). The array holds
-        nothing between steps; ``state`` is what the optimiser remembers.
-        """
-        buf = self._scratch.get(p)
-        if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
-            buf = self._scratch[p] = np.empty_like(p.data)
-        return buf
-
-    def _shrink(self) -> float:
-        """The factor every parameter is multiplied by before its step (1 by default)."""
-        return 1.0
+    def _kept_array(self, p: Parameter) -> Array:
+        """An array of ``p``'s shape and dtype, kept from one step to the next for
+        ``rule_into`` to write into; it holds nothing between steps (``state`` does)."""
+        out = self._kept.get(p)
+        if out is None or out.shape != p.data.shape or out.dtype != p.data.dtype:
+            out = self._kept[p] = np.empty_like(p.data)
+        return out
 
     def _refuse_parameter(self, i: int, p: Parameter) -> None:
         name, g = type(self).__name__, p.grad
@@ -385,22 +476,19 @@ class Optimizer:
             "no parameter was changed: try a smaller learning rate"
         )
 
-    def _update(
-        self, p: Parameter, g: NDArray[Any], state: dict[str, Any], t: int
-    ) -> tuple[NDArray[Any], dict[str, NDArray[Any]]]:
-        """The rule for one parameter at step ``t``: ``(step, new state entries)``.
+    def _hyperparameters(self) -> dict[str, Any]:
+        """The hyperparameters' current values, in the declared order."""
+        return {key: getattr(self, key) for key in self.hyperparameters}
 
-        The new value is ``p.data * self._shrink() - step``. The rule must not write into
-        ``p.data`` or ``state``: :meth:`step` writes them once every parameter's update is
-        known to be finite.
-        """
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement _update(); use one of the optimisers "
-            "of bplib.optim (SGD, Adam, ...) or subclass Optimizer and write its rule there"
-        )
+    def _state_keys(self) -> list[str]:
+        """The entries every parameter's state holds after a step, besides ``"step"``."""
+        return [k for k, on in self.state_entries.items() if on is None or getattr(self, on)]
 
-    def _hyperparameters(self) -> dict[str, object]:
-        return {"lr": self.lr}
+    def _describe_options(self) -> str:
+        """The hyperparameters that decide :meth:`_state_keys`, for an error message."""
+        values = {on: getattr(self, on) for on in self.state_entries.values() if on is not None}
+        shown = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()]
+        return " with " + ", ".join(shown) if shown else ""
 
     def state_dict(self) -> dict[str, Any]:
         """What the optimiser remembers, in PyTorch's layout, so training can resume (chapter 7).
@@ -416,22 +504,9 @@ class Optimizer:
             index[id(p)]: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
             for p, s in self.state.items()
         }
-        group: dict[str, Any] = {**self._hyperparameters(), **self._recorded()}
+        group: dict[str, Any] = {**self._hyperparameters(), **self.recorded}
         group["params"] = list(range(len(self.params)))
         return {"state": state, "param_groups": [group]}
-
-    def _recorded(self) -> dict[str, object]:
-        """What :meth:`state_dict` records beside the hyperparameters to tell this optimiser
-        from another with the same hyperparameter names (Adam and AdamW: PyTorch's
-        ``decoupled_weight_decay``); :meth:`load_state_dict` checks it."""
-        return {}
-
-    def _state_keys(self) -> set[str]:
-        """The entries every parameter's state holds after a step (besides ``"step"``)."""
-        return set()
-
-    _non_negative_state: frozenset[str] = frozenset()
-    """State entries that are sums of squares, so never negative."""
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore the per-parameter state and the hyperparameters from :meth:`state_dict`.
@@ -449,39 +524,20 @@ class Optimizer:
         """
         name = type(self).__name__
         where = f"{name}.load_state_dict"
-        if not isinstance(state_dict, Mapping) or not {"param_groups"} <= set(state_dict) <= {
-            "state",
-            "param_groups",
-        }:
-            given = sorted(state_dict) if isinstance(state_dict, Mapping) else type(state_dict)
-            raise ValueError(
-                f"{where} expected a dict with keys 'state' and 'param_groups' "
-                f"(from optimizer.state_dict()), got {given}"
-            )
-        groups = state_dict["param_groups"]
-        if isinstance(groups, Mapping):  # bplib.load gives {0: group}
-            groups = [groups[k] for k in sorted(groups)]
-        if not isinstance(groups, list | tuple) or len(groups) != 1:
-            count = len(groups) if isinstance(groups, list | tuple) else describe(groups)
-            raise ValueError(f"{where} expected 1 parameter group, got {count}")
-        if not isinstance(groups[0], Mapping):
-            raise ValueError(
-                f"{where}: the parameter group must be a dict, got {describe(groups[0])}"
-            )
-        group = dict(groups[0])
+        group = _one_group(state_dict, where)
         n = len(np.atleast_1d(np.asarray(group.pop("params", []))))
         if n != len(self.params):
             raise ValueError(
                 f"{where}: the state is for {n} parameters, this optimiser has {len(self.params)}"
             )
-        mine = self._hyperparameters()
-        for k, value in self._recorded().items():  # absent from files of bplib 0.1.0
+        for k, value in self.recorded.items():  # absent from files of bplib 0.1.0
             if k in group and _scalar(group.pop(k), k, where, value) != value:
                 raise ValueError(
                     f"{where}: the state was saved from another optimiser ({k}="
                     f"{not value}, this {name} has {k}={value}); load it into the optimiser "
                     "class it was saved from"
                 )
+        mine = self._hyperparameters()
         if set(group) != set(mine):
             raise ValueError(
                 f"{where}: the hyperparameters {sorted(group)} are not "
@@ -492,61 +548,55 @@ class Optimizer:
             checked = type(self)(self.params, **hyper)
         except (TypeError, ValueError) as err:
             raise ValueError(f"{where}: the saved hyperparameters are refused: {err}") from None
-        hyper = checked._hyperparameters()
-        wanted = checked._state_keys()
-        new_state: dict[Parameter, dict[str, Any]] = {}
-        entries_by_index = state_dict.get("state", {})  # bplib.load drops an empty one
-        if not isinstance(entries_by_index, Mapping):
-            raise ValueError(f"{where}: 'state' must be a dict, got {describe(entries_by_index)}")
-        for key, entries in entries_by_index.items():
+        saved = state_dict.get("state", {})  # bplib.load drops an empty one
+        if not isinstance(saved, Mapping):
+            raise ValueError(f"{where}: 'state' must be a dict, got {describe(saved)}")
+        new_state = {}
+        for key, entries in saved.items():
             if isinstance(key, bool) or not isinstance(key, int | np.integer):
                 raise ValueError(f"{where}: state keys are parameter indices, got {key!r}")
-            i = int(key)
-            if not 0 <= i < len(self.params):
-                raise ValueError(f"{where}: state for parameter {i} of {n}")
-            if not isinstance(entries, Mapping):
-                raise ValueError(f"{where}: state[{i}] must be a dict, got {describe(entries)}")
-            p = self.params[i]
-            missing = sorted(({"step"} | wanted) - set(entries))
-            extra = sorted(set(entries) - ({"step"} | wanted))
-            if missing or extra:
-                raise ValueError(
-                    f"{where}: state[{i}] must hold {sorted({'step'} | wanted)} for "
-                    f"{name}{checked._describe_options()}, got {sorted(entries, key=str)}"
-                    + (f": missing {missing}" if missing else "")
-                    + (f": unexpected {extra}" if extra else "")
-                )
-            entry: dict[str, Any] = {"step": _step_count(entries["step"], i, where)}
-            for k in sorted(wanted):
-                v = entries[k]
-                label = f"state[{i}][{k!r}]"
-                if (
-                    not isinstance(v, np.ndarray)
-                    or v.shape != p.data.shape
-                    or v.dtype != p.data.dtype
-                ):
-                    raise ValueError(
-                        f"{where}: {label} must be an array of parameter {i}'s dtype and shape, "
-                        f"{p.data.dtype} {p.data.shape}, got {describe(v)}"
-                    )
-                if isinstance(v, np.ma.MaskedArray):
-                    raise ValueError(f"{where}: {label} is a masked array; pass a plain array")
-                plain_array(v, label, where)
-                finite_array(v, label, where)  # step() would refuse it later
-                if k in self._non_negative_state and (v < 0).any():
-                    raise ValueError(
-                        f"{where}: {label} is a sum of squares but has {int((v < 0).sum())} "
-                        "negative entries"
-                    )
-                entry[k] = v.copy()
-            new_state[p] = entry
-        for k, v in hyper.items():
+            if not 0 <= key < n:
+                raise ValueError(f"{where}: state for parameter {key} of {n}")
+            new_state[self.params[key]] = checked._loaded_entry(int(key), entries, where)
+        for k, v in checked._hyperparameters().items():
             setattr(self, k, v)
         self.state = new_state
 
-    def _describe_options(self) -> str:
-        """The options that decide :meth:`_state_keys`, for an error message."""
-        return ""
+    def _loaded_entry(self, i: int, entries: object, where: str) -> dict[str, Any]:
+        """Saved ``state[i]``, checked against :attr:`state_entries`, as copies."""
+        if not isinstance(entries, Mapping):
+            raise ValueError(f"{where}: state[{i}] must be a dict, got {describe(entries)}")
+        wanted = ["step", *self._state_keys()]
+        missing = sorted(set(wanted) - set(entries))
+        extra = sorted(set(entries) - set(wanted))
+        if missing or extra:
+            raise ValueError(
+                f"{where}: state[{i}] must hold {sorted(wanted)} for "
+                f"{type(self).__name__}{self._describe_options()}, got "
+                f"{sorted(entries, key=str)}"
+                + (f": missing {missing}" if missing else "")
+                + (f": unexpected {extra}" if extra else "")
+            )
+        data = self.params[i].data
+        entry: dict[str, Any] = {"step": _saved_count(entries["step"], i, where)}
+        for k in sorted(wanted[1:]):
+            v, label = entries[k], f"state[{i}][{k!r}]"
+            if not isinstance(v, np.ndarray) or v.shape != data.shape or v.dtype != data.dtype:
+                raise ValueError(
+                    f"{where}: {label} must be an array of parameter {i}'s dtype and shape, "
+                    f"{data.dtype} {data.shape}, got {describe(v)}"
+                )
+            if isinstance(v, np.ma.MaskedArray):
+                raise ValueError(f"{where}: {label} is a masked array; pass a plain array")
+            plain_array(v, label, where)
+            finite_array(v, label, where)  # step() would refuse it later
+            if k in self.non_negative_state and (v < 0).any():
+                raise ValueError(
+                    f"{where}: {label} is a sum of squares but has {int((v < 0).sum())} "
+                    "negative entries"
+                )
+            entry[k] = v.copy()
+        return entry
 
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={v!r}" for k, v in self._hyperparameters().items())
