@@ -446,3 +446,10 @@ def any_array(layer: Any, x: object) -> NDArray[Any]:
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{layer!r} expected a numpy array, got {type(x).__name__}")
     return x
+
+
+def plain_number(value: object) -> object:
+    """A 0-d array (as :func:`bplib.load` gives) as its Python number; anything else as is."""
+    if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "biuf":
+        return value.item()
+    return value

@@ -51,7 +51,7 @@ Metric = Callable[[NDArray[Any], NDArray[Any]], float]
 """The signature of every metric, ``metric(outputs, targets) -> float``."""
 
 
-def _labels_from_outputs(out: NDArray[Any]) -> NDArray[np.int64]:
+def labels_from_outputs(out: NDArray[Any]) -> NDArray[np.int64]:
     """Class labels from logits: arg-max of several columns, ``logit > 0`` for one column."""
     if not isinstance(out, np.ndarray) or isinstance(out, np.matrix) or out.dtype.kind != "f":
         raise TypeError(f"expected model outputs as a floating numpy array, got {describe(out)}")
@@ -108,7 +108,7 @@ def accuracy(outputs: NDArray[Any], y: NDArray[Any]) -> float:
     one-logit model or one-hot rows. Labels outside the classes the outputs can express,
     NaN outputs and an empty batch are refused.
     """
-    predicted = _labels_from_outputs(outputs)
+    predicted = labels_from_outputs(outputs)
     if len(outputs) == 0:
         raise ValueError(f"accuracy: got an empty batch: outputs of shape {outputs.shape}")
     if not np.isfinite(outputs).all():
@@ -438,7 +438,7 @@ def _classification_metric(which: str, average: str) -> Metric:
     name = which if average == "binary" else f"{which}_{average}"
 
     def metric(outputs: NDArray[Any], y: NDArray[Any]) -> float:
-        predicted = _labels_from_outputs(outputs)
+        predicted = labels_from_outputs(outputs)
         true = _labels_from_targets(y, outputs.shape[1], name)
         return _precision_recall_f1(true, predicted, average, 1, 0.0, which)
 

@@ -19,6 +19,8 @@ from numpy.typing import NDArray
 from . import _checks, fast
 from ._checks import describe, finite_array, plain_array, same_shape
 
+__all__ = ["IncompatibleKeys", "Module", "ModuleList", "Parameter", "Sequential"]
+
 
 class Parameter:
     r"""A trainable array and its gradient.
@@ -220,7 +222,7 @@ class Module:
         """
         if not isinstance(mode, bool | np.bool_):
             raise ValueError(f"train(mode) expects True or False, got {mode!r}")
-        found = _submodules(self)  # each module once, even one that refers to its owner
+        found = submodules(self)  # each module once, even one that refers to its owner
         for m in found:
             _refuse_module_lists(m)
         for m in found:
@@ -261,7 +263,7 @@ class Module:
         arrays are copies, so training on does not change a saved state;
         ``bplib.save(model.state_dict(), path)`` writes it to disk.
         """
-        for m in _submodules(self):
+        for m in submodules(self):
             _refuse_module_lists(m)
         state: OrderedDict[str, NDArray[Any]] = OrderedDict()
         for name, p in self.named_parameters():
@@ -306,7 +308,7 @@ class Module:
                 f"load_state_dict expected a mapping name -> array (e.g. from state_dict() or "
                 f"bplib.load), got {type(state_dict).__name__}"
             )
-        for m in _submodules(self):
+        for m in submodules(self):
             _refuse_module_lists(m)
         targets: dict[str, NDArray[Any]] = {n: p.data for n, p in self.named_parameters()}
         targets.update(self.named_buffers())
@@ -408,7 +410,7 @@ def _refuse_module_lists(module: Module) -> None:
                 )
 
 
-def _submodules(module: Module) -> list[Module]:
+def submodules(module: Module) -> list[Module]:
     """``module`` and every module inside it, each once (cycles are walked once)."""
     found: list[Module] = []
     stack, seen = [module], set()
@@ -449,7 +451,7 @@ class Sequential(Module):
                 )
         first: dict[int, int] = {}
         for i, m in enumerate(modules):
-            for sub in _submodules(m):
+            for sub in submodules(m):
                 j = first.setdefault(id(sub), i)
                 if j != i:
                     raise ValueError(

@@ -37,8 +37,8 @@ from .callbacks import Callback, CSVLogger, EarlyStopping, History, ModelCheckpo
 from .data.batching import iterate_batches
 from .init import RngLike, as_rng
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss
-from .metrics import METRICS, Metric, _labels_from_outputs, accuracy
-from .module import Module, _submodules
+from .metrics import METRICS, Metric, accuracy, labels_from_outputs
+from .module import Module, submodules
 from .optim import LRScheduler, Optimizer, ReduceLROnPlateau, deferred_interrupts
 
 __all__ = [
@@ -60,7 +60,7 @@ def _check_model(model: object, where: str) -> None:
 
 def _switch_mode(model: Module, training: bool) -> list[tuple[Module, bool]]:
     """``model.train(training)``; returns every module's flag as it was, for :func:`_restore`."""
-    found = [(m, m.training) for m in _submodules(model)]
+    found = [(m, m.training) for m in submodules(model)]
     model.train(training)
     return found
 
@@ -94,7 +94,7 @@ def predict(model: Module, X: NDArray[Any]) -> NDArray[Any]:
 
 def predict_classes(model: Module, X: NDArray[Any]) -> NDArray[np.int64]:
     """Predicted class labels: the arg-max logit, or ``logit > 0`` for a one-output model."""
-    return _labels_from_outputs(predict(model, X))
+    return labels_from_outputs(predict(model, X))
 
 
 def _resolve_metrics(metrics: Iterable[str | Metric] | None, loss_fn: object) -> dict[str, Metric]:

@@ -20,7 +20,7 @@ from ..init import RngLike
 from ..layers import ACTIVATIONS, Activation, Linear
 from ..losses import Loss
 from ..module import Module, Sequential
-from .theory import _activation_name, predicted_ratio, ratio_tolerance, weight_variance
+from .theory import card, predicted_ratio, ratio_tolerance, weight_variance
 
 __all__ = [
     "LayerStats",
@@ -354,7 +354,7 @@ def random_network(
     depth = positive_int(depth, "depth")
     width = positive_int(width, "width")
     batch = positive_int(batch, "batch")
-    factory = ACTIVATIONS[_activation_name(activation)]
+    factory = card(activation)
     weight_variance(init, width, width)  # refuses an unknown init with a clear message
     input_std = real(input_std, "input_std", "random_network", low=0.0, low_open=True)
     gen = _init.as_rng(rng)

@@ -36,7 +36,7 @@ def _activation_name(activation: str) -> str:
     return activation
 
 
-def _card(activation: str) -> type[Activation]:
+def card(activation: str) -> type[Activation]:
     """The class registered under ``activation``: its card carries the theory values."""
     return ACTIVATIONS[_activation_name(activation)]
 
@@ -100,13 +100,13 @@ def derivative_mean_square(activation: str) -> float:
     matters); for sigmoid and tanh it is an upper bound, reached as :math:`z \to 0`, and it
     falls once the units saturate.
     """
-    card = _card(activation)
-    if card.derivative_mean_square is None:
+    cls = card(activation)
+    if cls.derivative_mean_square is None:
         raise ValueError(
-            f"activation {activation!r} has no theory value: its class {card.__qualname__} "
+            f"activation {activation!r} has no theory value: its class {cls.__qualname__} "
             f"does not set derivative_mean_square, E[f'(z)^2] for small z"
         )
-    return card.derivative_mean_square
+    return cls.derivative_mean_square
 
 
 def predicted_ratio(activation: str, init: str, fan_in: int, fan_out: int | None = None) -> float:
@@ -180,6 +180,6 @@ def ratio_tolerance(
         raise ValueError(f"a per-layer ratio needs depth >= 2 layers, got depth={depth}")
     z = real(z, "z (the number of standard errors)", "ratio_tolerance", low=0.0, low_open=True)
     per_layer = 2.0 / width
-    if activation is not None and _card(activation).sign_gated:
+    if activation is not None and card(activation).sign_gated:
         per_layer += 1.0 / width
     return z * math.sqrt(per_layer) / math.sqrt((depth - 1) * n_seeds)

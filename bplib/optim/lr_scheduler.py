@@ -23,6 +23,7 @@ from .._checks import (
     describe,
     integer,
     non_negative,
+    plain_number,
     positive_int,
     real,
 )
@@ -136,7 +137,7 @@ class LRScheduler:
                 f"{where} expected keys 'base_lr' and 'last_epoch', got "
                 f"{given if given is not None else describe(state_dict)}"
             )
-        values = {k: _plain(v) for k, v in state_dict.items()}
+        values = {k: plain_number(v) for k, v in state_dict.items()}
         base_lr = non_negative(values["base_lr"], "base_lr", where)
         last_epoch = integer(values["last_epoch"], "last_epoch", where, low=0)
         settings = {k: values[k] for k in mine if k in values}
@@ -162,13 +163,6 @@ class LRScheduler:
             for k, v in saved.items():
                 setattr(self, k, v)
             raise ValueError(f"{where}: the state gives a learning rate of {lr} at its epoch")
-
-
-def _plain(value: object) -> object:
-    """A 0-d array (as :func:`bplib.load` gives) as its Python number; anything else as is."""
-    if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "biuf":
-        return value.item()
-    return value
 
 
 class StepLR(LRScheduler):
@@ -608,8 +602,8 @@ class SequentialLR(LRScheduler):
                 f"{len(self.schedulers)} schedules"
             )
         milestones = self._check_milestones(state_dict["milestones"], len(self.schedulers), where)
-        base_lr = non_negative(_plain(state_dict["base_lr"]), "base_lr", where)
-        last_epoch = integer(_plain(state_dict["last_epoch"]), "last_epoch", where, low=0)
+        base_lr = non_negative(plain_number(state_dict["base_lr"]), "base_lr", where)
+        last_epoch = integer(plain_number(state_dict["last_epoch"]), "last_epoch", where, low=0)
         saved = [s.state_dict() for s in self.schedulers]
         mine = (self.base_lr, self.last_epoch, self.milestones)
         try:

@@ -12,8 +12,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .._checks import describe, integer, non_negative, real
-from .lr_scheduler import LRScheduler, _plain
+from .._checks import describe, integer, non_negative, plain_number, real
+from .lr_scheduler import LRScheduler
 from .optimizer import Optimizer
 
 __all__ = ["ReduceLROnPlateau"]
@@ -122,7 +122,7 @@ class ReduceLROnPlateau(LRScheduler):
                 f"{where} needs the value it watches, e.g. scheduler.step(val_loss), once "
                 "per epoch; got no value"
             )
-        value = real(_plain(metrics), "metrics (the monitored value)", where)
+        value = real(plain_number(metrics), "metrics (the monitored value)", where)
         self.last_epoch += 1
         if self._is_better(value):
             self.best = value
@@ -161,7 +161,7 @@ class ReduceLROnPlateau(LRScheduler):
                 f"{where} expected keys {sorted(keys)}, got "
                 f"{given if given is not None else describe(state_dict)}"
             )
-        values = {k: _plain(v) for k, v in state_dict.items()}
+        values = {k: plain_number(v) for k, v in state_dict.items()}
         settings = self._check_hyperparameters(values)
         best = values["best"]
         if isinstance(best, bool) or not isinstance(best, int | float) or math.isnan(best):
