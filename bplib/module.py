@@ -463,6 +463,11 @@ class Sequential(Module):
                     )
         self.modules = list(modules)
 
+    def check_grad(self, grad_out: Any) -> NDArray[Any]:
+        """Each module checks the gradient it is handed (a chain may also be run module by
+        module, ``net[0](x)``, ``net[1](...)``, and then backward as a whole)."""
+        return grad_out
+
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
         for m in self.modules:
             x = m.forward(x)

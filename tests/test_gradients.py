@@ -253,3 +253,24 @@ def test_backward_to_parameters_gives_the_same_gradients_as_backward():
     assert net.backward_to_parameters(g) is None
     for p, expected in zip(net.parameters(), full, strict=True):
         np.testing.assert_array_equal(p.grad, expected)
+
+
+def test_a_chain_run_module_by_module_backpropagates_as_a_whole():
+    """Chapter 3 runs each layer of a Sequential by hand, then model.backward(...): the
+    chain's own forward never ran, so each module checks the gradient it is handed."""
+    rng = np.random.default_rng(5)
+    net = bplib.Sequential(bplib.Linear(3, 4, rng=0), bplib.Tanh(), bplib.Linear(4, 2, rng=1))
+    x, g = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    whole = net(x)
+    dx_whole = net.backward(g)
+    grads = [p.grad.copy() for p in net.parameters()]
+    net.zero_grad()
+    out = x
+    for m in net:
+        out = m(out)
+    np.testing.assert_array_equal(out, whole)
+    np.testing.assert_array_equal(net.backward(g), dx_whole)
+    for p, expected in zip(net.parameters(), grads, strict=True):
+        np.testing.assert_array_equal(p.grad, expected)
+    with pytest.raises(ValueError, match=r"expected a gradient of shape \(5, 2\)"):
+        net.backward(g[:, :1])  # the last module refuses what the chain was handed
