@@ -357,8 +357,16 @@ class Optimizer:
         self.params: list[Parameter] = plist
         self.state: dict[Parameter, dict[str, Any]] = {}
         self._kept: dict[Parameter, Array] = {}  # the arrays rule_into writes into
+        self._step_keywords: dict[str, Any] | None = None  # see __setattr__
         for key, check in self.hyperparameters.items():
             setattr(self, key, check(given[key], key, name))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # step passes the hyperparameters to the rule as keywords; it builds that dict once
+        # and keeps it until a hyperparameter is set (a schedule setting lr, say)
+        if name in self.hyperparameters:
+            self.__dict__["_step_keywords"] = None
+        super().__setattr__(name, value)
 
     @property
     def lr(self) -> float:
@@ -393,7 +401,9 @@ class Optimizer:
                 f"{type(self).__name__} has no update rule; use one of the optimisers of "
                 "bplib.optim (SGD, Adam, ...) or subclass Optimizer and declare its rule"
             )
-        twin, hyper = type(self).rule_into, self._hyperparameters()  # one dict per step
+        twin, hyper = type(self).rule_into, self._step_keywords
+        if hyper is None:
+            hyper = self._step_keywords = self._hyperparameters()
         updates = []
         # NaN and overflow are looked for below, before anything is written: no warnings
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
