@@ -17,7 +17,7 @@ tests check that each twin gives the plain method's numbers bit for bit.
 
     The one assumption: nothing writes into a gradient array between ``zero_grad()`` and the
     backward pass, except through ``Parameter.grad`` (which clears
-    :attr:`~bplib.Parameter.grad_is_zero`). An array taken from ``grad`` *before*
+    ``Parameter.grad_is_zero``). An array taken from ``grad`` *before*
     ``zero_grad()`` and added to afterwards would be overwritten; ``fit`` and every loop the
     book writes take the gradient after ``backward``.
 """

@@ -108,7 +108,7 @@ class Loss:
         return pred, _check_target_like(target, pred, self)
 
     def overflow_hint(self, pred: NDArray[Any], target: NDArray[Any]) -> str:
-        """What to say of the inputs when the loss overflows (the largest |logit| by default)."""
+        """What to say of the inputs when the loss overflows (by default the largest absolute logit)."""
         return f"largest |logit| = {np.abs(pred).max():.3g}"
 
     def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:

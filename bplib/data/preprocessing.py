@@ -223,9 +223,11 @@ class Standardizer:
         return self.fit(X).transform(X)
 
     def state_dict(self) -> dict[str, NDArray[np.float64]]:
-        """``{"mean": ..., "scale": ...}`` (copies), to save beside the model it feeds::
+        """``{"mean": ..., "scale": ...}`` (copies).
 
-        bplib.save({"model": net.state_dict(), "scaler": scaler.state_dict()}, path)
+        Save it beside the model it feeds::
+
+            bplib.save({"model": net.state_dict(), "scaler": scaler.state_dict()}, path)
         """
         if self.mean is None or self.scale is None:
             raise RuntimeError(

@@ -303,7 +303,7 @@ class LambdaLR(LRScheduler):
 
     ``lr_lambda`` takes the epoch count (an int >= 0) and returns a number >= 0; it is
     called at once for epoch 0, and the rate is set to :math:`\eta_0\,
-    \text{lr\_lambda}(0)`, as PyTorch does. :meth:`state_dict` holds the epoch and
+    \text{lr\_lambda}(0)`, as PyTorch does. ``state_dict()`` holds the epoch and
     ``base_lr`` but not the function (a file holds numbers): load the state into a
     ``LambdaLR`` made with the same function.
     """

@@ -310,9 +310,9 @@ class Optimizer:
     non_negative_state: ClassVar[frozenset[str]] = frozenset()
     """State entries that are sums of squares, so never negative."""
     recorded: ClassVar[dict[str, object]] = {}
-    """What :meth:`state_dict` records beside the hyperparameters to tell this optimiser from
+    """What ``state_dict()`` records beside the hyperparameters to tell this optimiser from
     another with the same hyperparameter names (Adam and AdamW: PyTorch's
-    ``decoupled_weight_decay``); :meth:`load_state_dict` checks it."""
+    ``decoupled_weight_decay``); ``load_state_dict()`` checks it."""
 
     def __init__(self, params: Iterable[Parameter], lr: float, **hyperparameters: Any) -> None:
         name = type(self).__name__

@@ -37,7 +37,8 @@ class ReduceLROnPlateau(LRScheduler):
     """
 
     follows_a_value = True
-    """No rate per epoch: :class:`~bplib.optim.SequentialLR` refuses it, as PyTorch does."""
+    """Stepped with a value, not once per epoch, so :class:`~bplib.optim.SequentialLR` refuses
+    it, as PyTorch does."""
 
     def __init__(
         self,
