@@ -7,10 +7,10 @@ hands a freed large block back to the system, so the next step pays again. :func
 computes the change ``lr * g`` into ``out``, an array the optimiser keeps from one step to
 the next (:meth:`~bplib.optim.Optimizer.step` passes it), and the base class subtracts it in
 place: ``theta -= lr * g``, the same numbers as ``sgd``'s ``theta - lr * g``, with one pass
-over the parameter fewer and nothing allocated the size of the model. Measured with
-``benchmarks/bench_step.py`` (float32, 1 thread, interleaved A/B): without it the whole step
-of the big network took about 1.09 times as long. The tests check that it gives ``sgd``'s
-numbers bit for bit.
+over the parameter fewer and nothing allocated the size of the model (the appendix counts
+the bytes with ``tracemalloc``). No benchmark of ``benchmarks/`` yet times a step with it
+against one without it (``bench_twins.py`` measures :mod:`bplib.fast`'s twin only). The
+tests check that it gives ``sgd``'s numbers bit for bit.
 """
 
 from __future__ import annotations
