@@ -13,13 +13,19 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+LOW_PRECISION_DTYPES = (np.dtype(np.float16),)
+"""Accepted too, for the low-precision training of :mod:`bplib.amp` (half precision)."""
 
 
 def as_float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
-    """Return ``dtype`` as a numpy dtype, insisting on float32 or float64."""
+    """Return ``dtype`` as a numpy dtype, insisting on float32 or float64 (or float16, for
+    low-precision training: :mod:`bplib.amp`)."""
     dt: np.dtype[Any] = np.dtype(dtype)
-    if dt not in FLOAT_DTYPES:
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    if dt not in FLOAT_DTYPES and dt not in LOW_PRECISION_DTYPES:
+        raise TypeError(
+            f"dtype must be float32 or float64, got {dt} (float16 is accepted too, for "
+            "low-precision training: see bplib.amp)"
+        )
     return dt
 
 

@@ -98,7 +98,7 @@ class BatchNorm1d(Module):
     affine : bool
         Whether to learn :math:`\gamma` (``weight``, initialised to ones) and :math:`\beta`
         (``bias``, zeros); without, :math:`y = \hat x` and both are ``None``.
-    dtype : float64 (default) or float32
+    dtype : float64 (default), float32, or float16 (low precision: :mod:`bplib.amp`)
 
     Attributes
     ----------
@@ -217,7 +217,7 @@ class LayerNorm(Module):
         (``bias``, zeros).
     bias : bool
         Whether to learn :math:`\beta` (only with ``elementwise_affine``).
-    dtype : float64 (default) or float32
+    dtype : float64 (default), float32, or float16 (low precision: :mod:`bplib.amp`)
     """
 
     def __init__(
