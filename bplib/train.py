@@ -230,7 +230,7 @@ def fit(
         a minimum, so ``tol`` with ``batch_size < n`` is an error (use
         :class:`EarlyStopping` instead).
     grad_scaler : bplib.amp.GradScaler or None
-        Loss scaling for low-precision training (chapter 13, :mod:`bplib.amp`): the loss
+        Loss scaling for low-precision training (:mod:`bplib.amp`): the loss
         gradient is scaled before the backward pass and the gradients unscaled before the
         step, which is skipped (not an error) when a gradient overflowed; the scale is
         updated after every batch. A skipped batch adds nothing to the recorded gradient
