@@ -44,7 +44,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import all_finite, any_array, describe, instance, integer, plain_number, real
+from ._checks import (
+    all_finite,
+    any_array,
+    describe,
+    instance,
+    integer,
+    is_floating,
+    plain_number,
+    real,
+)
 from .module import Module, Parameter
 from .optim import Optimizer
 
@@ -140,7 +149,7 @@ class GradScaler:
         if not self._enabled:
             return grad
         grad = any_array(self, grad)
-        if grad.dtype.kind != "f":
+        if not is_floating(grad.dtype):
             raise TypeError(f"GradScaler.scale expected a floating array, got {describe(grad)}")
         with np.errstate(over="ignore"):  # an overflow is what step() looks for
             return (grad.astype(np.float64) * self._scale).astype(grad.dtype)

@@ -46,6 +46,54 @@ def test_float16_cross_entropy_is_finite_for_logits_float16_can_hold():
     np.testing.assert_array_equal(loss.backward(), np.array([[0.5, -0.5, 0], [0.5, -0.5, 0]]))
 
 
+def bfloat16():
+    ml_dtypes = pytest.importorskip(
+        "ml_dtypes", reason='ml_dtypes not installed: pip install "bplib-book[lowp]"'
+    )
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def test_bfloat16_layers_accumulate_in_float32_and_round_once():
+    bf = bfloat16()
+    layer = bplib.Linear(5, 4, rng=0, dtype=bf)
+    layer.bias.data[...] = np.linspace(-1, 1, 4).astype(bf)
+    x = np.random.default_rng(0).standard_normal((3, 5)).astype(bf)
+    out = layer(x)
+    assert out.dtype == bf
+    w32, b32 = layer.weight.data.astype(np.float32), layer.bias.data.astype(np.float32)
+    np.testing.assert_array_equal(out, (x.astype(np.float32) @ w32 + b32).astype(bf))
+    g = np.ones((3, 4), bf)
+    gx = layer.backward(g)
+    assert gx.dtype == bf and layer.weight.grad.dtype == bf
+    np.testing.assert_array_equal(gx, (g.astype(np.float32) @ w32.T).astype(bf))
+    np.testing.assert_array_equal(
+        layer.weight.grad, (x.astype(np.float32).T @ np.ones((3, 4), np.float32)).astype(bf)
+    )
+
+
+def test_bfloat16_trains_through_fit_with_master_weights_and_a_scaler():
+    bf = bfloat16()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((256, 8))
+    y = X[:, :3].argmax(1)
+    model = MasterWeights(half_net(bf))
+    scaler = GradScaler(init_scale=1.0, growth_interval=5)  # bfloat16 gradients: allowed
+    opt = bplib.optim.SGD(model.parameters(), lr=0.5)
+    history = bplib.fit(
+        model, bplib.CrossEntropyLoss(), opt, X.astype(bf), y, epochs=8, batch_size=32,
+        rng=0, progress=False, grad_scaler=scaler,
+    )  # fmt: skip
+    assert history.loss[-1] < history.loss[0] / 2
+    assert model(X[:2].astype(bf)).dtype == bf
+    assert scaler.get_scale() > 1.0  # no overflow: bfloat16 has float32's range
+
+
+def test_bfloat16_batch_norm_is_refused():
+    bf = bfloat16()
+    with pytest.raises(TypeError, match="BatchNorm1d does not compute in bfloat16"):
+        bplib.BatchNorm1d(3, dtype=bf)
+
+
 # --- GradScaler: the scale sequence and the skipped steps, against PyTorch -----------------
 
 PATTERNS = {  # per step: None (finite gradients), "inf" or "nan" in one entry
