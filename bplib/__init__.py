@@ -24,8 +24,10 @@ from .serialization import load, save
 
 if TYPE_CHECKING:  # what the lazy names below will be, for mypy and editors
     from . import (
+        amp,
         autodiff,
         callbacks,
+        checkpoint,
         data,
         exercises,
         experiments,
@@ -66,8 +68,10 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "__version__",
+    "amp",
     "autodiff",
     "callbacks",
+    "checkpoint",
     "count_parameters",
     "data",
     "exercises",
@@ -93,8 +97,10 @@ __all__ = [
 ]
 
 _SUBMODULES = {
+    "amp",
     "autodiff",
     "callbacks",
+    "checkpoint",
     "data",
     "exercises",
     "experiments",

@@ -13,14 +13,49 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+LOW_PRECISION_DTYPES = (np.dtype(np.float16),)
+"""Accepted too, for the low-precision training of :mod:`bplib.amp` (half precision); and
+``ml_dtypes.bfloat16`` when the optional package ``ml_dtypes`` is installed."""
+
+
+def is_bfloat16(dtype: np.dtype[Any]) -> bool:
+    """Whether ``dtype`` is ``ml_dtypes.bfloat16`` (which numpy files under kind ``"V"``)."""
+    return dtype.name == "bfloat16" and dtype.itemsize == 2
+
+
+def is_floating(dtype: np.dtype[Any]) -> bool:
+    """Whether ``dtype`` is a floating type bplib computes in: numpy's (kind ``"f"``) or
+    bfloat16."""
+    return dtype.kind == "f" or is_bfloat16(dtype)
 
 
 def as_float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
-    """Return ``dtype`` as a numpy dtype, insisting on float32 or float64."""
+    """Return ``dtype`` as a numpy dtype, insisting on float32 or float64 (or float16 or
+    bfloat16, for low-precision training: :mod:`bplib.amp`)."""
     dt: np.dtype[Any] = np.dtype(dtype)
-    if dt not in FLOAT_DTYPES:
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    if dt not in FLOAT_DTYPES and dt not in LOW_PRECISION_DTYPES and not is_bfloat16(dt):
+        raise TypeError(
+            f"dtype must be float32 or float64, got {dt} (float16 and ml_dtypes.bfloat16 are "
+            "accepted too, for low-precision training: see bplib.amp)"
+        )
     return dt
+
+
+def keep_bfloat16(out: Any, like: Any) -> Any:
+    """``out`` rounded to bfloat16 when it is float32 computed from the bfloat16 ``like``.
+
+    numpy's matrix product of bfloat16 arrays returns float32 (the sums accumulated in
+    float32, as bfloat16 hardware accumulates them); the layers' boundary rounds it, once,
+    so that a bfloat16 layer's outputs and gradients stay bfloat16. Anything else as is.
+    """
+    if (
+        type(out) is np.ndarray
+        and out.dtype == np.float32
+        and isinstance(like, np.ndarray)
+        and is_bfloat16(like.dtype)
+    ):
+        return out.astype(like.dtype)
+    return out
 
 
 def as_batch(x: object, dtype: np.dtype[Any], where: object) -> NDArray[Any]:
@@ -46,7 +81,7 @@ def as_batch(x: object, dtype: np.dtype[Any], where: object) -> NDArray[Any]:
         return x
     if x.dtype.kind in "biu":
         return x.astype(dtype)
-    if x.dtype.kind == "f":
+    if is_floating(x.dtype):
         raise TypeError(
             f"{where!r} has dtype {dtype} but the input has dtype {x.dtype}; "
             f"convert it with x.astype(np.{dtype})"
@@ -128,11 +163,11 @@ def rows(a: object, name: str, where: str, *, finite: bool = True) -> NDArray[An
     """A real numeric array with at least one row (one per example), finite if asked."""
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{where}: {name} must be a numpy array, got {type(a).__name__}")
-    if a.dtype.kind not in "biuf":
+    if a.dtype.kind not in "biuf" and not is_floating(a.dtype):
         raise TypeError(f"{where}: {name} must be a real numeric array, got dtype {a.dtype}")
     if a.ndim == 0 or len(a) == 0:
         raise ValueError(f"{where}: {name} must have at least one row, got shape {a.shape}")
-    if finite and a.dtype.kind == "f" and not np.isfinite(a).all():
+    if finite and is_floating(a.dtype) and not np.isfinite(a).all():
         bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
         raise ValueError(
             f"{where}: {name} contains {bad} NaN or infinite value(s); clean or impute the "
@@ -293,7 +328,7 @@ def real_numbers(x: object, name: str, where: str = "") -> NDArray[Any]:
 def floating_input(x: object, where: object) -> NDArray[Any]:
     """A layer's input that must be a plain numpy array of floats (activations, dropout):
     an integer array is refused rather than converted, an ``np.matrix`` as everywhere."""
-    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+    if not isinstance(x, np.ndarray) or not is_floating(x.dtype):
         raise TypeError(f"{where!r} expected a floating numpy array, got {describe(x)}")
     if isinstance(x, np.matrix):
         plain_array(x, "the input", repr(where))

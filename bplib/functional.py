@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import axis_of, describe, plain_array
+from ._checks import axis_of, describe, is_bfloat16, plain_array
 
 
 def sigmoid(z: NDArray[Any]) -> NDArray[Any]:
@@ -58,7 +58,7 @@ def softmax(z: NDArray[Any], axis: int = -1) -> NDArray[Any]:
 def _real(z: object, where: str) -> None:
     """``z`` must be a plain numpy array of real numbers (float or integer)."""
     array = z if type(z) is np.ndarray else plain_array(z, "z", where)
-    if array.dtype.kind not in "fiu":
+    if array.dtype.kind not in "fiu" and not is_bfloat16(array.dtype):
         raise TypeError(
             f"{where}: z must be an array of real numbers (float or integer), got {describe(z)}"
         )

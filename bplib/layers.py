@@ -51,7 +51,7 @@ class Linear(Module):
         as PyTorch's ``nn.Linear``) or a function ``f(fan_in, fan_out, *, rng, dtype)``.
     rng : int, numpy.random.Generator or None
         Seed or generator for the initial weights.
-    dtype : float64 (default) or float32
+    dtype : float64 (default), float32, or float16 (low precision: :mod:`bplib.amp`)
 
     Examples
     --------

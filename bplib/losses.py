@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import all_finite, class_labels, describe, plain_array
+from ._checks import all_finite, class_labels, describe, is_floating, plain_array
 from .functional import log_softmax
 
 
@@ -45,7 +45,7 @@ def _check_pred(pred: object, where: object) -> NDArray[Any]:
     """Predictions: a non-empty floating array (their finiteness: see _refuse_non_finite)."""
     if isinstance(pred, np.matrix):
         plain_array(pred, "pred (the predictions)", repr(where))
-    if not isinstance(pred, np.ndarray) or pred.dtype.kind != "f":
+    if not isinstance(pred, np.ndarray) or not is_floating(pred.dtype):
         raise TypeError(
             f"{where!r} expected predictions as a floating numpy array, got {describe(pred)}"
         )

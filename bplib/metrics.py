@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe, finite_array, positive_int, whole_number_hint
+from ._checks import describe, finite_array, is_floating, positive_int, whole_number_hint
 
 __all__ = [
     "MAXIMISED",
@@ -53,7 +53,7 @@ Metric = Callable[[NDArray[Any], NDArray[Any]], float]
 
 def labels_from_outputs(out: NDArray[Any]) -> NDArray[np.int64]:
     """Class labels from logits: arg-max of several columns, ``logit > 0`` for one column."""
-    if not isinstance(out, np.ndarray) or isinstance(out, np.matrix) or out.dtype.kind != "f":
+    if not isinstance(out, np.ndarray) or isinstance(out, np.matrix) or not is_floating(out.dtype):
         raise TypeError(f"expected model outputs as a floating numpy array, got {describe(out)}")
     if out.ndim != 2:
         raise ValueError(f"expected model outputs of shape (batch, outputs), got {out.shape}")

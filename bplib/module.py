@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _checks, fast
-from ._checks import describe, finite_array, plain_array, same_shape
+from ._checks import describe, finite_array, is_floating, keep_bfloat16, plain_array, same_shape
 
 __all__ = ["IncompatibleKeys", "Module", "ModuleList", "Parameter", "Sequential"]
 
@@ -42,7 +42,7 @@ class Parameter:
     """
 
     def __init__(self, data: NDArray[Any], name: str = "") -> None:
-        if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
+        if not isinstance(data, np.ndarray) or not is_floating(data.dtype):
             raise TypeError(f"Parameter expected a floating numpy array, got {describe(data)}")
         plain_array(data, "data", "Parameter")
         if not np.isfinite(data).all():
@@ -369,7 +369,8 @@ def _guarded_forward(forward: Any, twin: Any = None) -> Any:
     @functools.wraps(forward)
     def guarded(self: Module, x: Any) -> Any:
         self._forward_output = None  # a refused call leaves nothing for backward
-        out = forward(self, self.check_input(x))
+        x = self.check_input(x)
+        out = keep_bfloat16(forward(self, x), x)  # see keep_bfloat16
         self._forward_output = (
             (out.shape, out.dtype) if isinstance(out, np.ndarray) else (None, None)
         )
@@ -386,7 +387,8 @@ def _guarded_backward(backward: Any, twin: Any = None) -> Any:
 
     @functools.wraps(backward)
     def guarded(self: Module, grad_out: Any) -> Any:
-        return run(self, self.check_grad(grad_out))
+        grad_out = self.check_grad(grad_out)
+        return keep_bfloat16(run(self, grad_out), grad_out)  # see keep_bfloat16
 
     guarded.is_guarded = True  # type: ignore[attr-defined]
     return guarded

@@ -30,6 +30,7 @@ from ._checks import (
     all_finite,
     as_float_dtype,
     batchnorm_input,
+    is_bfloat16,
     layernorm_input,
     positive_int,
     real,
@@ -98,7 +99,7 @@ class BatchNorm1d(Module):
     affine : bool
         Whether to learn :math:`\gamma` (``weight``, initialised to ones) and :math:`\beta`
         (``bias``, zeros); without, :math:`y = \hat x` and both are ``None``.
-    dtype : float64 (default) or float32
+    dtype : float64 (default), float32, or float16 (low precision: :mod:`bplib.amp`)
 
     Attributes
     ----------
@@ -133,6 +134,11 @@ class BatchNorm1d(Module):
         self.momentum = real(momentum, "momentum", "BatchNorm1d", low=0.0, high=1.0)
         self.affine = bool(affine)
         self.dtype = as_float_dtype(dtype)
+        if is_bfloat16(self.dtype):  # np.einsum, below, has no bfloat16 loop
+            raise TypeError(
+                "BatchNorm1d does not compute in bfloat16 (numpy's einsum cannot); keep it in "
+                "float32, as PyTorch's autocast keeps normalisation"
+            )
         n = self.num_features
         self.weight = Parameter(np.ones(n, self.dtype), "weight") if affine else None
         self.bias = Parameter(np.zeros(n, self.dtype), "bias") if affine else None
@@ -217,7 +223,7 @@ class LayerNorm(Module):
         (``bias``, zeros).
     bias : bool
         Whether to learn :math:`\beta` (only with ``elementwise_affine``).
-    dtype : float64 (default) or float32
+    dtype : float64 (default), float32, or float16 (low precision: :mod:`bplib.amp`)
     """
 
     def __init__(

@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from ._checks import instance, positive_int, real, rows, xy
 from ._progress import Progress, progress_enabled
+from .amp import GradScaler
 from .callbacks import Callback, CSVLogger, EarlyStopping, History, ModelCheckpoint
 from .data.batching import iterate_batches
 from .init import RngLike, as_rng
@@ -169,6 +170,7 @@ def fit(
     scheduler: LRScheduler | None = None,
     callbacks: Sequence[Callback] | None = None,
     tol: float | None = None,
+    grad_scaler: GradScaler | None = None,
 ) -> History:
     r"""Train ``model`` on ``(X, y)`` with mini-batch gradient descent (chapter 6).
 
@@ -226,6 +228,12 @@ def fit(
         loss). Needs full batches: a mini-batch gradient is noisy and does not vanish at
         a minimum, so ``tol`` with ``batch_size < n`` is an error (use
         :class:`EarlyStopping` instead).
+    grad_scaler : bplib.amp.GradScaler or None
+        Loss scaling for low-precision training (:mod:`bplib.amp`): the loss
+        gradient is scaled before the backward pass and the gradients unscaled before the
+        step, which is skipped (not an error) when a gradient overflowed; the scale is
+        updated after every batch. A skipped batch adds nothing to the recorded gradient
+        norm (an epoch whose every step was skipped records NaN).
 
     The model trains in training mode (``model.train()``) and the validation set is
     evaluated in evaluation mode (chapter 10: batch normalisation and dropout behave
@@ -261,6 +269,9 @@ def fit(
         model, loss_fn, optimizer, X, y, epochs, batch_size, validation, validation_split,
         metrics, scheduler, callbacks, tol,
     )  # fmt: skip
+    if grad_scaler is not None:
+        instance(grad_scaler, GradScaler, "grad_scaler", "fit", "a bplib.amp.GradScaler")
+    scaler = grad_scaler or GradScaler(enabled=False)  # disabled: each call does nothing
     history = _begin(callbacks, chosen, validation, model)  # callbacks' on_train_begin
     n, params, shuffle = len(X), model.parameters(), as_rng(rng)
     diverged = _Divergence(optimizer, epochs, n_batches=math.ceil(n / size))
@@ -283,13 +294,15 @@ def fit(
                         loss = loss_fn(out, yb)
                     if not math.isfinite(loss):
                         raise diverged.error(epoch, b, f"the loss is {loss}")
-                    model.backward_to_parameters(loss_fn.backward())  # no dL/dX needed
+                    model.backward_to_parameters(scaler.scale(loss_fn.backward()))  # no dL/dX
+                    scaler.unscale_(optimizer)  # the true gradients, for their norm and the step
                     grad_sq = sum(float(np.vdot(p.grad, p.grad)) for p in params)
                 if tol is not None and math.sqrt(grad_sq) < tol:  # converged: take no step
                     stop_reason = f"gradient norm {math.sqrt(grad_sq):.3g} below tol {tol:g}"
                 else:  # step() refuses a NaN or infinite gradient before it updates anything
                     with diverged.unless_finite(epoch, b, "a gradient is not finite"):
-                        optimizer.step()
+                        scaler.step(optimizer)  # optimizer.step(), or skipped on an overflow
+                        scaler.update()
                 sums.add(loss, out, yb, grad_sq)
             sums.record(history, n)
             if validation is not None:
@@ -467,17 +480,23 @@ class _EpochSums:
     def __init__(self, chosen: dict[str, Metric], n_batches: int) -> None:
         self.chosen, self.n_batches = chosen, n_batches
         self.loss, self.grad_sq, self.metrics = 0.0, 0.0, dict.fromkeys(chosen, 0.0)
+        self.grad_n = 0  # the examples whose gradient counted (a loss scaler skips overflows)
 
     def add(self, loss: float, out: NDArray[Any], yb: NDArray[Any], grad_sq: float) -> None:
         m = len(yb)
-        self.grad_sq = grad_sq if self.n_batches == 1 else self.grad_sq + grad_sq * m
+        if math.isfinite(grad_sq):  # not a step a loss scaler skipped
+            self.grad_sq = grad_sq if self.n_batches == 1 else self.grad_sq + grad_sq * m
+            self.grad_n += m
         self.loss += loss * m
         for k, metric in self.chosen.items():
             self.metrics[k] += metric(out, yb) * m
 
     def record(self, history: History, n: int) -> None:
         history.loss.append(self.loss / n)
-        mean_sq = self.grad_sq if self.n_batches == 1 else self.grad_sq / n
+        if self.grad_n == 0:
+            mean_sq = math.nan
+        else:
+            mean_sq = self.grad_sq if self.n_batches == 1 else self.grad_sq / self.grad_n
         history.grad_norm.append(math.sqrt(mean_sq))
         for k, total in self.metrics.items():
             history.metrics[k].append(total / n)

@@ -4579,3 +4579,8 @@ def test_probe(name: str, case: Case) -> None:
     assert re.search(case.match, message), (
         f"{name}: {case.label}: message {message!r} does not match {case.match!r}"
     )
+
+
+from tests.probe_amp_rows import AMP_ROWS  # noqa: E402
+
+TABLE.update(AMP_ROWS)
