@@ -15,6 +15,11 @@ without a TeX error, every internal link and anchor resolves, no cell output is 
 reader edition ``reader/NN_name.ipynb`` (the download menu offers ``student/NN_name.ipynb`` too), the API reference documents every public name of ``bplib``, and a
 screenshot of a chapter goes to ``test-artifacts/`` for a person to look at.
 
+Other screens: at 1280 and at 400 px wide, no page scrolls sideways, no line of a code cell
+wraps (a long one scrolls inside its cell, which shows a scroll shadow, as a display equation
+wider than the screen does), and a figure on the phone stays at least 80 % of its width on
+the wide screen.
+
 Accessibility: axe-core (vendored in ``tests/vendor/axe-core``, MPL-2.0) audits every page
 once it has loaded and typeset; no page may have a serious or critical violation. The full
 report, minor and moderate findings included, goes to ``test-artifacts/axe.json``.
@@ -243,14 +248,6 @@ _INSPECT = r"""
     emptyGlue: Array.from(document.querySelectorAll('.pasted-text, .pasted-inline'))
                  .filter(e => !e.textContent.trim())
                  .map(e => (e.parentElement ? e.parentElement.textContent : '').trim().slice(0, 120)),
-    // Code and printed output wrap at the page's edge (_static/book.css): how each block of
-    // a cell lays out, and the blocks that would need a sideways scroll bar.
-    cellBlocks: Array.from(document.querySelectorAll('div.cell_input pre, div.cell_output pre'))
-                  .map(e => getComputedStyle(e).whiteSpace),
-    sideways: Array.from(document.querySelectorAll(
-        'div.cell_input pre, div.cell_output pre, div.cell_input div.highlight'))
-        .filter(e => shown(e) && e.scrollWidth > e.clientWidth + 1)
-        .map(e => `${e.scrollWidth} > ${e.clientWidth} px: ` + e.textContent.trim().slice(0, 80)),
     // A Markdown table that a cell printed (bplib.plot.Table) but that came out as a
     // paragraph of pipes, not as a table.
     pipeParagraphs: Array.from(document.querySelectorAll('div.cell_output p'))
@@ -387,16 +384,6 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
     }
     grave = {rel: found for rel, found in grave.items() if found}
     assert not grave, f"axe-core (test-artifacts/axe.json): {json.dumps(grave, indent=1)}"
-
-
-def test_code_and_output_wrap_instead_of_scrolling_sideways(pages: dict[str, Page]) -> None:
-    chapters = {rel: p.info for rel, p in pages.items() if p.info["cellBlocks"]}
-    assert chapters, "no page has a code cell: the chapters should"
-    layouts = {rel: sorted(set(i["cellBlocks"]) - {"pre-wrap"}) for rel, i in chapters.items()}
-    layouts = {rel: found for rel, found in layouts.items() if found}
-    assert not layouts, f"code or output blocks that do not wrap: {layouts}"
-    sideways = {rel: i["sideways"] for rel, i in chapters.items() if i["sideways"]}
-    assert not sideways, f"blocks wider than the page: {json.dumps(sideways, indent=1)}"
 
 
 def test_printed_tables_are_tables(pages: dict[str, Page]) -> None:
@@ -561,6 +548,142 @@ def test_one_search_control_stays_in_reach(browser: DevTools, site: str, width: 
         assert focused, f"{width} px: the search button did not open a search field"
     finally:
         browser.call("Emulation.clearDeviceMetricsOverride")
+
+
+# Runs in the page at the width the test set: how the page fits the screen.
+# - pageWidth: the document's width, wider than the viewport if the page scrolls sideways,
+#   and sticking: the outermost elements that make it so (those inside a box that scrolls
+#   by itself do not count).
+# - codeLines / wrapped: each line of each code cell's source, and the lines drawn on more
+#   than one row: the rows of a line are the distinct tops of the boxes of its text (a
+#   Range over the line's characters), whatever the CSS.
+# - uncued: boxes of code, output or a display equation wider than they are, that do not
+#   scroll sideways by themselves or show no scroll shadow (a gradient background,
+#   _static/book.css), so that the reader cannot tell that the line goes on.
+# - figures: each figure image's width as drawn and as made.
+_FIT = r"""
+(async () => {
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) { await mj.startup.promise; }
+  const images = Array.from(document.images);
+  for (const img of images) { if (img.loading === 'lazy') img.loading = 'eager'; }
+  await Promise.all(images.map(img => img.decode().catch(() => null)));
+  await document.fonts.ready;
+  const shown = e => e.checkVisibility({checkOpacity: false, checkVisibilityCSS: true});
+  const root = document.documentElement, viewport = root.clientWidth;
+  const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+    + (typeof e.className === 'string' && e.className.trim()
+       ? '.' + e.className.trim().split(/\s+/).slice(0, 2).join('.') : '');
+  const scrolls = e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+  const contained = e => {  // inside a box that scrolls or clips sideways by itself
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible') return true;
+    }
+    return false;
+  };
+  const sticking = Array.from(document.body.querySelectorAll('*'))
+    .filter(e => e.getBoundingClientRect().right > viewport + 1 && shown(e) && !contained(e)
+                 && getComputedStyle(e).position !== 'fixed')
+    .filter((e, _, all) => !all.includes(e.parentElement))
+    .map(e => `${name(e)} to ${Math.round(e.getBoundingClientRect().right)} px: `
+              + e.textContent.trim().slice(0, 60));
+  const lines = pre => {
+    const texts = [], walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+    for (let t; (t = walker.nextNode());) texts.push(t);
+    const found = [];
+    let range = null;
+    for (const t of texts) {
+      for (let i = 0; i <= t.data.length; i++) {
+        if (range === null) { range = document.createRange(); range.setStart(t, i); }
+        if (i < t.data.length && t.data[i] !== '\n') continue;
+        range.setEnd(t, i);
+        if (i < t.data.length) { found.push(range); range = null; }
+      }
+    }
+    if (range !== null) found.push(range);
+    return found.filter(r => r.toString().trim());
+  };
+  const code = Array.from(document.querySelectorAll('div.cell_input pre')).filter(shown);
+  const codeLines = code.flatMap(lines);
+  const wrapped = codeLines.filter(r => new Set(Array.from(r.getClientRects())
+    .filter(b => b.width > 0).map(b => Math.round(b.top))).size > 1);
+  const uncued = Array.from(document.querySelectorAll(
+      'div.cell_input pre, div.cell_output pre, div.math mjx-container'))
+    .filter(e => shown(e) && e.scrollWidth > e.clientWidth + 1)
+    .filter(e => !scrolls(e) || !getComputedStyle(e).backgroundImage.includes('gradient'))
+    .map(e => `${name(e)} ${e.scrollWidth} > ${e.clientWidth} px: `
+              + e.textContent.trim().slice(0, 60));
+  const figures = Array.from(document.querySelectorAll('figure img')).filter(shown)
+    .map(img => ({src: img.getAttribute('src'), width: img.getBoundingClientRect().width,
+                  natural: img.naturalWidth}));
+  return {viewport, pageWidth: root.scrollWidth, sticking: sticking.slice(0, 5),
+          codeLines: codeLines.length,
+          wrapped: wrapped.map(r => r.toString().trim().slice(0, 60)).slice(0, 5),
+          wrappedCount: wrapped.length, uncued: uncued.slice(0, 5), figures};
+})()
+"""
+
+FIT_WIDTHS = (1280, 400)  # a laptop's window, a phone's (CSS pixels)
+
+
+def test_pages_fit_wide_and_phone_screens(browser: DevTools, site: str) -> None:
+    """At 1280 and at 400 px, on every page (the index's target, each chapter, the API
+    reference): the page never scrolls sideways; no line of a code cell wraps (each is
+    one row; a long one scrolls inside its cell); every code, output or display-equation
+    box that holds more than it shows scrolls by itself and shows a scroll shadow; and a
+    figure on the phone is drawn at least 80 % as wide as on the wide screen (or at the
+    size it was made), so that its labels stay readable."""
+    redirects = _redirects()
+    first = urllib.parse.urljoin("index.html", redirects.get("index.html", "index.html"))
+    pages = [first] + [rel for rel in _html_pages() if rel.startswith("chapters/")]
+    pages = list(dict.fromkeys(pages))
+    assert "chapters/api.html" in pages and len(pages) > 3, pages
+    problems: list[str] = []
+    wide_figures: dict[tuple[str, str], float] = {}
+    lines_checked = 0
+    for width in FIT_WIDTHS:
+        browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=width < 600,
+        )
+        try:
+            for rel in pages:
+                browser.call("Page.navigate", url=site + rel)
+                browser.wait_for("Page.loadEventFired")
+                fit = browser.evaluate(_FIT, timeout=60)
+                where = f"{width} px, {rel}"
+                assert fit["viewport"] == width, f"{where}: the viewport is {fit['viewport']} px"
+                lines_checked += fit["codeLines"]
+                if fit["pageWidth"] > width:
+                    problems.append(
+                        f"{where}: the page is {fit['pageWidth']} px wide: {fit['sticking']}"
+                    )
+                if fit["wrappedCount"]:
+                    problems.append(
+                        f"{where}: {fit['wrappedCount']} of {fit['codeLines']} code lines "
+                        f"wrap, e.g. {fit['wrapped']}"
+                    )
+                if fit["uncued"]:
+                    problems.append(f"{where}: wider than shown, no scroll cue: {fit['uncued']}")
+                for figure in fit["figures"]:
+                    key = (rel, figure["src"])
+                    if width == FIT_WIDTHS[0]:
+                        wide_figures[key] = figure["width"]
+                    elif key in wide_figures:
+                        least = min(0.8 * wide_figures[key], figure["natural"])
+                        if figure["width"] < least - 1:
+                            problems.append(
+                                f"{where}: figure {figure['src']} drawn {figure['width']:.0f} "
+                                f"px wide, {wide_figures[key]:.0f} px on the wide screen"
+                            )
+        finally:
+            browser.call("Emulation.clearDeviceMetricsOverride")
+    assert lines_checked > 100, "the chapters' code cells were not found"
+    assert wide_figures, "no figure was found on a wide screen"
+    assert not problems, "\n".join(problems)
 
 
 def _repository() -> tuple[str, str]:
