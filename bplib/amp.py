@@ -316,15 +316,15 @@ class MasterWeights(Module):
     r"""A low-precision model trained through float32 copies of its parameters.
 
     ``MasterWeights(model)`` keeps, for every parameter of ``model`` (a float16 network),
-    a float32 *master* copy; its :meth:`parameters` are those copies, so an optimiser built
+    a float32 *master* copy; its ``parameters()`` are those copies, so an optimiser built
     on them updates float32 numbers, where a small step is not lost to rounding. Every
-    :meth:`forward` first rounds the masters into ``model``'s parameters, then runs
-    ``model``: the arithmetic is ``model``'s, in low precision. :meth:`backward` runs
+    ``forward`` first rounds the masters into ``model``'s parameters, then runs
+    ``model``: the arithmetic is ``model``'s, in low precision. ``backward`` runs
     ``model``'s backward and adds its gradients, converted to float32, into the masters'
     ``grad``. PyTorch's autocast does the same with a float32 model: it casts the weights
     to float16 for each matrix product and accumulates the gradients in float32.
 
-    The parameters are named as ``model``'s (``"0.weight"``...), so :meth:`state_dict` is
+    The parameters are named as ``model``'s (``"0.weight"``...), so ``state_dict()`` is
     ``model``'s in float32 (its buffers, such as running statistics, in ``model``'s dtype).
 
     Parameters

@@ -21,7 +21,7 @@ parameter (e.g. ``opt.state[p]["exp_avg"]`` for Adam's first moment), as PyTorch
 
 The package's modules: ``optimizer`` (the base class: one all-or-nothing step),
 ``algorithms`` (the update rules, each a plain function beside the class that declares its
-hyperparameters; :data:`~bplib.optim.algorithms.OPTIMIZERS` lists the classes), ``fast`` (SGD's rule writing into a
+hyperparameters; :data:`OPTIMIZERS` lists the classes), ``fast`` (SGD's rule writing into a
 kept array, a speed trick beside its plain twin), ``lr_scheduler`` (the schedules, as
 ``torch.optim.lr_scheduler``) and ``plateau`` (``ReduceLROnPlateau``, also importable from
 ``lr_scheduler``); every name is re-exported here, so ``bplib.optim.Adam`` is
