@@ -14,7 +14,15 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import all_finite, class_labels, describe, is_floating, plain_array
+from ._checks import (
+    all_finite,
+    class_labels,
+    describe,
+    is_floating,
+    plain_array,
+    real,
+    real_array,
+)
 from .functional import log_softmax
 
 
@@ -186,25 +194,90 @@ class CrossEntropyLoss(Loss):
 
     (derived in chapter 2). The log-probabilities use log-sum-exp, so the loss is finite
     for any finite logits.
+
+    Parameters
+    ----------
+    weight : array of shape (classes,) or None
+        A weight :math:`w_c \ge 0` per class, as PyTorch's (class imbalance): example
+        :math:`n` counts :math:`w_{y_n}` times, and the mean divides by
+        :math:`\sum_n w_{y_n}` instead of :math:`N`.
+    label_smoothing : float in [0, 1]
+        :math:`\varepsilon`: the target becomes :math:`(1-\varepsilon)\,\operatorname{onehot}(y)
+        + \varepsilon/C` (PyTorch's definition, weights applied per class).
+    reduction : "mean" (default) or "sum"
+
+    With a target distribution :math:`a_n` (the one-hot row, smoothed and weighted),
+    :math:`L = -\frac1W\sum_n \sum_c a_{nc}\log p_{nc}` and
+    :math:`\partial L/\partial z_n = \big((\textstyle\sum_c a_{nc})\,p_n - a_n\big)/W`.
     """
+
+    def __init__(
+        self,
+        weight: NDArray[Any] | None = None,
+        label_smoothing: float = 0.0,
+        reduction: str = "mean",
+    ) -> None:
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        self.label_smoothing = real(
+            label_smoothing, "label_smoothing", "CrossEntropyLoss", low=0.0, high=1.0
+        )
+        if weight is not None:
+            weight = real_array(weight, "weight", "CrossEntropyLoss")
+            if weight.ndim != 1 or weight.size == 0 or not (weight >= 0).all():
+                raise ValueError(
+                    "CrossEntropyLoss: weight must be a 1-D array of finite weights >= 0, "
+                    f"one per class, got {describe(weight)}"
+                )
+        self.weight = weight
+        self.reduction = reduction
 
     def check_inputs(self, pred: Any, target: Any) -> tuple[NDArray[Any], NDArray[Any]]:
         """Finite logits of shape (batch, classes) and one integer label per row."""
         z = _check_pred(pred, self)
         if z.ndim != 2:
             raise ValueError(f"{self!r} expected logits of shape (batch, classes), got {z.shape}")
+        if self.weight is not None and self.weight.size != z.shape[1]:
+            raise ValueError(
+                f"{self!r}: weight has {self.weight.size} entries but the logits have "
+                f"{z.shape[1]} classes"
+            )
         labels = class_labels(target, z.shape[0], z.shape[1], self)
         if not all_finite(z):  # a -inf logit away from the target would leave the loss finite
             _refuse_non_finite(self, z, None, "")
         return z, labels
 
     def forward(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
+        if self.weight is not None or self.label_smoothing != 0 or self.reduction != "mean":
+            return self.forward_with_options(pred, target)
         n, rows = pred.shape[0], np.arange(pred.shape[0])
         log_p = log_softmax(pred, axis=1)  # z - logsumexp(z): chapter 2
         self.grad = np.exp(log_p)  # softmax(z)
         self.grad[rows, target] -= 1  # minus onehot(y)
         self.grad /= n
         return float(-log_p[rows, target].sum() / n) + 0.0  # + 0.0: -0.0 reads as 0.0
+
+    def forward_with_options(self, pred: NDArray[Any], target: NDArray[Any]) -> float:
+        """``weight``, ``label_smoothing`` and ``reduction="sum"``: the target distribution."""
+        n, c = pred.shape
+        rows, eps = np.arange(n), self.label_smoothing
+        w = np.ones(c, pred.dtype) if self.weight is None else self.weight.astype(pred.dtype)
+        log_p = log_softmax(pred, axis=1)
+        a = np.tile(w * (eps / c), (n, 1))  # the smoothed part, weighted per class
+        a[rows, target] += (1 - eps) * w[target]  # the one-hot part, weighted by its class
+        total = w[target].sum() if self.reduction == "mean" else 1
+        self.grad = (a.sum(axis=1, keepdims=True) * np.exp(log_p) - a) / total
+        return float(-(a * log_p).sum() / total) + 0.0
+
+    def __repr__(self) -> str:
+        parts = []
+        if self.weight is not None:
+            parts.append(f"weight={self.weight.tolist()}")
+        if self.label_smoothing:
+            parts.append(f"label_smoothing={self.label_smoothing:g}")
+        if self.reduction != "mean":
+            parts.append(f"reduction={self.reduction!r}")
+        return f"CrossEntropyLoss({', '.join(parts)})"
 
 
 class BCEWithLogitsLoss(Loss):
