@@ -6,7 +6,7 @@ registers it in ``bplib.layers.ACTIVATIONS``. The tests below define such a clas
 (softplus), register it for the length of one test, and run the table-driven tests of the
 other files on it. Each of those reads its table when it runs, through one function
 (``helpers.activation_factories``, ``test_torch_crosscheck.torch_activations``,
-``test_symbolic.activation_layers``, ``test_probe.activation_cases``, the registry itself
+``test_symbolic.activation_layers``, ``probe.common.activation_cases``, the registry itself
 for ``test_experiments``), and its parametrisation reads the same function when collected;
 so calling a table-driven test with the new name runs it on the new class. The class is
 unregistered when the test ends, so every other test sees the book's five activations.
@@ -29,8 +29,10 @@ from bplib import symbolic
 from bplib.functional import sigmoid
 from bplib.layers import ACTIVATIONS, Activation
 
-from . import test_experiments, test_gradients, test_numerics, test_probe, test_symbolic
+from . import test_experiments, test_gradients, test_numerics, test_symbolic
 from .helpers import activation_factories
+from .probe.common import activation_cases, run_case
+from .probe.table import TABLE
 
 try:
     from . import test_torch_crosscheck
@@ -219,8 +221,8 @@ def test_symbolic_checks_pick_it_up(softplus):
 
 
 def test_the_probe_picks_it_up(softplus):
-    cases = test_probe.activation_cases(softplus, lambda v: np.log1p(np.exp(v)))
+    cases = activation_cases(softplus, lambda v: np.log1p(np.exp(v)))
     # as many as the probe's TABLE holds for each of the book's activations
-    assert len(cases) == len(test_probe.TABLE["bplib.Tanh"]) == len(test_probe.TABLE["bplib.ReLU"])
+    assert len(cases) == len(TABLE["bplib.Tanh"]) == len(TABLE["bplib.ReLU"])
     for case in cases:
-        test_probe.test_probe("Softplus", case)
+        run_case("Softplus", case)

@@ -695,7 +695,7 @@ class Lion(Optimizer):
 
 
 def test_a_new_optimizer_is_picked_up_by_every_table(monkeypatch, tmp_path):
-    from tests import test_probe
+    from .probe.common import optimizer_cases, run_case
 
     monkeypatch.setitem(OPTIMIZERS, "Lion", Lion)
     # torch parity: a row of its own, skipped with the reason (torch has no Lion)
@@ -706,10 +706,10 @@ def test_a_new_optimizer_is_picked_up_by_every_table(monkeypatch, tmp_path):
     check_in_place_float32(Lion)  # float32
     check_state_dict_round_trip(Lion, tmp_path)  # state_dict through a file
     # the probe: its rows and its one-step battery, built from the declarations
-    cases = test_probe.optimizer_cases(Lion)
+    cases = optimizer_cases(Lion)
     assert len(cases) > 20
     for case in cases:
-        test_probe.test_probe("bplib.optim.Lion", case)
+        run_case("bplib.optim.Lion", case)
     assert "Lion(1 parameters, lr=0.0001, betas=(0.9, 0.99), weight_decay=0.0)" == repr(
         Lion([bplib.Parameter(np.zeros(2))])
     )
