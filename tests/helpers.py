@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -76,3 +77,9 @@ def module_gradient_errors(module: bplib.Module, x: NDArray[Any], seed: int) -> 
     for name, p in module.named_parameters():
         errors[name] = checked_error(p.grad, numerical_gradient(loss, p.data))
     return errors
+
+
+def as_matrix(a: object) -> np.matrix:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return np.asmatrix(a)

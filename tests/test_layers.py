@@ -226,3 +226,52 @@ def test_the_probe_picks_it_up(softplus):
     assert len(cases) == len(TABLE["bplib.Tanh"]) == len(TABLE["bplib.ReLU"])
     for case in cases:
         run_case("Softplus", case)
+
+
+def test_linear_rejects_wrong_feature_count():
+    layer = bplib.Linear(3, 2, rng=0)
+    with pytest.raises(ValueError, match=r"expected input of shape \(batch, 3\), got \(4, 5\)"):
+        layer(np.ones((4, 5)))
+
+
+def test_linear_rejects_a_1d_input_with_a_hint():
+    with pytest.raises(ValueError, match=r"2-D array.*got 1-D array of shape \(3,\).*reshape"):
+        bplib.Linear(3, 2, rng=0)(np.ones(3))
+
+
+def test_linear_rejects_an_empty_batch():
+    with pytest.raises(ValueError, match=r"empty batch: shape \(0, 3\)"):
+        bplib.Linear(3, 2, rng=0)(np.ones((0, 3)))
+
+
+def test_linear_rejects_the_other_float_precision():
+    layer = bplib.Linear(3, 2, rng=0, dtype=np.float32)
+    with pytest.raises(TypeError, match="dtype float32 but the input has dtype float64"):
+        layer(np.ones((2, 3)))
+
+
+def test_linear_rejects_a_non_array():
+    with pytest.raises(TypeError, match="expected a numpy array, got list"):
+        bplib.Linear(3, 2, rng=0)([[1.0, 2.0, 3.0]])
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_linear_rejects_sizes_below_one_or_not_integers(bad):
+    with pytest.raises(ValueError, match=rf"in_features must be a positive integer, got {bad!r}"):
+        bplib.Linear(bad, 2)
+    with pytest.raises(ValueError, match=rf"out_features must be a positive integer, got {bad!r}"):
+        bplib.Linear(2, bad)
+
+
+def test_linear_rejects_an_unknown_init_and_dtype():
+    with pytest.raises(ValueError, match=r"unknown init 'glorot'; expected one of"):
+        bplib.Linear(2, 2, init="glorot")
+    with pytest.raises(TypeError, match="dtype must be float32 or float64, got int64"):
+        bplib.Linear(2, 2, dtype=np.int64)
+    with pytest.raises(TypeError, match=r"rng must be an int seed, a numpy.random.Generator"):
+        bplib.Linear(2, 2, rng="seed")
+
+
+def test_activation_refuses_integer_input():
+    with pytest.raises(TypeError, match="expected a floating numpy array, got dtype int64"):
+        bplib.Sigmoid()(np.array([[1, 2]]))

@@ -122,3 +122,14 @@ def test_parameter_vectors_round_trip():
         ValueError, match=r"vector of shape \(13,\).*got dtype float64, shape \(12,\)"
     ):
         utils.vector_to_parameters(theta[:-1], net.parameters())
+
+
+def test_utils_refuse_what_numpy_would_have_refused_in_its_own_words():
+    p = bplib.Parameter(np.ones(3), "w")
+    with pytest.raises(TypeError, match=r"norm_type must be a number .*got str '2'"):
+        bplib.utils.clip_grad_norm([p], 1.0, norm_type="2")
+    with pytest.raises(TypeError, match="clip_grad_norm: max_norm must be a real number, got True"):
+        bplib.utils.clip_grad_norm([p], True)
+    with pytest.raises(TypeError, match="vector must be a real numeric array, got dtype complex"):
+        bplib.utils.vector_to_parameters(np.ones(3, complex), [p])
+    np.testing.assert_array_equal(p.data, 1.0)
