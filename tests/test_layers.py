@@ -275,3 +275,21 @@ def test_linear_rejects_an_unknown_init_and_dtype():
 def test_activation_refuses_integer_input():
     with pytest.raises(TypeError, match="expected a floating numpy array, got dtype int64"):
         bplib.Sigmoid()(np.array([[1, 2]]))
+
+
+def test_sigmoid_is_exact_and_silent_at_plus_minus_1000():
+    z = np.array([[-1000.0, -40.0, 0.0, 40.0, 1000.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is exact
+        a = bplib.Sigmoid()(z)
+    # sigma(-1000) = e^-1000 is below float64's smallest number, so 0 is the correct result;
+    # sigma(-40) = e^-40 / (1 + e^-40) must keep its full relative precision
+    expected = [0.0, np.exp(-40) / (1 + np.exp(-40)), 0.5, 1 / (1 + np.exp(-40)), 1.0]
+    np.testing.assert_allclose(a[0], expected, rtol=1e-15, atol=0)
+
+
+def test_linear_accepts_an_init_function():
+    def ones(fan_in, fan_out, *, rng=None, dtype=np.float64):
+        return np.ones((fan_in, fan_out), dtype)
+
+    layer = bplib.Linear(2, 3, init=ones)
+    assert (layer.weight.data == 1).all()

@@ -76,3 +76,25 @@ def test_a_target_holding_both_infinities_is_refused_without_a_warning(loss):
     target = np.array([[np.inf], [-np.inf], [0.0]])
     with pytest.raises(ValueError, match="target containing NaN or infinity"):
         loss(np.zeros((3, 1)), target)
+
+
+def test_cross_entropy_is_finite_for_huge_logits():
+    logits = np.array([[1e4, -1e4, 0.0], [-5e3, 5e3, 1e3]])
+    loss_fn = bplib.CrossEntropyLoss()
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss = loss_fn(logits, np.array([1, 1]))
+    # the first row is wrong by a margin of 2e4: its loss is that margin, exactly
+    assert loss == pytest.approx((2e4 + 0.0) / 2)
+    np.testing.assert_allclose(loss_fn.backward(), [[0.5, -0.5, 0], [0, 0, 0]], atol=1e-300)
+
+
+def test_bce_with_logits_is_finite_for_huge_logits():
+    loss_fn = bplib.BCEWithLogitsLoss()
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss = loss_fn(np.array([[1e4], [-1e4]]), np.array([[0.0], [0.0]]))
+    assert loss == pytest.approx(1e4 / 2)
+
+
+def test_a_perfect_cross_entropy_fit_is_zero_not_minus_zero():
+    loss = bplib.CrossEntropyLoss()(np.array([[1000.0, 0.0]]), np.array([0]))
+    assert loss == 0.0 and np.copysign(1.0, loss) == 1.0

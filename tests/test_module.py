@@ -48,3 +48,27 @@ def test_a_refused_forward_leaves_no_cache_and_backward_checks_the_dtype(layer):
         layer(x.astype(complex))
     with pytest.raises(RuntimeError, match=r"backward\(\) called before forward\(\)"):
         layer.backward(np.ones((4, 3)))  # before: the previous call's cache was used
+
+
+def test_parameters_are_listed_in_layer_order_weight_before_bias():
+    net = bplib.Sequential(bplib.Linear(2, 3), bplib.ReLU(), bplib.Linear(3, 1, bias=False))
+    names = [name for name, _ in net.named_parameters()]
+    assert names == ["0.weight", "0.bias", "2.weight"]
+    assert [p.shape for p in net.parameters()] == [(2, 3), (3,), (3, 1)]
+
+
+def test_reprs_say_what_a_module_is():
+    net = bplib.Sequential(bplib.Linear(2, 3), bplib.LeakyReLU(0.2))
+    assert repr(net) == (
+        "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n"
+        "  (1): LeakyReLU(negative_slope=0.2)\n)"
+    )
+    assert repr(net[0].weight) == "Parameter(name='weight', shape=(2, 3), dtype=float64)"
+
+
+def test_a_parameter_shared_by_two_layers_is_listed_once():
+    first, second = bplib.Linear(3, 3, rng=0), bplib.Linear(3, 3, rng=1)
+    second.weight = first.weight  # tied weights
+    net = bplib.Sequential(first, bplib.Tanh(), second)
+    assert [name for name, _ in net.named_parameters()] == ["0.weight", "0.bias", "2.bias"]
+    assert len(net.parameters()) == 3
