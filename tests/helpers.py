@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 import bplib
 from bplib.gradcheck import numerical_gradient
+from bplib.train import EarlyStopping, History
 
 # Central differences in float64 carry an absolute error of about 1e-16 |L| / eps ~ 1e-10
 # (eps = 1e-6, |L| ~ 1), so a gradient far smaller than 1 cannot be checked to a relative
@@ -83,3 +84,49 @@ def as_matrix(a: object) -> np.matrix:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         return np.asmatrix(a)
+
+
+def mlp(seed=0, n_in=2, n_hidden=8, n_out=2, dtype=np.float64):
+    return bplib.Sequential(
+        bplib.Linear(n_in, n_hidden, rng=seed, dtype=dtype),
+        bplib.Tanh(),
+        bplib.Linear(n_hidden, n_out, rng=seed + 1, dtype=dtype),
+    )
+
+
+def blobs(n=40, seed=0, noise=0.5):
+    """Two Gaussian blobs, labels 0 and 1."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.standard_normal((n, 2)) * noise + np.where(y[:, None] == 1, 1.0, -1.0)
+    return X, y.astype(np.int64)
+
+
+def scripted(values, key="val_loss", **kwargs):
+    """Feed ``values`` to an EarlyStopping one epoch at a time; return the epoch it stops at."""
+    stop = EarlyStopping(monitor=key, **kwargs)
+    h = History(validation=True)
+    model = mlp()
+    stop.on_train_begin(model, h)
+    for epoch, v in enumerate(values, start=1):
+        h.loss.append(v)
+        h.val_loss.append(v)
+        h.lr.append(0.1)
+        if stop.on_epoch_end(epoch, h, model):
+            return epoch, stop, h
+    return None, stop, h
+
+
+def tiny_mlp(seed=0, dtype=np.float64):
+    return bplib.Sequential(
+        bplib.Linear(2, 4, rng=seed, dtype=dtype), bplib.Tanh(), bplib.Linear(4, 2, rng=seed + 1)
+    )
+
+
+def snapshot(model):
+    return {k: v.copy() for k, v in model.state_dict().items()}
+
+
+def assert_unchanged(model, before):
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k], err_msg=k)

@@ -7,6 +7,8 @@ import pytest
 
 import bplib
 
+from .helpers import assert_unchanged, blobs, mlp, snapshot, tiny_mlp
+
 rng = np.random.default_rng(0)
 
 
@@ -72,3 +74,218 @@ def test_a_parameter_shared_by_two_layers_is_listed_once():
     net = bplib.Sequential(first, bplib.Tanh(), second)
     assert [name for name, _ in net.named_parameters()] == ["0.weight", "0.bias", "2.bias"]
     assert len(net.parameters()) == 3
+
+
+class WithBuffer(bplib.Module):
+    """A layer with a buffer, declared as BatchNorm1d will declare its running statistics."""
+
+    _buffers = ("running_mean", "count")
+
+    def __init__(self, n):
+        self.scale = bplib.Parameter(np.ones(n), "scale")
+        self.running_mean = np.zeros(n)
+        self.count = np.zeros((), dtype=np.int64)
+
+    def forward(self, x):
+        return x * self.scale.data
+
+
+def test_state_dict_names_are_the_parameter_names_and_values_are_copies():
+    net = mlp()
+    state = net.state_dict()
+    assert list(state) == [name for name, _ in net.named_parameters()]
+    assert list(state) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    before = state["0.weight"].copy()
+    net[0].weight.data += 1.0
+    np.testing.assert_array_equal(state["0.weight"], before)
+
+
+def test_state_dict_keys_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    ours = mlp(n_in=3, n_hidden=4, n_out=2)
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)
+    ).state_dict()
+    assert list(ours.state_dict()) == list(theirs)
+
+
+def test_load_state_dict_makes_the_model_compute_bit_for_bit_the_same():
+    a, b = mlp(seed=0), mlp(seed=10)
+    X, _ = blobs()
+    assert not np.array_equal(a(X), b(X))
+    result = b.load_state_dict(a.state_dict())
+    np.testing.assert_array_equal(a(X), b(X))
+    assert result.missing_keys == [] and result.unexpected_keys == []
+
+
+def test_load_state_dict_copies_in_place():
+    a, b = mlp(seed=0), mlp(seed=10)
+    weight = b[0].weight.data
+    b.load_state_dict(a.state_dict())
+    assert b[0].weight.data is weight  # an optimiser holding the arrays still sees them
+
+
+def test_load_state_dict_names_a_missing_key():
+    state = mlp().state_dict()
+    del state["2.bias"]
+    with pytest.raises(KeyError, match=r"missing key\(s\) \['2.bias'\]"):
+        mlp(seed=5).load_state_dict(state)
+
+
+def test_load_state_dict_names_an_unexpected_key():
+    state = mlp().state_dict()
+    state["3.weight"] = np.zeros((2, 2))
+    with pytest.raises(KeyError, match=r"unexpected key\(s\) \['3.weight'\]"):
+        mlp(seed=5).load_state_dict(state)
+
+
+def test_load_state_dict_not_strict_loads_the_common_keys_and_reports_the_rest():
+    a, b = mlp(seed=0), mlp(seed=5)
+    state = a.state_dict()
+    del state["2.bias"]
+    state["extra"] = np.zeros(1)
+    old_bias = b[2].bias.data.copy()
+    missing, unexpected = b.load_state_dict(state, strict=False)
+    assert (missing, unexpected) == (["2.bias"], ["extra"])
+    np.testing.assert_array_equal(b[0].weight.data, a[0].weight.data)
+    np.testing.assert_array_equal(b[2].bias.data, old_bias)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (lambda s: s.update({"2.bias": np.zeros(3)}), ValueError, r"'2.bias' has shape \(3,\)"),
+        (
+            lambda s: s.update({"2.bias": s["2.bias"].astype(np.float32)}),
+            TypeError,
+            "'2.bias' has dtype float32 in the state but float64",
+        ),
+        (lambda s: s.update({"2.bias": [0.0, 0.0]}), TypeError, "'2.bias' must be a numpy array"),
+    ],
+)
+def test_load_state_dict_checks_every_value_before_changing_anything(change, error, message):
+    a, b = mlp(seed=0), mlp(seed=5)
+    state = a.state_dict()  # "0.weight" is fine and comes first; "2.bias" is wrong
+    change(state)
+    before = b.state_dict()
+    with pytest.raises(error, match=message):
+        b.load_state_dict(state)
+    for name, value in b.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_load_state_dict_refuses_a_non_mapping():
+    with pytest.raises(TypeError, match="expected a mapping name -> array"):
+        mlp().load_state_dict([np.zeros(2)])
+
+
+def test_buffers_are_named_like_parameters_and_saved_in_the_state():
+    net = bplib.Sequential(bplib.Linear(3, 3, rng=0), WithBuffer(3))
+    assert [name for name, _ in net.named_buffers()] == ["1.running_mean", "1.count"]
+    assert list(net.state_dict()) == ["0.weight", "0.bias", "1.scale", "1.running_mean", "1.count"]
+    assert [p.name for p in net.parameters()] == ["weight", "bias", "scale"]  # not a parameter
+
+
+def test_buffers_are_loaded_in_place():
+    a = bplib.Sequential(bplib.Linear(3, 3, rng=0), WithBuffer(3))
+    b = bplib.Sequential(bplib.Linear(3, 3, rng=1), WithBuffer(3))
+    a[1].running_mean[:] = [1.0, 2.0, 3.0]
+    a[1].count[...] = 7
+    running_mean = b[1].running_mean
+    b.load_state_dict(a.state_dict())
+    assert b[1].running_mean is running_mean
+    np.testing.assert_array_equal(running_mean, [1.0, 2.0, 3.0])
+    assert int(b[1].count) == 7
+
+
+def test_buffers_of_a_module_held_as_an_attribute_are_found():
+    class Holder(bplib.Module):
+        def __init__(self):
+            self.inner = WithBuffer(2)
+
+    assert [name for name, _ in Holder().named_buffers()] == [
+        "inner.running_mean",
+        "inner.count",
+    ]
+
+
+def test_a_shared_parameter_is_saved_once():
+    first, second = bplib.Linear(2, 2, rng=0), bplib.Linear(2, 2, rng=1)
+    second.weight, second.bias = first.weight, first.bias  # tied weights, two layers
+    net = bplib.Sequential(first, bplib.Tanh(), second)
+    assert list(net.state_dict()) == ["0.weight", "0.bias"]
+    other = bplib.Sequential(bplib.Linear(2, 2, rng=3), bplib.Tanh(), bplib.Linear(2, 2, rng=4))
+    with pytest.raises(KeyError, match=r"missing key\(s\) \['2.weight', '2.bias'\]"):
+        other.load_state_dict(net.state_dict())
+
+
+def test_load_state_dict_refuses_a_read_only_parameter_before_writing_any():
+    net = tiny_mlp()
+    before = snapshot(net)
+    net[2].bias.data.flags.writeable = False  # the last parameter: the others come first
+    new = {k: v + 1 for k, v in before.items()}
+    with pytest.raises(ValueError, match=r"'2.bias' is a read-only array.*nothing was changed"):
+        net.load_state_dict(new)
+    assert_unchanged(net, before)
+
+
+def test_load_state_dict_refuses_a_masked_array_hiding_a_nan():
+    net = tiny_mlp()
+    before = snapshot(net)
+    w = before["0.weight"].copy()
+    w[0, 0] = np.nan
+    state = {**before, "0.weight": np.ma.masked_array(w, mask=np.isnan(w))}
+    with pytest.raises(TypeError, match=r"'0.weight' is a masked array"):
+        net.load_state_dict(state)
+    assert_unchanged(net, before)
+
+
+class Tower(bplib.Module):
+    def __init__(self, n=3, holder=bplib.ModuleList):
+        self.layers = holder([bplib.Linear(2, 2, rng=i) for i in range(n)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+def test_module_list_names_and_saves_its_layers_as_pytorch(tmp_path):
+    tower = Tower()
+    assert list(tower.state_dict()) == [
+        f"layers.{i}.{p}" for i in range(3) for p in ("weight", "bias")
+    ]
+    assert len(tower.parameters()) == 6
+    bplib.save(tower.state_dict(), tmp_path / "t.npz")
+    other = Tower()
+    for layer in other.layers:
+        layer.weight.data += 1
+    other.load_state_dict(bplib.load(tmp_path / "t.npz"))
+    x = np.ones((1, 2))
+    np.testing.assert_array_equal(other(x), tower(x))
+
+
+def test_module_list_behaves_as_a_list():
+    ml = bplib.ModuleList()
+    ml.append(bplib.Linear(1, 1, rng=0)).extend([bplib.Tanh(), bplib.ReLU()])
+    ml.insert(0, bplib.Identity())
+    assert [type(m).__name__ for m in ml] == ["Identity", "Linear", "Tanh", "ReLU"]
+    assert isinstance(ml[1:], bplib.ModuleList) and len(ml[1:]) == 3
+    del ml[0]
+    ml[0] = bplib.Sigmoid()
+    ml += [bplib.Tanh()]
+    assert len(ml) == 4 and "ModuleList(" in repr(ml)
+    with pytest.raises(TypeError, match="a class, not an instance"):
+        ml.append(bplib.Tanh)
+    with pytest.raises(TypeError, match="expects a Module instance, got 3"):
+        bplib.ModuleList([3])
+    with pytest.raises(NotImplementedError):
+        ml(np.ones((1, 1)))
+
+
+@pytest.mark.parametrize("holder", [list, tuple, lambda ms: dict(enumerate(ms))])
+def test_a_plain_container_of_modules_is_refused_where_weights_would_be_dropped(holder):
+    tower = Tower(holder=holder)
+    for call in (tower.state_dict, tower.train, lambda: tower.load_state_dict({})):
+        with pytest.raises(TypeError, match=r"Tower.layers is a plain .* bplib.ModuleList"):
+            call()

@@ -10,6 +10,8 @@ import pytest
 import bplib
 from bplib import utils
 
+from .helpers import tiny_mlp
+
 # ----------------------------------------------------------------------------------------
 # clip_grad_norm
 # ----------------------------------------------------------------------------------------
@@ -133,3 +135,17 @@ def test_utils_refuse_what_numpy_would_have_refused_in_its_own_words():
     with pytest.raises(TypeError, match="vector must be a real numeric array, got dtype complex"):
         bplib.utils.vector_to_parameters(np.ones(3, complex), [p])
     np.testing.assert_array_equal(p.data, 1.0)
+
+
+def test_vector_to_parameters_is_all_or_nothing():
+    net = tiny_mlp()
+    params = net.parameters()
+    before = utils.parameters_to_vector(params)
+    params[-1].data.flags.writeable = False
+    with pytest.raises(ValueError, match=r"parameter 3 \(bias\) is a read-only array"):
+        utils.vector_to_parameters(np.zeros_like(before), params)
+    np.testing.assert_array_equal(utils.parameters_to_vector(params), before)
+    params[-1].data.flags.writeable = True
+    hidden = np.ma.masked_array(np.zeros_like(before), mask=False)
+    with pytest.raises(TypeError, match="masked array"):
+        utils.vector_to_parameters(hidden, params)
