@@ -130,3 +130,63 @@ def snapshot(model):
 def assert_unchanged(model, before):
     for k, v in model.state_dict().items():
         np.testing.assert_array_equal(v, before[k], err_msg=k)
+
+
+TORCH_TOL = 1e-10
+
+
+try:
+    import torch
+except ImportError:  # the torch tests below skip, saying why
+    torch = None
+
+
+def fd_errors(module, x, seed, before_forward=lambda: None):
+    """Errors of ``module.backward`` against central differences of L = sum(module(x) * R),
+    for the input and every parameter. ``before_forward`` runs before every forward pass
+    (Dropout resets its generator there, so every pass draws the same mask)."""
+    x = x.copy()
+
+    def out():
+        before_forward()
+        return module(x)
+
+    # a stream of its own: R drawn like x would make the probe loss degenerate
+    R = np.random.default_rng([seed, 1]).standard_normal(out().shape)
+
+    def loss():
+        return float(np.sum(out() * R))
+
+    module.zero_grad()
+    out()
+    dx = module.backward(R)
+    errors = {"input": checked_error(dx, numerical_gradient(loss, x))}
+    for name, p in module.named_parameters():
+        errors[name] = checked_error(p.grad, numerical_gradient(loss, p.data))
+    return errors
+
+
+def random_affine(module, rng):
+    for p in module.parameters():
+        p.data[:] = rng.standard_normal(p.shape)
+    return module
+
+
+def t(a):
+    return torch.tensor(a, dtype=torch.float64, requires_grad=True)
+
+
+def assert_close(ours, theirs, floor=0.0):
+    """Relative error < 1e-10, relative to max(scale, floor): a gradient that is zero in exact
+    arithmetic (a bias just before batch normalisation) is rounding noise on both sides."""
+    theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
+    ours = np.asarray(ours)
+    scale = max(float(np.abs(ours).max()), float(np.abs(theirs).max()), floor)
+    assert float(np.abs(ours - theirs).max()) < TORCH_TOL * scale
+
+
+def every_flag(model):
+    flags = [model.training]
+    for child in model.children():
+        flags += every_flag(child)
+    return flags

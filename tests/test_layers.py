@@ -293,3 +293,20 @@ def test_linear_accepts_an_init_function():
 
     layer = bplib.Linear(2, 3, init=ones)
     assert (layer.weight.data == 1).all()
+
+
+def test_backward_before_forward_is_refused():
+    for module in [bplib.Linear(2, 2, rng=0), bplib.Sigmoid(), bplib.ReLU()]:
+        with pytest.raises(RuntimeError, match=r"backward\(\) called before forward\(\)"):
+            module.backward(np.ones((1, 2)))
+
+
+def test_backward_with_a_gradient_of_the_wrong_shape_is_refused():
+    layer = bplib.Linear(3, 2, rng=0)
+    layer(np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"expected a gradient of shape \(4, 2\).*got \(2, 4\)"):
+        layer.backward(np.ones((2, 4)))
+    act = bplib.Tanh()
+    act(np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"expected a gradient of shape \(4, 3\).*got \(4,\)"):
+        act.backward(np.ones(4))

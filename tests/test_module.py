@@ -7,26 +7,9 @@ import pytest
 
 import bplib
 
-from .helpers import assert_unchanged, blobs, mlp, snapshot, tiny_mlp
+from .helpers import assert_unchanged, blobs, every_flag, mlp, snapshot, tiny_mlp
 
 rng = np.random.default_rng(0)
-
-
-def test_backward_before_forward_is_refused():
-    for module in [bplib.Linear(2, 2, rng=0), bplib.Sigmoid(), bplib.ReLU()]:
-        with pytest.raises(RuntimeError, match=r"backward\(\) called before forward\(\)"):
-            module.backward(np.ones((1, 2)))
-
-
-def test_backward_with_a_gradient_of_the_wrong_shape_is_refused():
-    layer = bplib.Linear(3, 2, rng=0)
-    layer(np.ones((4, 3)))
-    with pytest.raises(ValueError, match=r"expected a gradient of shape \(4, 2\).*got \(2, 4\)"):
-        layer.backward(np.ones((2, 4)))
-    act = bplib.Tanh()
-    act(np.ones((4, 3)))
-    with pytest.raises(ValueError, match=r"expected a gradient of shape \(4, 3\).*got \(4,\)"):
-        act.backward(np.ones(4))
 
 
 def test_sequential_refuses_a_non_module():
@@ -289,3 +272,71 @@ def test_a_plain_container_of_modules_is_refused_where_weights_would_be_dropped(
     for call in (tower.state_dict, tower.train, lambda: tower.load_state_dict({})):
         with pytest.raises(TypeError, match=r"Tower.layers is a plain .* bplib.ModuleList"):
             call()
+
+
+def nested_model():
+    return bplib.Sequential(
+        bplib.Linear(3, 4, rng=0),
+        bplib.Residual(bplib.Sequential(bplib.BatchNorm1d(4), bplib.Dropout(0.5, rng=0))),
+        bplib.Linear(4, 2, rng=1),
+    )
+
+
+def test_train_and_eval_propagate_to_every_child_and_return_the_module():
+    model = nested_model()
+    assert every_flag(model) == [True] * 7
+    assert model.eval() is model
+    assert every_flag(model) == [False] * 7
+    assert model.train() is model
+    assert every_flag(model) == [True] * 7
+    model.train(False)
+    assert every_flag(model) == [False] * 7
+
+
+def test_train_refuses_a_mode_that_is_not_a_bool():
+    with pytest.raises(ValueError, match=r"train\(mode\) expects True or False, got 'eval'"):
+        nested_model().train("eval")
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [bplib.BatchNorm1d(2), bplib.LayerNorm(2), bplib.Dropout(0.5), bplib.Residual(bplib.ReLU())],
+)
+def test_backward_before_forward_is_refused(layer):
+    with pytest.raises(RuntimeError, match="backward\\(\\) called before forward"):
+        layer.backward(np.ones((3, 2)))
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [bplib.BatchNorm1d(2), bplib.LayerNorm(2), bplib.Dropout(0.5), bplib.Residual(bplib.ReLU())],
+)
+def test_backward_refuses_a_gradient_of_the_wrong_shape(layer):
+    layer(np.ones((3, 2)) + np.arange(3.0)[:, None])
+    with pytest.raises(ValueError, match=r"expected a gradient of shape \(3, 2\)"):
+        layer.backward(np.ones((2, 2)))
+
+
+def test_train_and_eval_reach_a_module_that_refers_to_its_owner_once():
+    # the same walk as parameters(): a back-reference must not recurse forever
+    inner = bplib.Dropout(0.5, rng=0)
+    model = bplib.Sequential(bplib.Linear(2, 2, rng=0), inner)
+    inner.owner = model
+    model.eval()
+    assert not model.training and not inner.training
+    model.train()
+    assert model.training and inner.training
+
+
+def test_state_dict_and_buffers_reach_a_module_that_refers_to_its_owner_once():
+    norm = bplib.BatchNorm1d(2)
+    model = bplib.Sequential(bplib.Linear(2, 2, rng=0), norm)
+    norm.owner = model  # a back-reference: the walk must not recurse forever
+    assert [name for name, _ in model.named_buffers()] == [
+        "1.running_mean",
+        "1.running_var",
+    ]
+    state = model.state_dict()
+    assert list(state) == ["0.weight", "0.bias", "1.weight", "1.bias", *list(state)[4:]]
+    assert {"1.running_mean", "1.running_var"} <= set(state)
+    model.load_state_dict(state)

@@ -123,3 +123,31 @@ def test_a_float32_training_step_makes_no_float64_temporaries(loss_name, optimiz
     assert {"matmul.__call__", "subtract.__call__", "add.reduce"} <= traced
     promoted = [(name, str(dtype)) for name, dtype in _DtypeRecorder.seen if dtype == np.float64]
     assert promoted == []
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_float32_layers_stay_float32_and_agree_with_float64(training):
+    rng = np.random.default_rng(0)
+    x64, g64 = rng.standard_normal((6, 4)), rng.standard_normal((6, 4))
+
+    def build(dtype):
+        return bplib.Sequential(
+            bplib.Residual(
+                bplib.Sequential(
+                    bplib.Linear(4, 4, rng=1, dtype=dtype), bplib.BatchNorm1d(4, dtype=dtype)
+                )
+            ),
+            bplib.LayerNorm(4, dtype=dtype),
+            bplib.Dropout(0.5, rng=2),
+        ).train(training)
+
+    nets = {dt: build(dt) for dt in (np.float32, np.float64)}
+    out = {dt: net(x64.astype(dt)) for dt, net in nets.items()}
+    dx = {dt: net.backward(g64.astype(dt)) for dt, net in nets.items()}
+    assert out[np.float32].dtype == dx[np.float32].dtype == np.float32
+    for p in nets[np.float32].parameters():
+        assert p.data.dtype == p.grad.dtype == np.float32
+    bn32 = nets[np.float32][0].module[1]
+    assert bn32.running_mean.dtype == bn32.running_var.dtype == np.float32
+    np.testing.assert_allclose(out[np.float32], out[np.float64], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(dx[np.float32], dx[np.float64], rtol=1e-4, atol=1e-4)

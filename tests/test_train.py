@@ -22,6 +22,8 @@ from bplib.train import (
     predict_classes,
 )
 
+from .helpers import every_flag
+
 
 def mlp(seed=0, n_in=2, n_hidden=8, n_out=2):
     return bplib.Sequential(
@@ -1064,3 +1066,65 @@ def test_an_interrupt_in_fit_keeps_the_history_of_the_completed_epochs():
     )
     assert net.training and not net[1].training  # modes restored
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class Spy(bplib.Identity):
+    """Records the mode it was in at every forward pass."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, z):
+        self.seen.append(self.training)
+        return super().forward(z)
+
+
+def spied_model():
+    spy = Spy()
+    model = bplib.Sequential(bplib.Linear(2, 2, rng=0), spy)
+    return model, spy
+
+
+def test_fit_trains_in_training_mode_validates_in_eval_mode_and_restores_the_mode():
+    X = np.random.default_rng(0).standard_normal((8, 2))
+    y = np.array([0, 1] * 4)
+    model, spy = spied_model()
+    model.eval()
+    opt = bplib.optim.SGD(model.parameters(), lr=0.1)
+    fit(model, bplib.CrossEntropyLoss(), opt, X, y, epochs=2, batch_size=4,
+        validation=(X, y), rng=0, progress=False)  # fmt: skip
+    # first fit's checks, one example each of X and of the validation set, in eval mode;
+    # then per epoch: two training batches, then the validation pass
+    assert spy.seen == [False, False, True, True, False, True, True, False]
+    assert every_flag(model) == [False, False, False]
+
+
+def test_fit_restores_the_mode_even_when_training_fails():
+    model, _ = spied_model()
+    model[1].eval()  # a mixed state: restored module by module
+    opt = bplib.optim.SGD(model.parameters(), lr=1e300)
+    X = np.full((4, 2), 1e300)
+    with pytest.raises(FloatingPointError):
+        fit(model, bplib.MSELoss(), opt, X, np.zeros((4, 2)), epochs=3, progress=False)
+    assert every_flag(model) == [True, True, False]
+
+
+@pytest.mark.parametrize("start", [True, False])
+def test_evaluate_and_predict_run_in_eval_mode_and_restore_the_mode(start):
+    model, spy = spied_model()
+    model.train(start)
+    X, y = np.ones((3, 2)), np.array([0, 1, 0])
+    evaluate(model, bplib.CrossEntropyLoss(), X, y)
+    predict(model, X)
+    bplib.train.predict_classes(model, X)
+    assert spy.seen == [False, False, False]
+    assert every_flag(model) == [start] * 3
+
+
+def test_evaluating_in_training_mode_is_random_and_in_eval_mode_is_not():
+    model = bplib.Sequential(bplib.Linear(3, 3, rng=0), bplib.Dropout(0.5, rng=0))
+    X = np.ones((4, 3))
+    assert not np.array_equal(model(X), model(X))  # the classic bug: training mode
+    np.testing.assert_array_equal(predict(model, X), predict(model, X))
+    assert model.training  # predict put it back
