@@ -190,3 +190,10 @@ def every_flag(model):
     for child in model.children():
         flags += every_flag(child)
     return flags
+
+
+def linear_and_batch(seed: int = 4):
+    rng = np.random.default_rng(seed)
+    layer = bplib.Linear(3, 2, rng=rng)
+    x, g = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    return layer, x, g

@@ -64,3 +64,32 @@ def test_gradcheck_checks_the_batch_before_touching_the_model():
     with pytest.raises(ValueError, match=r"gradcheck: X contains 1 NaN"):
         bplib.gradcheck(model, bplib.CrossEntropyLoss(), np.array([[1.0, np.nan, 1.0]]), y[:1])
     assert (model.parameters()[0].grad == 7.0).all()  # not zeroed by a refused call
+
+
+TOL = 1e-7
+
+
+def test_gradcheck_passes_a_correct_network():
+    rng = np.random.default_rng(0)
+    net = bplib.Sequential(bplib.Linear(3, 5, rng=rng), bplib.Tanh(), bplib.Linear(5, 4, rng=rng))
+    report = bplib.gradcheck(
+        net, bplib.CrossEntropyLoss(), rng.standard_normal((6, 3)), rng.integers(0, 4, 6)
+    )
+    assert report.ok
+    assert set(report.errors) == {"0.weight", "0.bias", "2.weight", "2.bias", "input"}
+
+
+def test_gradcheck_catches_a_wrong_backward():
+    class WrongTanh(bplib.Tanh):
+        def derivative(self, z, a):  # forgets the square: 1 - a instead of 1 - a**2
+            return 1 - a
+
+    rng = np.random.default_rng(1)
+    net = bplib.Sequential(bplib.Linear(3, 4, rng=rng), WrongTanh(), bplib.Linear(4, 1, rng=rng))
+    report = bplib.gradcheck(
+        net, bplib.MSELoss(), rng.standard_normal((5, 3)), rng.standard_normal((5, 1))
+    )
+    assert not report.ok
+    assert report.errors["0.weight"] > 1e-2
+    assert report.errors["2.weight"] < TOL  # the layer above the bug is still right
+    assert "FAILED" in repr(report)

@@ -340,3 +340,65 @@ def test_state_dict_and_buffers_reach_a_module_that_refers_to_its_owner_once():
     assert list(state) == ["0.weight", "0.bias", "1.weight", "1.bias", *list(state)[4:]]
     assert {"1.running_mean", "1.running_var"} <= set(state)
     model.load_state_dict(state)
+
+
+def test_backward_accumulates_into_grad_like_pytorch():
+    rng = np.random.default_rng(2)
+    layer = bplib.Linear(3, 2, rng=rng)
+    x, g = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    layer(x)
+    layer.backward(g)
+    once = layer.weight.grad.copy()
+    layer.backward(g)
+    np.testing.assert_allclose(layer.weight.grad, 2 * once)
+    layer.zero_grad()
+    assert not layer.weight.grad.any() and not layer.bias.grad.any()
+
+
+def test_tied_weights_sum_both_uses_after_zero_grad():
+    rng = np.random.default_rng(5)
+    first, second = bplib.Linear(3, 3, rng=rng), bplib.Linear(3, 3, rng=rng)
+    second.weight = first.weight
+    net = bplib.Sequential(first, bplib.Tanh(), second)
+    x, g = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    net.zero_grad()
+    h = np.tanh(net[0](x))
+    net(x)
+    net.backward(g)
+    delta = (g @ first.weight.data.T) * (1 - h * h)
+    np.testing.assert_allclose(first.weight.grad, x.T @ delta + h.T @ g, rtol=1e-12)
+
+
+def test_backward_to_parameters_gives_the_same_gradients_as_backward():
+    rng = np.random.default_rng(3)
+    net = bplib.Sequential(bplib.Linear(3, 4, rng=rng), bplib.ReLU(), bplib.Linear(4, 2, rng=rng))
+    x, g = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    net(x)
+    net.backward(g)
+    full = [p.grad.copy() for p in net.parameters()]
+    net.zero_grad()
+    net(x)
+    assert net.backward_to_parameters(g) is None
+    for p, expected in zip(net.parameters(), full, strict=True):
+        np.testing.assert_array_equal(p.grad, expected)
+
+
+def test_a_chain_run_module_by_module_backpropagates_as_a_whole():
+    """Chapter 3 runs each layer of a Sequential by hand, then model.backward(...): the
+    chain's own forward never ran, so each module checks the gradient it is handed."""
+    rng = np.random.default_rng(5)
+    net = bplib.Sequential(bplib.Linear(3, 4, rng=0), bplib.Tanh(), bplib.Linear(4, 2, rng=1))
+    x, g = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    whole = net(x)
+    dx_whole = net.backward(g)
+    grads = [p.grad.copy() for p in net.parameters()]
+    net.zero_grad()
+    out = x
+    for m in net:
+        out = m(out)
+    np.testing.assert_array_equal(out, whole)
+    np.testing.assert_array_equal(net.backward(g), dx_whole)
+    for p, expected in zip(net.parameters(), grads, strict=True):
+        np.testing.assert_array_equal(p.grad, expected)
+    with pytest.raises(ValueError, match=r"expected a gradient of shape \(5, 2\)"):
+        net.backward(g[:, :1])  # the last module refuses what the chain was handed

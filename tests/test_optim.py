@@ -33,7 +33,7 @@ from bplib.optim import (
 from bplib.optim.algorithms import LR, NON_NEGATIVE
 from bplib.train import fit
 
-from .helpers import blobs, mlp, tiny_mlp
+from .helpers import blobs, linear_and_batch, mlp, tiny_mlp
 
 TOL = 1e-10
 STEPS = 40
@@ -1044,3 +1044,14 @@ def test_ctrl_c_outside_the_writes_interrupts_at_once_inside_deferred_interrupts
                 pass
             pytest.fail("the interrupt was held back outside a step")
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_optimiser_step_after_zero_grad_without_backward_moves_nothing():
+    layer, x, g = linear_and_batch()
+    layer(x)
+    layer.backward(g)
+    layer.zero_grad()
+    before = [p.data.copy() for p in layer.parameters()]
+    bplib.optim.SGD(layer.parameters(), lr=0.1).step()
+    for p, old in zip(layer.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, old)
