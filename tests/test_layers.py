@@ -310,3 +310,36 @@ def test_backward_with_a_gradient_of_the_wrong_shape_is_refused():
     act(np.ones((4, 3)))
     with pytest.raises(ValueError, match=r"expected a gradient of shape \(4, 3\).*got \(4,\)"):
         act.backward(np.ones(4))
+
+
+# ---------------------------------------------------------------------------- Flatten
+def test_flatten_feeds_images_to_linear_and_reshapes_the_gradient_back():
+    X = np.random.default_rng(0).normal(size=(5, 8, 8))
+    flat = bplib.Flatten()
+    out = flat(X)
+    assert out.shape == (5, 64)
+    np.testing.assert_array_equal(out, X.reshape(5, 64))
+    grad = np.arange(5 * 64, dtype=float).reshape(5, 64)
+    np.testing.assert_array_equal(flat.backward(grad), grad.reshape(5, 8, 8))
+
+
+def test_a_network_with_flatten_passes_gradcheck():
+    X = np.random.default_rng(1).normal(size=(4, 2, 3))
+    net = bplib.Sequential(bplib.Flatten(), bplib.Linear(6, 3, rng=0), bplib.Tanh())
+    report = bplib.gradcheck(net, bplib.MSELoss(), X, np.zeros((4, 3)))
+    assert report.ok, report
+
+
+@pytest.mark.parametrize("bad", [np.zeros(3), [[1.0, 2.0]]])
+def test_flatten_rejects_what_has_no_batch_axis(bad):
+    with pytest.raises(ValueError, match=r"Flatten expected an array of shape \(batch, \.\.\.\)"):
+        bplib.Flatten()(bad)
+
+
+def test_flatten_backward_before_forward_and_a_wrong_gradient_shape_are_errors():
+    flat = bplib.Flatten()
+    with pytest.raises(RuntimeError):
+        flat.backward(np.zeros((2, 4)))
+    flat(np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match=r"expected a gradient of shape \(2, 4\)"):
+        flat.backward(np.zeros((2, 5)))

@@ -98,3 +98,13 @@ def test_bce_with_logits_is_finite_for_huge_logits():
 def test_a_perfect_cross_entropy_fit_is_zero_not_minus_zero():
     loss = bplib.CrossEntropyLoss()(np.array([[1000.0, 0.0]]), np.array([0]))
     assert loss == 0.0 and np.copysign(1.0, loss) == 1.0
+
+
+def test_float_labels_that_are_whole_numbers_get_the_astype_hint():
+    with pytest.raises(
+        TypeError,
+        match=r"got dtype float64, shape \(2,\); its values are whole numbers: convert them with y\.astype\(int\)",
+    ):
+        bplib.CrossEntropyLoss()(np.zeros((2, 3)), np.array([0.0, 2.0]))
+    with pytest.raises(TypeError, match=r"got dtype float64, shape \(2,\)$"):
+        bplib.CrossEntropyLoss()(np.zeros((2, 3)), np.array([0.5, 2.0]))
