@@ -12,10 +12,10 @@ after the builder starts (sphinx-thebe's ``const THEBE_JS_URL = ...``, sphinx-to
 selector) a second time when it prepares writing (``StandaloneHTMLBuilder.prepare_writing``
 re-adds ``app.registry.js_files`` with the file name ``''`` where ``app.add_js_file`` had
 stored ``None``, so its de-duplication misses them). In the browser the second
-``const THEBE_JS_URL`` is a SyntaxError on every page; tests/test_browser.py catches it.
+``const THEBE_JS_URL`` is a SyntaxError on every page; tests/book/test_browser.py catches it.
 ``_drop_duplicate_scripts`` removes the repeats from each page's list of scripts.
 
-3. Accessibility (the axe-core audit of tests/test_browser.py). The findings on every page
+3. Accessibility (the axe-core audit of tests/book/test_browser.py). The findings on every page
 come from the theme, myst-nb and docutils, and ``_accessible`` rewrites each written page:
 
 - the search button's ``aria-label="Search"`` hides its visible text "Search Ctrl+K" from

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from numpy.typing import NDArray
 
 import bplib
 from bplib.gradcheck import numerical_gradient
+from bplib.train import EarlyStopping, History
 
 # Central differences in float64 carry an absolute error of about 1e-16 |L| / eps ~ 1e-10
 # (eps = 1e-6, |L| ~ 1), so a gradient far smaller than 1 cannot be checked to a relative
@@ -76,3 +78,122 @@ def module_gradient_errors(module: bplib.Module, x: NDArray[Any], seed: int) -> 
     for name, p in module.named_parameters():
         errors[name] = checked_error(p.grad, numerical_gradient(loss, p.data))
     return errors
+
+
+def as_matrix(a: object) -> np.matrix:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return np.asmatrix(a)
+
+
+def mlp(seed=0, n_in=2, n_hidden=8, n_out=2, dtype=np.float64):
+    return bplib.Sequential(
+        bplib.Linear(n_in, n_hidden, rng=seed, dtype=dtype),
+        bplib.Tanh(),
+        bplib.Linear(n_hidden, n_out, rng=seed + 1, dtype=dtype),
+    )
+
+
+def blobs(n=40, seed=0, noise=0.5):
+    """Two Gaussian blobs, labels 0 and 1."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.standard_normal((n, 2)) * noise + np.where(y[:, None] == 1, 1.0, -1.0)
+    return X, y.astype(np.int64)
+
+
+def scripted(values, key="val_loss", **kwargs):
+    """Feed ``values`` to an EarlyStopping one epoch at a time; return the epoch it stops at."""
+    stop = EarlyStopping(monitor=key, **kwargs)
+    h = History(validation=True)
+    model = mlp()
+    stop.on_train_begin(model, h)
+    for epoch, v in enumerate(values, start=1):
+        h.loss.append(v)
+        h.val_loss.append(v)
+        h.lr.append(0.1)
+        if stop.on_epoch_end(epoch, h, model):
+            return epoch, stop, h
+    return None, stop, h
+
+
+def tiny_mlp(seed=0, dtype=np.float64):
+    return bplib.Sequential(
+        bplib.Linear(2, 4, rng=seed, dtype=dtype), bplib.Tanh(), bplib.Linear(4, 2, rng=seed + 1)
+    )
+
+
+def snapshot(model):
+    return {k: v.copy() for k, v in model.state_dict().items()}
+
+
+def assert_unchanged(model, before):
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k], err_msg=k)
+
+
+TORCH_TOL = 1e-10
+
+
+try:
+    import torch
+except ImportError:  # the torch tests below skip, saying why
+    torch = None
+
+
+def fd_errors(module, x, seed, before_forward=lambda: None):
+    """Errors of ``module.backward`` against central differences of L = sum(module(x) * R),
+    for the input and every parameter. ``before_forward`` runs before every forward pass
+    (Dropout resets its generator there, so every pass draws the same mask)."""
+    x = x.copy()
+
+    def out():
+        before_forward()
+        return module(x)
+
+    # a stream of its own: R drawn like x would make the probe loss degenerate
+    R = np.random.default_rng([seed, 1]).standard_normal(out().shape)
+
+    def loss():
+        return float(np.sum(out() * R))
+
+    module.zero_grad()
+    out()
+    dx = module.backward(R)
+    errors = {"input": checked_error(dx, numerical_gradient(loss, x))}
+    for name, p in module.named_parameters():
+        errors[name] = checked_error(p.grad, numerical_gradient(loss, p.data))
+    return errors
+
+
+def random_affine(module, rng):
+    for p in module.parameters():
+        p.data[:] = rng.standard_normal(p.shape)
+    return module
+
+
+def t(a):
+    return torch.tensor(a, dtype=torch.float64, requires_grad=True)
+
+
+def assert_close(ours, theirs, floor=0.0):
+    """Relative error < 1e-10, relative to max(scale, floor): a gradient that is zero in exact
+    arithmetic (a bias just before batch normalisation) is rounding noise on both sides."""
+    theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
+    ours = np.asarray(ours)
+    scale = max(float(np.abs(ours).max()), float(np.abs(theirs).max()), floor)
+    assert float(np.abs(ours - theirs).max()) < TORCH_TOL * scale
+
+
+def every_flag(model):
+    flags = [model.training]
+    for child in model.children():
+        flags += every_flag(child)
+    return flags
+
+
+def linear_and_batch(seed: int = 4):
+    rng = np.random.default_rng(seed)
+    layer = bplib.Linear(3, 2, rng=rng)
+    x, g = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    return layer, x, g

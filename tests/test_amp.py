@@ -359,23 +359,3 @@ def test_fit_refuses_a_grad_scaler_of_another_kind():
             model, bplib.MSELoss(), opt, np.ones((4, 8)), np.ones((4, 3)), epochs=1,
             progress=False, grad_scaler=object(),
         )  # fmt: skip
-
-
-# --- the probe's rows for bplib.amp and bplib.checkpoint (tests/probe_amp_rows.py) --------
-
-
-def _amp_rows():
-    from tests.probe_amp_rows import AMP_ROWS
-
-    return [(name, case) for name, cases in AMP_ROWS.items() for case in cases]
-
-
-@pytest.mark.parametrize(
-    ("name", "case"),
-    _amp_rows(),
-    ids=[f"{n.removeprefix('bplib.')}: {c.label}" for n, c in _amp_rows()],
-)
-def test_probe_rows(name, case):
-    from tests import test_probe
-
-    test_probe.test_probe(name, case)  # the probe's own checks of a row

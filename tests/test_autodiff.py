@@ -21,7 +21,7 @@ import bplib
 from bplib.autodiff import Tensor, topological_order, unbroadcast
 from bplib.gradcheck import numerical_gradient, relative_error
 
-from .helpers import checked_error
+from .helpers import as_matrix, checked_error
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 property_test = settings(max_examples=40, deadline=None)
@@ -486,3 +486,10 @@ def test_a_custom_vjp_of_the_wrong_shape_is_refused_by_name():
     bad = Tensor.from_op(x.data.sum(), (x,), lambda g: (g,), "badsum")
     with pytest.raises(ValueError, match=r"VJP of 'badsum' returned a gradient of shape \(\)"):
         bad.backward()
+
+
+def test_unbroadcast_refuses_a_matrix_and_complex():
+    with pytest.raises(TypeError, match=r"grad must be a numpy array, got np\.matrix"):
+        bplib.autodiff.unbroadcast(as_matrix(np.ones((2, 3))), (1, 3))
+    with pytest.raises(TypeError, match="grad must hold real numbers, got dtype complex128"):
+        bplib.autodiff.unbroadcast(np.ones((2, 3), complex), (1, 3))

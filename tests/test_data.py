@@ -13,7 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
+import bplib
 from bplib import data
+
+from .helpers import as_matrix
 
 
 def BAD(value: object) -> Any:
@@ -473,3 +476,16 @@ def test_batches_check_their_arguments_at_the_call() -> None:
         data.batches(X, y[:9], 2)
     with pytest.raises(TypeError, match="X must be a numpy array, got list"):
         data.batches(BAD([[1.0]]), y, 2)
+
+
+def test_data_helpers_refuse_a_matrix_and_name_x():
+    X, y = np.ones((4, 2)), np.arange(4) % 2
+    with pytest.raises(TypeError, match="batches: X must be a plain numpy array"):
+        bplib.data.batches(as_matrix(X), y, 2)
+    with pytest.raises(TypeError, match="train_test_split: X must be a plain numpy array"):
+        bplib.data.train_test_split(as_matrix(X), y, 0.5)
+    with pytest.raises(TypeError, match=r"Standardizer\.fit: X must be a numpy array, got list"):
+        bplib.data.Standardizer().fit(X.tolist())
+    s = bplib.data.Standardizer().fit(X)
+    with pytest.raises(ValueError, match=r"inverse_transform: Z must have 2 features"):
+        s.inverse_transform(np.ones((2, 3)))

@@ -343,3 +343,21 @@ def test_a_ratio_needs_two_layers():
         one.measured_ratio()
     with pytest.raises(ValueError, match="nothing to average"):
         one.mean()
+
+
+def test_layer_statistics_checks_x_and_grad_out_before_zeroing_the_gradients():
+    model = bplib.Sequential(bplib.Linear(3, 2, rng=0), bplib.Tanh())
+    model.parameters()[0].grad[...] = 5.0
+    x = np.ones((4, 3))
+    with pytest.raises(TypeError, match="layer_statistics: x must be a numpy array, got list"):
+        bplib.experiments.layer_statistics(model, x.tolist(), np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"x must have shape \(batch, 3\).*got shape \(4, 2\)"):
+        bplib.experiments.layer_statistics(model, x[:, :2], np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"grad_out must have the shape .* \(4, 2\), got \(4, 3\)"):
+        bplib.experiments.layer_statistics(model, x, np.ones((4, 3)))
+    assert (model.parameters()[0].grad == 5.0).all()
+
+
+def test_random_network_refuses_a_non_number_input_std():
+    with pytest.raises(TypeError, match="input_std must be a real number, got True"):
+        bplib.experiments.random_network(2, 3, "tanh", "xavier_normal", input_std=True)

@@ -1,4 +1,4 @@
-"""Flatten, count_parameters, summary, predict_proba and manual_seed."""
+"""bplib.helpers: count_parameters, summary and predict_proba, and the top-level predict trio."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import bplib
-from bplib import init
 
 
 @pytest.fixture(autouse=True)
@@ -21,39 +20,6 @@ def digits_net() -> bplib.Sequential:
     return bplib.Sequential(
         bplib.Flatten(), bplib.Linear(64, 16, rng=0), bplib.ReLU(), bplib.Linear(16, 10, rng=1)
     )
-
-
-# ---------------------------------------------------------------------------- Flatten
-def test_flatten_feeds_images_to_linear_and_reshapes_the_gradient_back():
-    X = np.random.default_rng(0).normal(size=(5, 8, 8))
-    flat = bplib.Flatten()
-    out = flat(X)
-    assert out.shape == (5, 64)
-    np.testing.assert_array_equal(out, X.reshape(5, 64))
-    grad = np.arange(5 * 64, dtype=float).reshape(5, 64)
-    np.testing.assert_array_equal(flat.backward(grad), grad.reshape(5, 8, 8))
-
-
-def test_a_network_with_flatten_passes_gradcheck():
-    X = np.random.default_rng(1).normal(size=(4, 2, 3))
-    net = bplib.Sequential(bplib.Flatten(), bplib.Linear(6, 3, rng=0), bplib.Tanh())
-    report = bplib.gradcheck(net, bplib.MSELoss(), X, np.zeros((4, 3)))
-    assert report.ok, report
-
-
-@pytest.mark.parametrize("bad", [np.zeros(3), [[1.0, 2.0]]])
-def test_flatten_rejects_what_has_no_batch_axis(bad):
-    with pytest.raises(ValueError, match=r"Flatten expected an array of shape \(batch, \.\.\.\)"):
-        bplib.Flatten()(bad)
-
-
-def test_flatten_backward_before_forward_and_a_wrong_gradient_shape_are_errors():
-    flat = bplib.Flatten()
-    with pytest.raises(RuntimeError):
-        flat.backward(np.zeros((2, 4)))
-    flat(np.zeros((2, 2, 2)))
-    with pytest.raises(ValueError, match=r"expected a gradient of shape \(2, 4\)"):
-        flat.backward(np.zeros((2, 5)))
 
 
 # ---------------------------------------------------------------------------- counting
@@ -111,34 +77,6 @@ def test_predict_proba_of_a_one_output_model_has_two_columns():
     np.testing.assert_array_equal(proba.argmax(1), bplib.train.predict_classes(net, X))
 
 
-# ---------------------------------------------------------------------------- seeding
-def test_manual_seed_makes_unseeded_layers_repeatable():
-    bplib.manual_seed(0)
-    first = bplib.Linear(4, 3).weight.data.copy()
-    bplib.manual_seed(0)
-    np.testing.assert_array_equal(bplib.Linear(4, 3).weight.data, first)
-
-
-def test_without_manual_seed_unseeded_layers_differ():
-    assert not np.array_equal(bplib.Linear(4, 3).weight.data, bplib.Linear(4, 3).weight.data)
-
-
-def test_an_explicit_rng_ignores_and_leaves_alone_the_global_seed():
-    bplib.manual_seed(0)
-    a = bplib.Linear(4, 3, rng=5).weight.data
-    np.testing.assert_array_equal(a, bplib.Linear(4, 3, rng=5).weight.data)
-    after_explicit = bplib.Linear(4, 3).weight.data
-    bplib.manual_seed(0)
-    np.testing.assert_array_equal(bplib.Linear(4, 3).weight.data, after_explicit)
-
-
-@pytest.mark.parametrize("seed", [1.5, "0", True])
-def test_manual_seed_rejects_what_is_not_an_int(seed):
-    with pytest.raises(TypeError, match="manual_seed expected an int seed or None"):
-        bplib.manual_seed(seed)
-    assert init._global_rng is None
-
-
 # ---------------------------------------------------------------------- the top-level trio
 def test_predict_predict_classes_and_predict_proba_are_one_family_at_the_top_level():
     from bplib import train
@@ -157,13 +95,3 @@ def test_summary_is_a_string_that_displays_as_the_table():
     assert isinstance(text, str)
     assert repr(text) == str(text)  # a notebook shows the table, not '#  layer...\n...'
     assert text.splitlines()[-1] == "total: 1,210 parameters"
-
-
-def test_float_labels_that_are_whole_numbers_get_the_astype_hint():
-    with pytest.raises(
-        TypeError,
-        match=r"got dtype float64, shape \(2,\); its values are whole numbers: convert them with y\.astype\(int\)",
-    ):
-        bplib.CrossEntropyLoss()(np.zeros((2, 3)), np.array([0.0, 2.0]))
-    with pytest.raises(TypeError, match=r"got dtype float64, shape \(2,\)$"):
-        bplib.CrossEntropyLoss()(np.zeros((2, 3)), np.array([0.5, 2.0]))

@@ -44,3 +44,19 @@ def test_loss_on_a_plane_is_laid_out_for_contour_and_centred():
         landscape.loss_on_plane(net, loss, X, y, c, d1, d2[:3], [0.0], [0.0])
     with pytest.raises(ValueError, match="alphas must be a non-empty 1-D sequence"):
         landscape.loss_on_plane(net, loss, X, y, c, d1, d2, [], [0.0])
+
+
+def test_landscape_names_the_argument_that_is_wrong():
+    model = bplib.Sequential(bplib.Linear(3, 2, rng=0))
+    loss, X, y = bplib.CrossEntropyLoss(), np.ones((4, 3)), np.zeros(4, dtype=np.int64)
+    theta = bplib.utils.parameters_to_vector(model.parameters())
+    bad = theta.copy()
+    bad[0] = np.nan
+    with pytest.raises(ValueError, match="end must be finite, got 1 NaN"):
+        bplib.landscape.loss_along_line(model, loss, X, y, theta, bad, [0.0, 1.0])
+    with pytest.raises(TypeError, match="start must be a real numeric array, got dtype complex128"):
+        bplib.landscape.loss_along_line(model, loss, X, y, theta + 0j, theta, [0.0])
+    with pytest.raises(ValueError, match="loss_along_line: X contains 1 NaN"):
+        bplib.landscape.loss_along_line(
+            model, loss, np.array([[1.0, np.nan, 1.0]]), y[:1], theta, theta, [0.0]
+        )

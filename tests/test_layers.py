@@ -6,7 +6,7 @@ registers it in ``bplib.layers.ACTIVATIONS``. The tests below define such a clas
 (softplus), register it for the length of one test, and run the table-driven tests of the
 other files on it. Each of those reads its table when it runs, through one function
 (``helpers.activation_factories``, ``test_torch_crosscheck.torch_activations``,
-``test_symbolic.activation_layers``, ``test_probe.activation_cases``, the registry itself
+``test_symbolic.activation_layers``, ``probe.common.activation_cases``, the registry itself
 for ``test_experiments``), and its parametrisation reads the same function when collected;
 so calling a table-driven test with the new name runs it on the new class. The class is
 unregistered when the test ends, so every other test sees the book's five activations.
@@ -29,8 +29,10 @@ from bplib import symbolic
 from bplib.functional import sigmoid
 from bplib.layers import ACTIVATIONS, Activation
 
-from . import test_experiments, test_gradients, test_numerics, test_probe, test_symbolic
+from . import test_experiments, test_gradients, test_numerics, test_symbolic
 from .helpers import activation_factories
+from .probe.common import activation_cases, run_case
+from .probe.table import TABLE
 
 try:
     from . import test_torch_crosscheck
@@ -219,8 +221,125 @@ def test_symbolic_checks_pick_it_up(softplus):
 
 
 def test_the_probe_picks_it_up(softplus):
-    cases = test_probe.activation_cases(softplus, lambda v: np.log1p(np.exp(v)))
+    cases = activation_cases(softplus, lambda v: np.log1p(np.exp(v)))
     # as many as the probe's TABLE holds for each of the book's activations
-    assert len(cases) == len(test_probe.TABLE["bplib.Tanh"]) == len(test_probe.TABLE["bplib.ReLU"])
+    assert len(cases) == len(TABLE["bplib.Tanh"]) == len(TABLE["bplib.ReLU"])
     for case in cases:
-        test_probe.test_probe("Softplus", case)
+        run_case("Softplus", case)
+
+
+def test_linear_rejects_wrong_feature_count():
+    layer = bplib.Linear(3, 2, rng=0)
+    with pytest.raises(ValueError, match=r"expected input of shape \(batch, 3\), got \(4, 5\)"):
+        layer(np.ones((4, 5)))
+
+
+def test_linear_rejects_a_1d_input_with_a_hint():
+    with pytest.raises(ValueError, match=r"2-D array.*got 1-D array of shape \(3,\).*reshape"):
+        bplib.Linear(3, 2, rng=0)(np.ones(3))
+
+
+def test_linear_rejects_an_empty_batch():
+    with pytest.raises(ValueError, match=r"empty batch: shape \(0, 3\)"):
+        bplib.Linear(3, 2, rng=0)(np.ones((0, 3)))
+
+
+def test_linear_rejects_the_other_float_precision():
+    layer = bplib.Linear(3, 2, rng=0, dtype=np.float32)
+    with pytest.raises(TypeError, match="dtype float32 but the input has dtype float64"):
+        layer(np.ones((2, 3)))
+
+
+def test_linear_rejects_a_non_array():
+    with pytest.raises(TypeError, match="expected a numpy array, got list"):
+        bplib.Linear(3, 2, rng=0)([[1.0, 2.0, 3.0]])
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_linear_rejects_sizes_below_one_or_not_integers(bad):
+    with pytest.raises(ValueError, match=rf"in_features must be a positive integer, got {bad!r}"):
+        bplib.Linear(bad, 2)
+    with pytest.raises(ValueError, match=rf"out_features must be a positive integer, got {bad!r}"):
+        bplib.Linear(2, bad)
+
+
+def test_linear_rejects_an_unknown_init_and_dtype():
+    with pytest.raises(ValueError, match=r"unknown init 'glorot'; expected one of"):
+        bplib.Linear(2, 2, init="glorot")
+    with pytest.raises(TypeError, match="dtype must be float32 or float64, got int64"):
+        bplib.Linear(2, 2, dtype=np.int64)
+    with pytest.raises(TypeError, match=r"rng must be an int seed, a numpy.random.Generator"):
+        bplib.Linear(2, 2, rng="seed")
+
+
+def test_activation_refuses_integer_input():
+    with pytest.raises(TypeError, match="expected a floating numpy array, got dtype int64"):
+        bplib.Sigmoid()(np.array([[1, 2]]))
+
+
+def test_sigmoid_is_exact_and_silent_at_plus_minus_1000():
+    z = np.array([[-1000.0, -40.0, 0.0, 40.0, 1000.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is exact
+        a = bplib.Sigmoid()(z)
+    # sigma(-1000) = e^-1000 is below float64's smallest number, so 0 is the correct result;
+    # sigma(-40) = e^-40 / (1 + e^-40) must keep its full relative precision
+    expected = [0.0, np.exp(-40) / (1 + np.exp(-40)), 0.5, 1 / (1 + np.exp(-40)), 1.0]
+    np.testing.assert_allclose(a[0], expected, rtol=1e-15, atol=0)
+
+
+def test_linear_accepts_an_init_function():
+    def ones(fan_in, fan_out, *, rng=None, dtype=np.float64):
+        return np.ones((fan_in, fan_out), dtype)
+
+    layer = bplib.Linear(2, 3, init=ones)
+    assert (layer.weight.data == 1).all()
+
+
+def test_backward_before_forward_is_refused():
+    for module in [bplib.Linear(2, 2, rng=0), bplib.Sigmoid(), bplib.ReLU()]:
+        with pytest.raises(RuntimeError, match=r"backward\(\) called before forward\(\)"):
+            module.backward(np.ones((1, 2)))
+
+
+def test_backward_with_a_gradient_of_the_wrong_shape_is_refused():
+    layer = bplib.Linear(3, 2, rng=0)
+    layer(np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"expected a gradient of shape \(4, 2\).*got \(2, 4\)"):
+        layer.backward(np.ones((2, 4)))
+    act = bplib.Tanh()
+    act(np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"expected a gradient of shape \(4, 3\).*got \(4,\)"):
+        act.backward(np.ones(4))
+
+
+# ---------------------------------------------------------------------------- Flatten
+def test_flatten_feeds_images_to_linear_and_reshapes_the_gradient_back():
+    X = np.random.default_rng(0).normal(size=(5, 8, 8))
+    flat = bplib.Flatten()
+    out = flat(X)
+    assert out.shape == (5, 64)
+    np.testing.assert_array_equal(out, X.reshape(5, 64))
+    grad = np.arange(5 * 64, dtype=float).reshape(5, 64)
+    np.testing.assert_array_equal(flat.backward(grad), grad.reshape(5, 8, 8))
+
+
+def test_a_network_with_flatten_passes_gradcheck():
+    X = np.random.default_rng(1).normal(size=(4, 2, 3))
+    net = bplib.Sequential(bplib.Flatten(), bplib.Linear(6, 3, rng=0), bplib.Tanh())
+    report = bplib.gradcheck(net, bplib.MSELoss(), X, np.zeros((4, 3)))
+    assert report.ok, report
+
+
+@pytest.mark.parametrize("bad", [np.zeros(3), [[1.0, 2.0]]])
+def test_flatten_rejects_what_has_no_batch_axis(bad):
+    with pytest.raises(ValueError, match=r"Flatten expected an array of shape \(batch, \.\.\.\)"):
+        bplib.Flatten()(bad)
+
+
+def test_flatten_backward_before_forward_and_a_wrong_gradient_shape_are_errors():
+    flat = bplib.Flatten()
+    with pytest.raises(RuntimeError):
+        flat.backward(np.zeros((2, 4)))
+    flat(np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match=r"expected a gradient of shape \(2, 4\)"):
+        flat.backward(np.zeros((2, 5)))

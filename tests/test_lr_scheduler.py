@@ -24,6 +24,8 @@ from bplib.optim import (
     StepLR,
 )
 
+from .helpers import tiny_mlp
+
 DTYPES = [np.float32, np.float64]
 
 
@@ -353,3 +355,48 @@ def test_one_cycle_refuses_a_step_past_total_steps_and_keeps_its_rate():
     with pytest.raises(ValueError, match="step 5 is past the schedule's total_steps=4"):
         sched.step()
     assert (opt.lr, sched.last_epoch) == (lr, 4)
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ({"base_lr": 0.1, "last_epoch": -5}, "last_epoch must be a non-negative integer"),
+        ({"base_lr": 0.1, "last_epoch": 2.5}, "last_epoch must be a non-negative integer"),
+        ({"base_lr": -0.1, "last_epoch": 2}, "base_lr must be a finite number >= 0"),
+        ({"base_lr": np.nan, "last_epoch": 2}, "base_lr must be a finite number >= 0"),
+        (
+            {"base_lr": 0.1, "last_epoch": 2, "step_size": 0, "gamma": 0.5},
+            "step_size must be a positive integer",
+        ),
+        (
+            {"base_lr": 0.1, "last_epoch": 2, "step_size": 2, "gamma": -1.0},
+            "gamma must be a finite number >= 0",
+        ),
+        ({"base_lr": 0.1}, "expected keys"),
+    ],
+)
+def test_crafted_scheduler_states_are_refused_with_nothing_changed(state, message):
+    opt = optim.SGD(tiny_mlp().parameters(), lr=0.1)
+    sched = optim.StepLR(opt, step_size=2, gamma=0.5)
+    sched.step()
+    before = dict(vars(sched))
+    with pytest.raises(ValueError, match=message):
+        sched.load_state_dict(state)
+    assert vars(sched) == before and opt.lr == 0.1
+
+
+def test_a_scheduler_state_round_trips_through_a_file_with_its_hyperparameters(tmp_path):
+    opt = optim.SGD(tiny_mlp().parameters(), lr=0.1)
+    sched = optim.CosineAnnealingLR(opt, T_max=10, eta_min=0.01)
+    for _ in range(3):
+        sched.step()
+    bplib.save(sched.state_dict(), tmp_path / "s.npz")
+    other = optim.CosineAnnealingLR(
+        optim.SGD(tiny_mlp().parameters(), lr=0.1), T_max=10, eta_min=0.01
+    )
+    other.load_state_dict(bplib.load(tmp_path / "s.npz"))
+    assert (other.last_epoch, other.base_lr, other.get_last_lr()) == (3, 0.1, 0.1)
+    # a StepLR state does not load into a cosine schedule
+    step = optim.StepLR(optim.SGD(tiny_mlp().parameters(), lr=0.1), step_size=2)
+    with pytest.raises(ValueError, match="saved from another schedule"):
+        other.load_state_dict(step.state_dict())

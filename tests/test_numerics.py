@@ -1,16 +1,19 @@
-"""dtype preservation, numerical stability, initialisers and the module protocol."""
+"""Cross-cutting: the model's dtype is kept end to end (float32 stays float32 through every
+layer, loss and optimiser of the registries, with no float64 temporaries).
+
+One file, not one per module: its tables span layers, losses and optim, and
+``test_layers`` runs them on an activation added the documented way.
+"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import ClassVar
 
 import numpy as np
 import pytest
 
 import bplib
-from bplib import init, optim
+from bplib import optim
 
 from .helpers import activation_factories
 
@@ -44,131 +47,6 @@ def test_dtype_is_preserved_end_to_end(dtype):
 def test_integer_input_is_converted_to_the_model_dtype():
     layer = bplib.Linear(2, 1, rng=0, dtype=np.float32)
     assert layer(np.array([[0, 1], [1, 0]])).dtype == np.float32
-
-
-def test_sigmoid_is_exact_and_silent_at_plus_minus_1000():
-    z = np.array([[-1000.0, -40.0, 0.0, 40.0, 1000.0]])
-    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is exact
-        a = bplib.Sigmoid()(z)
-    # sigma(-1000) = e^-1000 is below float64's smallest number, so 0 is the correct result;
-    # sigma(-40) = e^-40 / (1 + e^-40) must keep its full relative precision
-    expected = [0.0, np.exp(-40) / (1 + np.exp(-40)), 0.5, 1 / (1 + np.exp(-40)), 1.0]
-    np.testing.assert_allclose(a[0], expected, rtol=1e-15, atol=0)
-
-
-def test_cross_entropy_is_finite_for_huge_logits():
-    logits = np.array([[1e4, -1e4, 0.0], [-5e3, 5e3, 1e3]])
-    loss_fn = bplib.CrossEntropyLoss()
-    with np.errstate(over="raise", invalid="raise", divide="raise"):
-        loss = loss_fn(logits, np.array([1, 1]))
-    # the first row is wrong by a margin of 2e4: its loss is that margin, exactly
-    assert loss == pytest.approx((2e4 + 0.0) / 2)
-    np.testing.assert_allclose(loss_fn.backward(), [[0.5, -0.5, 0], [0, 0, 0]], atol=1e-300)
-
-
-def test_bce_with_logits_is_finite_for_huge_logits():
-    loss_fn = bplib.BCEWithLogitsLoss()
-    with np.errstate(over="raise", invalid="raise", divide="raise"):
-        loss = loss_fn(np.array([[1e4], [-1e4]]), np.array([[0.0], [0.0]]))
-    assert loss == pytest.approx(1e4 / 2)
-
-
-@pytest.mark.parametrize(
-    ("name", "variance"),
-    [
-        ("normal", lambda fi, fo: 1e-4),
-        ("uniform", lambda fi, fo: 1 / (3 * fi)),
-        ("xavier_uniform", lambda fi, fo: 2 / (fi + fo)),
-        ("xavier_normal", lambda fi, fo: 2 / (fi + fo)),
-        ("he_uniform", lambda fi, fo: 2 / fi),
-        ("he_normal", lambda fi, fo: 2 / fi),
-        ("lecun_normal", lambda fi, fo: 1 / fi),
-    ],
-)
-def test_initialisers_have_the_variance_their_formula_gives(name, variance):
-    fan_in, fan_out = 300, 200
-    w = init.get(name)(fan_in, fan_out, rng=0)
-    assert w.shape == (fan_in, fan_out)
-    # the sample variance of n = 60000 draws has relative standard error sqrt(2/n) ~ 0.006
-    # (normal) or less (uniform); 5% is eight standard errors
-    assert w.var() == pytest.approx(variance(fan_in, fan_out), rel=0.05)
-    assert abs(w.mean()) < 5 * np.sqrt(variance(fan_in, fan_out) / w.size)
-
-
-def test_initialisers_are_reproducible_from_a_seed_and_respect_dtype():
-    a = bplib.Linear(4, 3, init="he_normal", rng=7, dtype=np.float32)
-    b = bplib.Linear(4, 3, init="kaiming_normal", rng=np.random.default_rng(7), dtype=np.float32)
-    np.testing.assert_array_equal(a.weight.data, b.weight.data)
-    assert a.weight.data.dtype == np.float32
-    assert not bplib.Linear(4, 3, init="zeros").weight.data.any()
-
-
-def test_uniform_init_bounds_are_one_over_sqrt_fan_in():
-    w = bplib.Linear(16, 50, rng=0).weight.data
-    assert np.abs(w).max() <= 0.25 and np.abs(w).max() > 0.24
-
-
-def test_linear_accepts_an_init_function():
-    def ones(fan_in, fan_out, *, rng=None, dtype=np.float64):
-        return np.ones((fan_in, fan_out), dtype)
-
-    layer = bplib.Linear(2, 3, init=ones)
-    assert (layer.weight.data == 1).all()
-
-
-def test_parameters_are_listed_in_layer_order_weight_before_bias():
-    net = bplib.Sequential(bplib.Linear(2, 3), bplib.ReLU(), bplib.Linear(3, 1, bias=False))
-    names = [name for name, _ in net.named_parameters()]
-    assert names == ["0.weight", "0.bias", "2.weight"]
-    assert [p.shape for p in net.parameters()] == [(2, 3), (3,), (3, 1)]
-
-
-def test_reprs_say_what_a_module_is():
-    net = bplib.Sequential(bplib.Linear(2, 3), bplib.LeakyReLU(0.2))
-    assert repr(net) == (
-        "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n"
-        "  (1): LeakyReLU(negative_slope=0.2)\n)"
-    )
-    assert repr(net[0].weight) == "Parameter(name='weight', shape=(2, 3), dtype=float64)"
-
-
-def test_import_bplib_needs_neither_sympy_nor_matplotlib():
-    code = "import sys, bplib; print(sorted(m for m in sys.modules if m.split('.')[0] in ('sympy', 'matplotlib')))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
-def test_import_bplib_loads_the_core_and_the_rest_on_first_use():
-    code = (
-        "import sys, bplib; core = sorted(m for m in sys.modules if m.startswith('bplib.')); "
-        "bplib.optim, bplib.fit, bplib.data.spirals; "
-        "print(core, 'bplib.optim' in sys.modules, 'bplib.train' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    core = (
-        "['bplib._checks', 'bplib.dropout', 'bplib.fast', 'bplib.functional', 'bplib.gradcheck', "
-        "'bplib.init', 'bplib.layers', 'bplib.losses', 'bplib.module', 'bplib.normalization', "
-        "'bplib.residual', 'bplib.serialization']"
-    )
-    assert out.stdout.strip() == f"{core} True True"
-
-
-def test_an_unknown_attribute_of_bplib_is_an_attribute_error():
-    with pytest.raises(AttributeError, match="no attribute 'optimizers'"):
-        bplib.optimizers  # noqa: B018
-
-
-def test_a_parameter_shared_by_two_layers_is_listed_once():
-    first, second = bplib.Linear(3, 3, rng=0), bplib.Linear(3, 3, rng=1)
-    second.weight = first.weight  # tied weights
-    net = bplib.Sequential(first, bplib.Tanh(), second)
-    assert [name for name, _ in net.named_parameters()] == ["0.weight", "0.bias", "2.bias"]
-    assert len(net.parameters()) == 3
-
-
-def test_a_perfect_cross_entropy_fit_is_zero_not_minus_zero():
-    loss = bplib.CrossEntropyLoss()(np.array([[1000.0, 0.0]]), np.array([0]))
-    assert loss == 0.0 and np.copysign(1.0, loss) == 1.0
 
 
 class _DtypeRecorder(np.ndarray):
@@ -245,3 +123,31 @@ def test_a_float32_training_step_makes_no_float64_temporaries(loss_name, optimiz
     assert {"matmul.__call__", "subtract.__call__", "add.reduce"} <= traced
     promoted = [(name, str(dtype)) for name, dtype in _DtypeRecorder.seen if dtype == np.float64]
     assert promoted == []
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_float32_layers_stay_float32_and_agree_with_float64(training):
+    rng = np.random.default_rng(0)
+    x64, g64 = rng.standard_normal((6, 4)), rng.standard_normal((6, 4))
+
+    def build(dtype):
+        return bplib.Sequential(
+            bplib.Residual(
+                bplib.Sequential(
+                    bplib.Linear(4, 4, rng=1, dtype=dtype), bplib.BatchNorm1d(4, dtype=dtype)
+                )
+            ),
+            bplib.LayerNorm(4, dtype=dtype),
+            bplib.Dropout(0.5, rng=2),
+        ).train(training)
+
+    nets = {dt: build(dt) for dt in (np.float32, np.float64)}
+    out = {dt: net(x64.astype(dt)) for dt, net in nets.items()}
+    dx = {dt: net.backward(g64.astype(dt)) for dt, net in nets.items()}
+    assert out[np.float32].dtype == dx[np.float32].dtype == np.float32
+    for p in nets[np.float32].parameters():
+        assert p.data.dtype == p.grad.dtype == np.float32
+    bn32 = nets[np.float32][0].module[1]
+    assert bn32.running_mean.dtype == bn32.running_var.dtype == np.float32
+    np.testing.assert_allclose(out[np.float32], out[np.float64], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(dx[np.float32], dx[np.float64], rtol=1e-4, atol=1e-4)

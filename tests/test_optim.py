@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+import signal
 
 import numpy as np
 import pytest
 
 import bplib
+from bplib import optim
 from bplib.gradcheck import relative_error
 from bplib.optim import (
     OPTIMIZERS,
@@ -28,6 +31,9 @@ from bplib.optim import (
     StepLR,
 )
 from bplib.optim.algorithms import LR, NON_NEGATIVE
+from bplib.train import fit
+
+from .helpers import blobs, linear_and_batch, mlp, tiny_mlp
 
 TOL = 1e-10
 STEPS = 40
@@ -695,7 +701,7 @@ class Lion(Optimizer):
 
 
 def test_a_new_optimizer_is_picked_up_by_every_table(monkeypatch, tmp_path):
-    from tests import test_probe
+    from .probe.common import optimizer_cases, run_case
 
     monkeypatch.setitem(OPTIMIZERS, "Lion", Lion)
     # torch parity: a row of its own, skipped with the reason (torch has no Lion)
@@ -706,10 +712,346 @@ def test_a_new_optimizer_is_picked_up_by_every_table(monkeypatch, tmp_path):
     check_in_place_float32(Lion)  # float32
     check_state_dict_round_trip(Lion, tmp_path)  # state_dict through a file
     # the probe: its rows and its one-step battery, built from the declarations
-    cases = test_probe.optimizer_cases(Lion)
+    cases = optimizer_cases(Lion)
     assert len(cases) > 20
     for case in cases:
-        test_probe.test_probe("bplib.optim.Lion", case)
+        run_case("bplib.optim.Lion", case)
     assert "Lion(1 parameters, lr=0.0001, betas=(0.9, 0.99), weight_decay=0.0)" == repr(
         Lion([bplib.Parameter(np.zeros(2))])
     )
+
+
+RESUME_OPTIMIZERS = {
+    "SGD": lambda ps: optim.SGD(ps, lr=0.1),
+    "SGD-nesterov": lambda ps: optim.SGD(
+        ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3
+    ),
+    "RMSprop": lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
+    "Adagrad": lambda ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.01),
+    "Adam": lambda ps: optim.Adam(ps, lr=0.01, amsgrad=True),
+    "AdamW": lambda ps: optim.AdamW(ps, lr=0.01),
+}
+
+
+def test_the_resume_table_has_every_registered_optimizer():
+    tabled = {type(make([bplib.Parameter(np.zeros(1))])) for make in RESUME_OPTIMIZERS.values()}
+    assert tabled == set(optim.OPTIMIZERS.values()), "add the new optimiser to RESUME_OPTIMIZERS"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(RESUME_OPTIMIZERS))
+def test_training_resumed_from_a_saved_state_is_bit_for_bit_uninterrupted_training(
+    tmp_path, name, dtype
+):
+    X, y = blobs()
+    X = X.astype(dtype)
+    loss = bplib.CrossEntropyLoss()
+    make = RESUME_OPTIMIZERS[name]
+    N, k = 12, 5
+
+    straight = mlp(dtype=dtype)
+    opt = make(straight.parameters())
+    sched = optim.StepLR(opt, step_size=4, gamma=0.5)
+    fit(straight, loss, opt, X, y, epochs=N, scheduler=sched, progress=False)
+
+    first = mlp(dtype=dtype)
+    opt1 = make(first.parameters())
+    sched1 = optim.StepLR(opt1, step_size=4, gamma=0.5)
+    fit(first, loss, opt1, X, y, epochs=k, scheduler=sched1, progress=False)
+    path = tmp_path / "checkpoint.npz"
+    bplib.save(
+        {
+            "model": first.state_dict(),
+            "optimizer": opt1.state_dict(),
+            "scheduler": sched1.state_dict(),
+        },
+        path,
+    )
+
+    checkpoint = bplib.load(path)
+    resumed = mlp(seed=3, dtype=dtype)  # other initial weights: everything comes from the file
+    opt2 = make(resumed.parameters())
+    sched2 = optim.StepLR(opt2, step_size=4, gamma=0.5)
+    resumed.load_state_dict(checkpoint["model"])
+    opt2.load_state_dict(checkpoint["optimizer"])
+    sched2.load_state_dict(checkpoint["scheduler"])
+    fit(resumed, loss, opt2, X, y, epochs=N - k, scheduler=sched2, progress=False)
+
+    for (n, a), b in zip(straight.state_dict().items(), resumed.state_dict().values(), strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=n)
+    assert opt2.lr == opt.lr
+
+
+def test_optimizer_state_dict_has_pytorchs_layout():
+    net = mlp()
+    opt = optim.Adam(net.parameters(), lr=0.01)
+    assert opt.state_dict() == {
+        "state": {},
+        "param_groups": [
+            {
+                "lr": 0.01,
+                "betas": (0.9, 0.999),
+                "eps": 1e-8,
+                "weight_decay": 0.0,
+                "amsgrad": False,
+                "decoupled_weight_decay": False,  # PyTorch's flag: Adam's state, not AdamW's
+                "params": [0, 1, 2, 3],
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("name", ["SGD-nesterov", "RMSprop", "Adagrad", "Adam"])
+def test_optimizer_state_names_are_pytorchs(name):
+    torch = pytest.importorskip("torch")
+    ours = mlp()
+    opt = RESUME_OPTIMIZERS[name](ours.parameters())
+    X, y = blobs()
+    fit(ours, bplib.CrossEntropyLoss(), opt, X, y, epochs=1, progress=False)
+    theirs = torch.nn.Linear(2, 2)
+    kind = {"SGD-nesterov": "SGD"}.get(name, name)
+    hyper = {k: v for k, v in opt._hyperparameters().items()}
+    topt = getattr(torch.optim, kind)(theirs.parameters(), **hyper)
+    theirs(torch.ones(1, 2)).sum().backward()
+    topt.step()
+    their_keys = set(topt.state_dict()["state"][0])
+    our_keys = set(opt.state_dict()["state"][0]) - {"step"}  # torch's SGD keeps no step
+    assert our_keys <= their_keys
+    assert set(opt.state_dict()["param_groups"][0]) <= set(topt.state_dict()["param_groups"][0])
+
+
+def test_an_optimizer_that_has_not_stepped_round_trips_through_a_file(tmp_path):
+    opt = optim.SGD(mlp().parameters(), lr=0.3, momentum=0.9)
+    bplib.save(opt.state_dict(), tmp_path / "o.npz")
+    fresh = optim.SGD(mlp().parameters(), lr=0.1)
+    fresh.load_state_dict(bplib.load(tmp_path / "o.npz"))
+    assert (fresh.lr, fresh.momentum, fresh.state) == (0.3, 0.9, {})
+
+
+def stepped_adam(seed=0):
+    net = mlp(seed=seed)
+    opt = optim.Adam(net.parameters(), lr=0.01)
+    X, y = blobs()
+    fit(net, bplib.CrossEntropyLoss(), opt, X, y, epochs=2, progress=False)
+    return opt
+
+
+@pytest.mark.parametrize(
+    ("target", "change", "message"),
+    [
+        (lambda: optim.Adam(mlp().parameters()[:2]), None, "state is for 4 parameters"),
+        (lambda: optim.SGD(mlp().parameters()), None, "hyperparameters .* are not SGD's"),
+        (
+            lambda: optim.Adam(mlp().parameters()),
+            lambda s: s["state"][1].update(exp_avg=np.zeros(5)),
+            r"state\[1\]\['exp_avg'\] must be an array of parameter 1's dtype and shape",
+        ),
+        (
+            lambda: optim.Adam(mlp().parameters()),
+            lambda s: s["param_groups"][0].update(lr=-1.0),
+            r"lr \(the learning rate\) must be a finite number >= 0",
+        ),
+        (
+            lambda: optim.Adam(mlp().parameters()),
+            lambda s: s.pop("param_groups"),
+            "expected a dict",
+        ),
+    ],
+)
+def test_optimizer_load_state_dict_checks_before_changing_anything(target, change, message):
+    state = stepped_adam().state_dict()
+    if change is not None:
+        change(state)
+    opt = target()
+    lr_before = opt.lr
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(state)
+    assert opt.state == {} and opt.lr == lr_before
+
+
+def stepped(make):
+    net = tiny_mlp()
+    opt = make(net.parameters())
+    X = np.random.default_rng(0).standard_normal((8, 2))
+    y = np.arange(8) % 2
+    bplib.fit(net, bplib.CrossEntropyLoss(), opt, X, y, epochs=2, progress=False)
+    return opt.state_dict()
+
+
+def _set_group(key, value):
+    return lambda s: s["param_groups"][0].update({key: value})
+
+
+def _set_state(key, value):
+    return lambda s: s["state"][1].update({key: value})
+
+
+CRAFTED = [
+    ("Adam state into AdamW", optim.Adam, optim.AdamW, None, "saved from another optimiser"),
+    ("AdamW state into Adam", optim.AdamW, optim.Adam, None, "saved from another optimiser"),
+    ("beta1 = 1.5", optim.Adam, optim.Adam, _set_group("betas", (1.5, 0.999)), r"betas\[0\]"),
+    ("eps = 0", optim.Adam, optim.Adam, _set_group("eps", 0.0), "eps must be a finite number > 0"),
+    ("betas of length 3", optim.Adam, optim.Adam, _set_group("betas", (0.9, 0.9, 0.9)), "betas"),
+    ("amsgrad = 0.5", optim.Adam, optim.Adam, _set_group("amsgrad", 0.5), "True or False"),
+    ("RMSprop alpha = 2", optim.RMSprop, optim.RMSprop, _set_group("alpha", 2.0), "alpha"),
+    (
+        "nesterov without momentum",
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+        _set_group("momentum", 0.0),
+        "Nesterov momentum needs momentum > 0",
+    ),
+    (
+        "a negative step",
+        optim.Adam,
+        optim.Adam,
+        _set_state("step", -3),
+        r"'step'\] must be an integer >= 1",
+    ),
+    ("a fractional step", optim.Adam, optim.Adam, _set_state("step", 2.5), "integer >= 1"),
+    (
+        "a missing exp_avg",
+        optim.Adam,
+        optim.Adam,
+        lambda s: s["state"][1].pop("exp_avg"),
+        r"missing \['exp_avg'\]",
+    ),
+    (
+        "an extra entry",
+        optim.Adam,
+        optim.Adam,
+        _set_state("junk", np.zeros(4)),
+        r"unexpected \['junk'\]",
+    ),
+    (
+        "amsgrad's buffer missing",
+        optim.Adam,
+        optim.Adam,
+        _set_group("amsgrad", True),
+        r"missing \['max_exp_avg_sq'\]",
+    ),
+    (
+        "a negative second moment",
+        optim.Adam,
+        optim.Adam,
+        _set_state("exp_avg_sq", -np.ones(4)),
+        "negative",
+    ),
+    (
+        "an RMSprop square_avg < 0",
+        optim.RMSprop,
+        optim.RMSprop,
+        _set_state("square_avg", -np.ones(4)),
+        "negative",
+    ),
+    (
+        "a NaN in a moment",
+        optim.Adam,
+        optim.Adam,
+        _set_state("exp_avg", np.full(4, np.nan)),
+        "finite",
+    ),
+    (
+        "Adagrad's sum missing",
+        optim.Adagrad,
+        optim.Adagrad,
+        lambda s: s["state"][1].pop("sum"),
+        "missing",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "source", "target", "change", "message"), CRAFTED, ids=[c[0] for c in CRAFTED]
+)
+def test_crafted_optimizer_states_are_refused_with_nothing_changed(
+    label, source, target, change, message
+):
+    state = stepped(source)
+    if change is not None:
+        change(state)
+    net = tiny_mlp()
+    opt = target(net.parameters())
+    before = (opt.lr, dict(opt._hyperparameters()), opt.state)
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(state)
+    assert (opt.lr, opt._hyperparameters(), opt.state) == before
+    assert opt.state == {}
+
+
+def test_a_state_saved_before_the_flag_was_recorded_still_loads(tmp_path):
+    state = stepped(optim.Adam)
+    del state["param_groups"][0]["decoupled_weight_decay"]  # as bplib 0.1.0 saved it
+    bplib.save(state, tmp_path / "o.npz")
+    opt = optim.Adam(tiny_mlp().parameters())
+    opt.load_state_dict(bplib.load(tmp_path / "o.npz"))
+    assert opt.state[opt.params[0]]["step"] == 2
+
+
+def test_adam_and_adamw_states_round_trip_through_a_file(tmp_path):
+    for kind in (optim.Adam, optim.AdamW):
+        bplib.save(stepped(kind), tmp_path / "o.npz")
+        opt = kind(tiny_mlp().parameters())
+        opt.load_state_dict(bplib.load(tmp_path / "o.npz"))
+        assert opt.state[opt.params[1]]["step"] == 2
+
+
+class Tripwire(np.ndarray):
+    """A parameter array that sends this process SIGINT when the optimiser writes into it
+    (a new value, ``data[...] = theta``, or a change subtracted in place, ``data -= change``)."""
+
+    def __setitem__(self, key, value):
+        os.kill(os.getpid(), signal.SIGINT)
+        super().__setitem__(key, value)
+
+    def __isub__(self, other):
+        os.kill(os.getpid(), signal.SIGINT)
+        return super().__isub__(other)
+
+
+@pytest.mark.usefixtures("default_sigint")  # tests/conftest.py
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT")
+@pytest.mark.parametrize("guarded", [False, True], ids=["step alone", "deferred_interrupts"])
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1), optim.Adam, optim.AdamW])
+def test_an_interrupt_inside_step_leaves_no_half_applied_update(make, guarded):
+    if guarded:
+        with optim.deferred_interrupts():
+            test_an_interrupt_inside_step_leaves_no_half_applied_update(make, False)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        return
+    net = tiny_mlp()
+    params = net.parameters()
+    params[0].data = params[0].data.view(Tripwire)  # the first write raises Ctrl-C
+    opt = make(params)
+    for p in params:
+        p.grad[...] = 1.0
+    before = [p.data.copy() for p in params]
+    with pytest.raises(KeyboardInterrupt):
+        opt.step()
+    # every parameter was written, once: step counts are all 1, and every value moved
+    assert [opt.state[p]["step"] for p in params] == [1] * len(params)
+    assert all(not np.array_equal(p.data, b) for p, b in zip(params, before, strict=True))
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not in the block
+        return
+
+
+@pytest.mark.usefixtures("default_sigint")  # tests/conftest.py
+def test_ctrl_c_outside_the_writes_interrupts_at_once_inside_deferred_interrupts():
+    with pytest.raises(KeyboardInterrupt):
+        with optim.deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs between two bytecodes
+                pass
+            pytest.fail("the interrupt was held back outside a step")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_optimiser_step_after_zero_grad_without_backward_moves_nothing():
+    layer, x, g = linear_and_batch()
+    layer(x)
+    layer.backward(g)
+    layer.zero_grad()
+    before = [p.data.copy() for p in layer.parameters()]
+    bplib.optim.SGD(layer.parameters(), lr=0.1).step()
+    for p, old in zip(layer.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, old)

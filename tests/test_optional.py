@@ -1,7 +1,7 @@
 """`pip install bplib-book` installs numpy alone; the parts that need more say which extra.
 
 Each test hides one optional package (``sys.modules[name] = None`` makes its import fail
-the way a missing package does) and checks what the reader sees. tests/test_packaging.py
+the way a missing package does) and checks what the reader sees. tests/book/test_packaging.py
 does the same for real, in a virtual environment that has nothing but numpy.
 """
 

@@ -14,9 +14,12 @@ from bplib.train import History
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
+
 import matplotlib.pyplot as plt  # noqa: E402
 
 from bplib import plot  # noqa: E402
+
+from .helpers import as_matrix  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -233,3 +236,33 @@ def test_table_is_markdown_for_the_book_and_aligned_text_for_the_tests():
 def test_table_refuses_a_row_with_the_wrong_number_of_cells():
     with pytest.raises(ValueError, match="row 1 of the table has 1 cells, expected 2"):
         plot.Table(["a", "b"], [["1", "2"], ["3"]])
+
+
+def test_plots_refuse_nan_complex_and_name_the_argument():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    model = bplib.Sequential(bplib.Linear(2, 2, rng=0), bplib.Sigmoid())
+    with pytest.raises(ValueError, match="network_diagram: x must be finite, got 1 NaN"):
+        bplib.plot.network_diagram(model, np.array([[np.nan, 1.0]]), np.ones((1, 2)))
+    with pytest.raises(TypeError, match="grad_out must hold real numbers, got dtype complex"):
+        bplib.plot.network_diagram(model, np.ones((1, 2)), np.ones((1, 2), complex))
+    with pytest.raises(TypeError, match="decision_boundary: X must be a plain numpy array"):
+        bplib.plot.decision_boundary(model, as_matrix(np.ones((3, 2))), np.zeros(3, int))
+    with pytest.raises(ValueError, match="decision_boundary: y must be integer labels"):
+        bplib.plot.decision_boundary(model, np.ones((3, 2)), np.zeros(3))
+
+
+def test_optimizer_paths_refuses_a_nan_path():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    with pytest.raises(ValueError, match=r"optimizer_paths: path 'sgd' must be finite, got 1 NaN"):
+        bplib.plot.optimizer_paths(
+            lambda x, y: x**2 + y**2,
+            {"sgd": np.array([[1.0, 1.0], [np.nan, 0.5]])},
+            xlim=(-2.0, 2.0),
+            ylim=(-2.0, 2.0),
+        )

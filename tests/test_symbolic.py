@@ -336,3 +336,13 @@ def test_layer_jacobians_rejects_bad_sizes_and_activations():
         layer_jacobians(2, 2, batch=0)
     with pytest.raises(ValueError, match="unknown activation"):
         layer_jacobians(2, 2, "swish")
+
+
+def test_symbolic_gradient_refuses_a_nan_batch():
+    pytest.importorskip("sympy")
+    from bplib.symbolic import SymbolicMLP
+
+    model = bplib.Sequential(bplib.Linear(2, 2, rng=0))
+    net = SymbolicMLP.from_model(model, "mse")
+    with pytest.raises(ValueError, match="X must be finite, got 1 NaN"):
+        net.gradient_at(model, np.array([[np.nan, 1.0]]), np.ones((1, 2)))

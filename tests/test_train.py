@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import signal
 import subprocess
 import sys
 
@@ -20,6 +21,8 @@ from bplib.train import (
     predict,
     predict_classes,
 )
+
+from .helpers import every_flag
 
 
 def mlp(seed=0, n_in=2, n_hidden=8, n_out=2):
@@ -910,3 +913,218 @@ def test_early_stopping_maximises_every_metric_that_improves_upwards():
         assert EarlyStopping(monitor=name).mode == "max"
     for name in ("val_loss", "val_mae"):
         assert EarlyStopping(monitor=name).mode == "min"
+
+
+def regression(n=50, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3))
+    y = X @ np.array([[1.0], [-2.0], [0.5]]) + 0.3 + 0.1 * rng.standard_normal((n, 1))
+    return X, y
+
+
+def full_gradient_norm(model, X, y):
+    loss = bplib.MSELoss()
+    model.zero_grad()
+    loss(model(X), y)
+    model.backward(loss.backward())
+    return float(np.sqrt(sum(np.sum(p.grad**2) for p in model.parameters())))
+
+
+def test_history_records_the_full_batch_gradient_norm_before_each_step():
+    X, y = regression()
+    net, copy = bplib.Linear(3, 1, rng=0), bplib.Linear(3, 1, rng=0)
+    h = fit(
+        net, bplib.MSELoss(), optim.SGD(net.parameters(), lr=0.1), X, y, epochs=3, progress=False
+    )
+    assert len(h.grad_norm) == 3 and h["grad_norm"] == h.grad_norm
+    assert h.grad_norm[0] == pytest.approx(full_gradient_norm(copy, X, y), rel=1e-12)
+
+
+def test_tol_stops_at_the_first_epoch_whose_gradient_norm_is_below_it_without_stepping():
+    X, y = regression()
+    net = bplib.Linear(3, 1, rng=0)
+    tol = 1e-6
+    h = fit(
+        net,
+        bplib.MSELoss(),
+        optim.SGD(net.parameters(), lr=0.1),
+        X,
+        y,
+        epochs=5000,
+        tol=tol,
+        progress=False,
+    )
+    assert h.stopped_epoch == h.epochs < 5000
+    assert h.grad_norm[-1] < tol <= min(h.grad_norm[:-1])
+    assert h.stop_reason == f"gradient norm {h.grad_norm[-1]:.3g} below tol 1e-06"
+    # the returned parameters are those whose gradient passed the test
+    assert full_gradient_norm(net, X, y) == pytest.approx(h.grad_norm[-1], rel=1e-9)
+    # and, the loss being a strongly convex quadratic, they are within |g| / lambda_min of
+    # the minimiser (chapter 6)
+    A = np.hstack([X, np.ones((len(X), 1))])
+    theta_star = np.linalg.lstsq(A, y, rcond=None)[0]
+    lambda_min = np.linalg.eigvalsh(2 * A.T @ A / len(X)).min()
+    theta = np.vstack([net.weight.data, net.bias.data[:, None]])
+    assert np.linalg.norm(theta - theta_star) <= h.grad_norm[-1] / lambda_min
+
+
+def test_tol_that_is_never_reached_runs_to_the_cap():
+    X, y = regression()
+    net = bplib.Linear(3, 1, rng=0)
+    h = fit(
+        net,
+        bplib.MSELoss(),
+        optim.SGD(net.parameters(), lr=0.1),
+        X,
+        y,
+        epochs=5,
+        tol=1e-12,
+        progress=False,
+    )
+    assert (h.stopped_epoch, h.stop_reason) == (5, "reached epochs=5")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"tol": 1e-6, "batch_size": 10}, ValueError, "needs full-batch gradient descent"),
+        ({"tol": 0.0}, ValueError, "tol must be a finite number > 0, got 0.0"),
+        ({"tol": -1e-6}, ValueError, "tol must be a finite number > 0"),
+        ({"tol": float("nan")}, ValueError, "tol must be a finite number > 0, got nan"),
+        ({"tol": "1e-6"}, TypeError, "tol must be a real number, got str"),
+        ({"callbacks": EarlyStopping(monitor="loss")}, TypeError, "must be a list of callbacks"),
+        ({"callbacks": [EarlyStopping]}, TypeError, r"callbacks\[0\] must be a callback object"),
+        ({"callbacks": [print]}, TypeError, r"callbacks\[0\] must be a callback object"),
+    ],
+)
+def test_fit_refuses_bad_stopping_arguments_before_training(kwargs, error, message):
+    X, y = regression()
+    net = bplib.Linear(3, 1, rng=0)
+    before = net.state_dict()
+    with pytest.raises(error, match=message):
+        fit(
+            net,
+            bplib.MSELoss(),
+            optim.SGD(net.parameters(), lr=0.1),
+            X,
+            y,
+            epochs=5,
+            progress=False,
+            **kwargs,
+        )
+    np.testing.assert_array_equal(net.weight.data, before["weight"])
+
+
+def test_the_progress_bar_says_why_training_stopped(capsys, monkeypatch):
+    pytest.importorskip("tqdm")
+    monkeypatch.delenv("BPLIB_PROGRESS", raising=False)
+    X, y = regression()
+    net = bplib.Linear(3, 1, rng=0)
+    h = fit(
+        net,
+        bplib.MSELoss(),
+        optim.SGD(net.parameters(), lr=0.1),
+        X,
+        y,
+        epochs=5000,
+        tol=1e-3,
+        progress=True,
+    )
+    out = capsys.readouterr().out
+    assert h.stopped_epoch < 5000
+    assert f"stopped early after epoch {h.stopped_epoch} of 5000: {h.stop_reason}" in out
+    assert f"{h.stopped_epoch}/5000" in out
+
+
+@pytest.mark.usefixtures("default_sigint")  # tests/conftest.py
+def test_an_interrupt_in_fit_keeps_the_history_of_the_completed_epochs():
+    net = bplib.Sequential(
+        bplib.Linear(2, 4, rng=0), bplib.BatchNorm1d(4), bplib.Linear(4, 2, rng=1)
+    )
+    net[1].eval()  # a module in its own mode: fit must put it back
+    X = np.random.default_rng(0).standard_normal((16, 2))
+    y = np.arange(16) % 2
+    calls = []
+
+    def tripwire(out, target):  # a metric, called once per batch: Ctrl-C in epoch 3
+        calls.append(1)
+        if len(calls) == 2 + 5 * 2 + 2:  # 2 checks before training; 4 batches + validation
+            raise KeyboardInterrupt
+        return 0.0
+
+    opt = optim.SGD(net.parameters(), lr=0.1)
+    with pytest.raises(KeyboardInterrupt) as info:
+        bplib.fit(
+            net, bplib.CrossEntropyLoss(), opt, X, y, epochs=10, batch_size=4,
+            rng=0, metrics=[tripwire], validation=(X, y), progress=False,
+        )  # fmt: skip
+    history = info.value.history
+    assert history.epochs == 2 and history.stopped_epoch == 2
+    assert all(len(v) == 2 for v in history.as_dict().values())
+    assert (
+        history.stop_reason == "interrupted (KeyboardInterrupt) during epoch 3; 2 epochs completed"
+    )
+    assert net.training and not net[1].training  # modes restored
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class Spy(bplib.Identity):
+    """Records the mode it was in at every forward pass."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, z):
+        self.seen.append(self.training)
+        return super().forward(z)
+
+
+def spied_model():
+    spy = Spy()
+    model = bplib.Sequential(bplib.Linear(2, 2, rng=0), spy)
+    return model, spy
+
+
+def test_fit_trains_in_training_mode_validates_in_eval_mode_and_restores_the_mode():
+    X = np.random.default_rng(0).standard_normal((8, 2))
+    y = np.array([0, 1] * 4)
+    model, spy = spied_model()
+    model.eval()
+    opt = bplib.optim.SGD(model.parameters(), lr=0.1)
+    fit(model, bplib.CrossEntropyLoss(), opt, X, y, epochs=2, batch_size=4,
+        validation=(X, y), rng=0, progress=False)  # fmt: skip
+    # first fit's checks, one example each of X and of the validation set, in eval mode;
+    # then per epoch: two training batches, then the validation pass
+    assert spy.seen == [False, False, True, True, False, True, True, False]
+    assert every_flag(model) == [False, False, False]
+
+
+def test_fit_restores_the_mode_even_when_training_fails():
+    model, _ = spied_model()
+    model[1].eval()  # a mixed state: restored module by module
+    opt = bplib.optim.SGD(model.parameters(), lr=1e300)
+    X = np.full((4, 2), 1e300)
+    with pytest.raises(FloatingPointError):
+        fit(model, bplib.MSELoss(), opt, X, np.zeros((4, 2)), epochs=3, progress=False)
+    assert every_flag(model) == [True, True, False]
+
+
+@pytest.mark.parametrize("start", [True, False])
+def test_evaluate_and_predict_run_in_eval_mode_and_restore_the_mode(start):
+    model, spy = spied_model()
+    model.train(start)
+    X, y = np.ones((3, 2)), np.array([0, 1, 0])
+    evaluate(model, bplib.CrossEntropyLoss(), X, y)
+    predict(model, X)
+    bplib.train.predict_classes(model, X)
+    assert spy.seen == [False, False, False]
+    assert every_flag(model) == [start] * 3
+
+
+def test_evaluating_in_training_mode_is_random_and_in_eval_mode_is_not():
+    model = bplib.Sequential(bplib.Linear(3, 3, rng=0), bplib.Dropout(0.5, rng=0))
+    X = np.ones((4, 3))
+    assert not np.array_equal(model(X), model(X))  # the classic bug: training mode
+    np.testing.assert_array_equal(predict(model, X), predict(model, X))
+    assert model.training  # predict put it back

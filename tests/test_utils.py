@@ -10,6 +10,8 @@ import pytest
 import bplib
 from bplib import utils
 
+from .helpers import tiny_mlp
+
 # ----------------------------------------------------------------------------------------
 # clip_grad_norm
 # ----------------------------------------------------------------------------------------
@@ -122,3 +124,28 @@ def test_parameter_vectors_round_trip():
         ValueError, match=r"vector of shape \(13,\).*got dtype float64, shape \(12,\)"
     ):
         utils.vector_to_parameters(theta[:-1], net.parameters())
+
+
+def test_utils_refuse_what_numpy_would_have_refused_in_its_own_words():
+    p = bplib.Parameter(np.ones(3), "w")
+    with pytest.raises(TypeError, match=r"norm_type must be a number .*got str '2'"):
+        bplib.utils.clip_grad_norm([p], 1.0, norm_type="2")
+    with pytest.raises(TypeError, match="clip_grad_norm: max_norm must be a real number, got True"):
+        bplib.utils.clip_grad_norm([p], True)
+    with pytest.raises(TypeError, match="vector must be a real numeric array, got dtype complex"):
+        bplib.utils.vector_to_parameters(np.ones(3, complex), [p])
+    np.testing.assert_array_equal(p.data, 1.0)
+
+
+def test_vector_to_parameters_is_all_or_nothing():
+    net = tiny_mlp()
+    params = net.parameters()
+    before = utils.parameters_to_vector(params)
+    params[-1].data.flags.writeable = False
+    with pytest.raises(ValueError, match=r"parameter 3 \(bias\) is a read-only array"):
+        utils.vector_to_parameters(np.zeros_like(before), params)
+    np.testing.assert_array_equal(utils.parameters_to_vector(params), before)
+    params[-1].data.flags.writeable = True
+    hidden = np.ma.masked_array(np.zeros_like(before), mask=False)
+    with pytest.raises(TypeError, match="masked array"):
+        utils.vector_to_parameters(hidden, params)

@@ -1,7 +1,7 @@
 """Write ``binder/environment.yml`` from ``constraints.txt``: Binder gets the book's versions.
 
 Usage: ``python tools/make_binder.py`` (``make constraints`` runs it after re-pinning);
-``--check`` exits 1 if the file is out of date (tests/test_environment.py checks it too).
+``--check`` exits 1 if the file is out of date (tests/book/test_environment.py checks it too).
 
 Binder (repo2docker) looks only in ``binder/`` when that folder exists. Its conda build
 pack creates Python from this file and then pip-installs every pin of constraints.txt, so a

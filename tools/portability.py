@@ -80,8 +80,8 @@ BY_NAME = {p.name: p for p in PROFILES}
 # generation (test_student: it runs the chapters, which each profile runs anyway).
 UNIT_TESTS = [
     "tests",
-    "--ignore=tests/test_browser.py",
-    "--ignore=tests/test_student.py",
+    "--ignore=tests/book/test_browser.py",
+    "--ignore=tests/book/test_student.py",
     "-m",
     "not packaging",
 ]

@@ -1,4 +1,4 @@
-"""Exercise cases of the chapter 'building_bplib' for tests/test_student.py.
+"""Exercise cases of the chapter 'building_bplib' for tests/book/test_student.py.
 
 WRONG: plausible wrong answers each check must call "Not yet" (and not the stub's message).
 ALSO_RIGHT: other correct answers each check must call "Correct".

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_step.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_step.py"
 spec = importlib.util.spec_from_file_location("bench_step", SCRIPT)
 assert spec is not None and spec.loader is not None
 bench = importlib.util.module_from_spec(spec)

@@ -23,7 +23,9 @@ import numpy as np
 import pytest
 
 import bplib
-from bplib import serialization
+from bplib import optim, serialization
+
+from .helpers import blobs, mlp
 
 ROOT = Path(__file__).resolve().parents[1]
 REFUSED = "is not a complete file written by bplib.save"
@@ -491,3 +493,71 @@ def test_the_manifest_is_small_and_written_last(good):
     assert infos[-1].file_size < 400
     assert all(i.compress_type == zipfile.ZIP_STORED for i in infos)
     assert zlib.crc32(b"") == 0  # the CRC module numpy and zipfile share is present
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_save_and_load_round_trip_a_model_exactly(tmp_path, dtype):
+    net = mlp(dtype=dtype)
+    path = tmp_path / "net.npz"
+    bplib.save(net.state_dict(), path)
+    loaded = bplib.load(path)
+    assert list(loaded) == list(net.state_dict())
+    for name, value in net.state_dict().items():
+        assert loaded[name].dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(loaded[name], value)
+    fresh = mlp(seed=7, dtype=dtype)
+    fresh.load_state_dict(loaded)
+    X = blobs()[0].astype(dtype)
+    np.testing.assert_array_equal(fresh(X), net(X))
+
+
+def test_save_writes_a_plain_npz_exactly_at_the_path_with_no_pickle(tmp_path):
+    path = tmp_path / "weights.bin"
+    opt = optim.Adam(mlp().parameters())
+    bplib.save({"model": mlp().state_dict(), "optimizer": opt.state_dict()}, path)
+    assert path.exists() and not (tmp_path / "weights.bin.npz").exists()
+    assert zipfile.is_zipfile(path)
+    with np.load(path, allow_pickle=False) as archive:
+        assert "model/0.weight" in archive.files
+        assert "optimizer/param_groups/0/betas" in archive.files
+        np.testing.assert_array_equal(archive["optimizer/param_groups/0/betas"], [0.9, 0.999])
+
+
+def test_load_restores_the_nesting_with_integer_keys(tmp_path):
+    state = {"state": {0: {"step": 3, "buf": np.arange(3.0)}}, "groups": [{"lr": 0.5}]}
+    bplib.save(state, tmp_path / "s.npz")
+    loaded = bplib.load(tmp_path / "s.npz")
+    assert set(loaded) == {"state", "groups"}
+    assert int(loaded["state"][0]["step"]) == 3
+    np.testing.assert_array_equal(loaded["state"][0]["buf"], np.arange(3.0))
+    assert float(loaded["groups"][0]["lr"]) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("state", "error", "message"),
+    [
+        ({"a": "text"}, TypeError, "'a' is str.*would need pickle"),
+        ({"a": None}, TypeError, "'a' is NoneType"),
+        ({"a": np.array(["x"])}, TypeError, "dtype <U1"),
+        ({"a": np.array([object()])}, TypeError, "dtype object"),
+        ({"12": np.zeros(1)}, ValueError, "not be all digits"),
+        ({"a/b": np.zeros(1)}, ValueError, "contain no '/'"),
+        ({1.5: np.zeros(1)}, TypeError, "keys must be strings or integers"),
+    ],
+)
+def test_save_refuses_what_would_need_pickle_or_cannot_be_read_back(
+    tmp_path, state, error, message
+):
+    with pytest.raises(error, match=message):
+        bplib.save(state, tmp_path / "bad.npz")
+
+
+def test_save_refuses_a_non_mapping(tmp_path):
+    with pytest.raises(
+        TypeError,
+        match=r"save expected a dict \(a state_dict\), got Sequential; save its state_dict\(\): "
+        r"bplib\.save\(net\.state_dict\(\), path\)",
+    ):
+        bplib.save(mlp(), tmp_path / "m.npz")
+    with pytest.raises(TypeError, match=r"save expected a dict \(a state_dict\), got list$"):
+        bplib.save([1.0], tmp_path / "m.npz")

@@ -15,7 +15,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # conda-forge spells a few packages differently from PyPI
 CONDA_NAMES = {"pyyaml": "pyyaml", "build": "python-build"}
 NOT_IN_CONDA = {"tomli"}  # a back-port only Python 3.10 needs, and only for this test

@@ -9,7 +9,7 @@ import yaml
 
 import bplib
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_changelogs_newest_entry_is_bplibs_version():

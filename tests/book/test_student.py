@@ -28,7 +28,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import make_editions  # noqa: E402
@@ -41,7 +41,7 @@ from chapters import CHAPTERS, chapter_sources  # noqa: E402
 def _cases(name: str) -> dict[tuple[str, str], list[str | tuple[str, ...]]]:
     """``WRONG`` or ``ALSO_RIGHT`` of every chapter, from ``tests/exercise_cases/<slug>.py``."""
     merged: dict[tuple[str, str], list[str | tuple[str, ...]]] = {}
-    for path in sorted((Path(__file__).parent / "exercise_cases").glob("*.py")):
+    for path in sorted((ROOT / "tests" / "exercise_cases").glob("*.py")):
         spec = importlib.util.spec_from_file_location(f"exercise_cases_{path.stem}", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)

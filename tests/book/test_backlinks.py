@@ -21,7 +21,7 @@ import pytest
 
 import bplib
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # "chapter 8", "Chapter 10", "chapters 8 and 9", "chapters 1, 4 and 5", "chapters 6 to 9"
 MENTION = re.compile(r"\b[Cc]hapters?\s+(\d+(?:(?:\s*,\s*|\s+and\s+|\s+or\s+|\s+to\s+)\d+)*)")

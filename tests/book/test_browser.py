@@ -53,7 +53,7 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The built book; BOOK_HTML points the tests at another build (e.g. a trial build elsewhere)
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
 ARTIFACTS = ROOT / "test-artifacts"

@@ -13,7 +13,7 @@ import pytest
 
 import bplib
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 MARKER = "<!-- own-data-script -->"
 
 

@@ -26,7 +26,7 @@ import bplib
 
 pytestmark = pytest.mark.packaging
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
 

@@ -1,16 +1,8 @@
-"""The probe's rows (see tests/test_probe.py) for bplib.amp and bplib.checkpoint.
-
-Kept apart from test_probe.py's table, which ``TABLE.update(AMP_ROWS)`` extends; the rows
-are the probe's ``Case`` in shape (label, call, raises, match, check), and
-tests/test_amp.py runs them through the probe's own test.
-"""
+"""The probe's rows (see tests/test_probe.py) for bplib.amp and bplib.checkpoint."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -18,25 +10,7 @@ import bplib
 from bplib.amp import GradScaler, MasterWeights
 from bplib.checkpoint import Checkpoint, checkpoint_sequential
 
-
-@dataclass(frozen=True)
-class Case:
-    """As test_probe's: ``call()`` returns a value ``check`` accepts, or raises ``raises``
-    with a message matching ``match``."""
-
-    label: str
-    call: Callable[[], object]
-    raises: type[BaseException] | None = None
-    match: str = ""
-    check: Callable[[Any], object] | None = None
-
-
-def bad(label: str, call: Callable[[], object], raises: type[BaseException], match: str) -> Case:
-    return Case(label, call, raises=raises, match=match)
-
-
-def ok(label: str, call: Callable[[], object], check: Callable[[Any], object]) -> Case:
-    return Case(label, call, check=check)
+from .common import Case, bad, ok
 
 
 def _sgd() -> bplib.optim.SGD:
@@ -125,3 +99,7 @@ AMP_ROWS: dict[str, list[Case]] = {
         bad("segments 1.5", lambda: checkpoint_sequential(bplib.Sequential(bplib.Tanh()), 1.5), ValueError, r"segments must be a positive integer, got 1.5"),  # type: ignore[arg-type]
     ],
 }  # fmt: skip
+
+
+ROWS = AMP_ROWS
+SPECS: tuple = ()

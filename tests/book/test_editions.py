@@ -23,7 +23,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import make_editions  # noqa: E402
@@ -208,7 +208,7 @@ def test_glue_and_its_imports_are_stripped() -> None:
 
 def test_the_install_cell_installs_the_release_the_edition_was_made_from() -> None:
     """One install cell, the first code cell, pinned; the chapter sources carry none
-    (tests/test_chapter_sources.py)."""
+    (tests/book/test_chapter_sources.py)."""
     pinned = f"git+{make_editions.REPOSITORY}@v{make_editions.VERSION}"
     for md, student in EDITIONS:
         sources = [c.source for c in edition(md, student).cells if c.cell_type == "code"]
@@ -242,7 +242,7 @@ def test_saving_an_edition_writes_no_md_but_saving_a_chapter_does(tmp_path: Path
 # ------------------------------------------------------------------ each edition runs
 @pytest.mark.parametrize("md", SOURCES, ids=lambda md: md.stem)
 def test_the_reader_edition_runs_top_to_bottom(md: Path, tmp_path: Path) -> None:
-    """From a fresh kernel, with no error (the student edition: tests/test_student.py)."""
+    """From a fresh kernel, with no error (the student edition: tests/book/test_student.py)."""
     nb = edition(md, False)
     client = NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}

@@ -25,7 +25,7 @@ import pytest
 
 from bplib.exercises import _key
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import make_student  # noqa: E402
