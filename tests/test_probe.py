@@ -4584,3 +4584,7 @@ def test_probe(name: str, case: Case) -> None:
 from tests.probe_amp_rows import AMP_ROWS  # noqa: E402
 
 TABLE.update(AMP_ROWS)
+
+from tests.probe_attention_rows import ATTENTION_ROWS  # noqa: E402
+
+TABLE.update(ATTENTION_ROWS)
