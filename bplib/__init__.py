@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # what the lazy names below will be, for mypy and editors
         train,
         utils,
     )
-    from .attention import CausalSelfAttention, Embedding, TransformerBlock
+    from .attention import CausalSelfAttention, CharLM, Embedding, TransformerBlock
     from .helpers import count_parameters, predict_proba, summary
     from .train import fit, predict, predict_classes
 
@@ -53,6 +53,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "CausalSelfAttention",
+    "CharLM",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
@@ -126,6 +127,7 @@ _SUBMODULES = {
 
 _LAZY_NAMES = {
     "CausalSelfAttention": ".attention",  # the transformer's layers, loaded on first use
+    "CharLM": ".attention",
     "Embedding": ".attention",
     "TransformerBlock": ".attention",
     "fit": ".train",

@@ -485,7 +485,22 @@ def sequence_input(layer: Any, x: object) -> NDArray[Any]:
 def index_input(layer: Any, x: object) -> NDArray[Any]:
     """``Embedding``'s input: integer indices of any shape, each in 0..num_embeddings - 1,
     as a private copy (the caller cannot change them before ``backward``)."""
-    n = layer.num_embeddings
+    return _indices(x, layer.num_embeddings, layer)
+
+
+def token_input(layer: Any, x: object) -> NDArray[Any]:
+    """A language model's input: integer tokens of shape (batch, time), 1 <= time <=
+    ``layer.block_size``, each in 0..vocab_size - 1 (a private copy)."""
+    if isinstance(x, np.ndarray) and (x.ndim != 2 or 0 in x.shape or x.shape[1] > layer.block_size):
+        raise ValueError(
+            f"{layer!r} expected tokens of shape (batch, time) with 1 <= time <= "
+            f"{layer.block_size} (block_size), got shape {x.shape}"
+        )
+    return _indices(x, layer.vocab_size, layer)
+
+
+def _indices(x: object, n: int, layer: Any) -> NDArray[Any]:
+    """Integer indices, each in 0..n - 1, as a private copy (see ``index_input``)."""
     if not isinstance(x, np.ndarray) or x.dtype.kind not in "iu":
         raise TypeError(
             f"{layer!r} expected integer indices (a numpy array of ints, any shape), got "

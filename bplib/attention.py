@@ -1,4 +1,5 @@
-r"""The transformer's layers: ``Embedding``, ``CausalSelfAttention``, ``TransformerBlock``.
+r"""The transformer's layers: ``Embedding``, ``CausalSelfAttention``, ``TransformerBlock``,
+and ``CharLM``, a tiny GPT built from them.
 
 The three pieces of a GPT-style language model (Radford et al. 2019; Karpathy's nanoGPT),
 each with its backward pass written out as the mathematics gives it. Shapes and names are
@@ -15,13 +16,13 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from . import init as _init
-from ._checks import as_float_dtype, index_input, positive_int, sequence_input
+from ._checks import as_float_dtype, index_input, positive_int, sequence_input, token_input
 from .init import RngLike
 from .layers import GELU, Linear
-from .module import Module, Parameter, Sequential
+from .module import Module, ModuleList, Parameter, Sequential
 from .normalization import LayerNorm
 
-__all__ = ["CausalSelfAttention", "Embedding", "TransformerBlock"]
+__all__ = ["CausalSelfAttention", "CharLM", "Embedding", "TransformerBlock"]
 
 
 class Embedding(Module):
@@ -276,3 +277,92 @@ class TransformerBlock(Module):
 
     def __repr__(self) -> str:
         return f"TransformerBlock(embed_dim={self.embed_dim}, num_heads={self.attn.num_heads})"
+
+
+class CharLM(Module):
+    r"""A tiny GPT (nanoGPT's ``GPT``, without weight tying or dropout): token and position
+    embeddings, ``num_layers`` :class:`TransformerBlock`\ s, a final ``LayerNorm`` and a
+    ``Linear`` head giving the logits of the next token at every position.
+
+    .. math::
+
+        x_0 = \text{wte}[\text{idx}] + \text{wpe}[0..T-1], \quad
+        x_l = \text{block}_l(x_{l-1}), \quad
+        \text{logits} = \text{lm\_head}(\text{ln\_f}(x_L)).
+
+    ``forward`` takes integer tokens ``(batch, time)``, ``time <= block_size``, and returns
+    logits ``(batch, time, vocab_size)``; with ``CrossEntropyLoss``, flatten them to rows:
+    ``loss(logits.reshape(-1, vocab_size), targets.reshape(-1))`` and hand ``backward`` the
+    gradient reshaped back, ``loss.backward().reshape(logits.shape)``. ``backward`` returns
+    ``None`` (tokens have no gradient): the embeddings' scatter-adds end it, the position
+    table's gradient summed over the batch (every sequence uses the same positions).
+
+    Parameters
+    ----------
+    vocab_size : int
+        The number of tokens (characters), >= 1.
+    block_size : int
+        The longest sequence, >= 1 (the position table's length).
+    embed_dim, num_heads : int
+        As :class:`TransformerBlock`'s.
+    num_layers : int
+        The number of blocks, >= 1.
+    rng : int, numpy.random.Generator or None
+    dtype : float64 (default) or float32
+
+    Examples
+    --------
+    >>> import numpy as np, bplib
+    >>> model = bplib.CharLM(vocab_size=5, block_size=8, embed_dim=8, num_heads=2, num_layers=1, rng=0)
+    >>> model(np.array([[0, 1, 2]])).shape
+    (1, 3, 5)
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        block_size: int,
+        embed_dim: int,
+        num_heads: int,
+        num_layers: int,
+        *,
+        rng: RngLike = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        self.vocab_size = positive_int(vocab_size, "vocab_size", "CharLM")
+        self.block_size = positive_int(block_size, "block_size", "CharLM")
+        num_layers = positive_int(num_layers, "num_layers", "CharLM")
+        self.dtype = as_float_dtype(dtype)
+        rng = _init.as_rng(rng)
+        self.wte = Embedding(self.vocab_size, embed_dim, rng=rng, dtype=self.dtype)
+        self.wpe = Embedding(self.block_size, embed_dim, rng=rng, dtype=self.dtype)
+        self.blocks = ModuleList(
+            TransformerBlock(embed_dim, num_heads, rng=rng, dtype=self.dtype)
+            for _ in range(num_layers)
+        )
+        self.ln_f = LayerNorm(embed_dim, dtype=self.dtype)
+        self.lm_head = Linear(embed_dim, self.vocab_size, rng=rng, dtype=self.dtype)
+
+    check_input = token_input  # the boundary (see Module): (batch, time <= block_size) tokens
+
+    def forward(self, idx: NDArray[Any]) -> NDArray[Any]:
+        positions = np.arange(idx.shape[1])
+        x = self.wte.forward(idx) + self.wpe.forward(positions)  # (B, T, C) + (T, C)
+        for block in self.blocks:
+            x = block.forward(x)
+        return self.lm_head.forward(self.ln_f.forward(x))
+
+    def backward(self, grad_out: NDArray[Any]) -> None:  # type: ignore[override]
+        g = self.ln_f.backward(self.lm_head.backward(grad_out))
+        for block in reversed(self.blocks):
+            g = block.backward(g)
+        self.wte.backward_to_parameters(g)
+        self.wpe.backward_to_parameters(g.sum(axis=0))  # broadcast over the batch: summed
+        return None  # tokens have no gradient
+
+    def __repr__(self) -> str:
+        return (
+            f"CharLM(vocab_size={self.vocab_size}, block_size={self.block_size}, "
+            f"embed_dim={self.wte.embedding_dim}, num_heads={self.blocks[0].attn.num_heads}, "
+            f"num_layers={len(self.blocks)})"
+        )

@@ -1,5 +1,5 @@
 """The probe's rows (``tests/test_probe.py``'s TABLE) for the transformer's layers of
-``bplib.attention``: ``Embedding``, ``CausalSelfAttention``, ``TransformerBlock``.
+``bplib.attention``: ``Embedding``, ``CausalSelfAttention``, ``TransformerBlock``, ``CharLM``.
 
 ``GELU`` needs none here: the probe gives every registered activation its rows. The rows
 are kept in this file and added to the TABLE by the last line of ``test_probe.py``;
@@ -57,6 +57,10 @@ def _attention_nan_passes_on() -> Any:
     x = _seq()
     x[0, 1, 2] = np.nan
     return bplib.CausalSelfAttention(4, 2, rng=0)(x)
+
+
+def _lm() -> Any:
+    return bplib.CharLM(vocab_size=5, block_size=4, embed_dim=4, num_heads=2, num_layers=1, rng=0)
 
 
 _ATTN = "CausalSelfAttention"
@@ -159,5 +163,27 @@ ATTENTION_ROWS: dict[str, list[Case]] = {
             lambda: _cache_cleared(lambda: bplib.TransformerBlock(4, 2, rng=0), _seq(),
                                    np.ones((2, 3, 5)), _seq()),
             RuntimeError, r"backward\(\) called before forward\(\)"),
+    ],
+    "bplib.CharLM": [
+        bad("vocab_size=0", lambda: bplib.CharLM(0, 4, 4, 2, 1), ValueError,
+            r"CharLM: vocab_size must be a positive integer, got 0"),
+        bad("num_layers=0", lambda: bplib.CharLM(5, 4, 4, 2, 0), ValueError,
+            r"CharLM: num_layers must be a positive integer, got 0"),
+        bad("a sequence longer than block_size", lambda: _lm()(np.zeros((1, 5), int)),
+            ValueError, r"tokens of shape \(batch, time\) with 1 <= time <= 4 \(block_size\), got "
+            r"shape \(1, 5\)"),
+        bad("1-D tokens", lambda: _lm()(np.zeros(3, int)), ValueError,
+            r"tokens of shape \(batch, time\).*got shape \(3,\)"),
+        bad("no time steps", lambda: _lm()(np.zeros((2, 0), int)), ValueError,
+            r"tokens of shape \(batch, time\).*got shape \(2, 0\)"),
+        bad("a token past the vocabulary", lambda: _lm()(np.array([[1, 5]])), ValueError,
+            r"expected indices in 0\.\.4, got values from 1 to 5"),
+        bad("float tokens", lambda: _lm()(np.array([[1.0, 2.0]])), TypeError,
+            r"expected integer indices .*got dtype float64"),
+        ok("logits of shape (batch, time, vocab_size)", lambda: _lm()(np.array([[1, 2, 3]])).shape,
+           lambda s: s == (1, 3, 5)),
+        bad("a gradient of the wrong shape",
+            lambda: _backward_with(_lm(), np.array([[1, 2]]), np.ones((2, 5))), ValueError,
+            r"expected a gradient of shape \(1, 2, 5\).*got \(2, 5\)"),
     ],
 }  # fmt: skip

@@ -343,6 +343,68 @@ def test_float32_runs_in_float32_and_agrees_with_float64(make):
         assert relative_error(q.grad.astype(np.float64), p.grad) < 1e-4, p.name
 
 
+# ----------------------------------------------------------------------------------- CharLM
+def charlm_and_batch(seed: int) -> tuple[bplib.CharLM, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    model = bplib.CharLM(
+        vocab_size=5, block_size=6, embed_dim=4, num_heads=2, num_layers=2, rng=rng
+    )
+    randomise(model, rng)
+    return model, rng.integers(0, 5, (2, 6)), rng.standard_normal((2, 6, 5))
+
+
+def test_charlm_matches_finite_differences():
+    model, idx, g = charlm_and_batch(7)
+    model.zero_grad()
+    model(idx)
+    assert model.backward(g) is None  # tokens have no gradient
+
+    def loss() -> float:
+        return float((model.forward(idx) * g).sum())
+
+    errors = {
+        name: relative_error(p.grad, numerical_gradient(loss, p.data))
+        for name, p in model.named_parameters()
+    }
+    assert max(errors.values()) < FD_TOL, errors
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_charlm_matches_torch(seed):
+    needs_torch()
+    model, idx, g = charlm_and_batch(seed)
+    model.zero_grad()
+    logits = model(idx)
+    model.backward(g)
+    p = torch_params(model)
+    it = torch.tensor(idx)
+    x = p["wte.weight"][it] + p["wpe.weight"][torch.arange(idx.shape[1])]
+    for i in range(len(model.blocks)):
+        prefix = f"blocks.{i}."
+        x = t_block({k.removeprefix(prefix): v for k, v in p.items()}, x, 2)
+    x = F.layer_norm(x, (4,), p["ln_f.weight"], p["ln_f.bias"], 1e-5)
+    theirs = t_linear(p, "lm_head.", x)
+    theirs.backward(torch.tensor(g))
+    errors = {"logits": relative_error(logits, theirs.detach().numpy())}
+    for name, q in model.named_parameters():
+        errors[name] = relative_error(q.grad, p[name].grad.numpy())
+    assert max(errors.values()) < TORCH_TOL, errors
+
+
+def test_charlm_with_cross_entropy_on_rows_and_its_first_loss_near_ln_vocab():
+    """The logits flattened to rows for CrossEntropyLoss; with a small head the first loss is
+    near ln(vocab_size), every token about equally likely."""
+    model = bplib.CharLM(vocab_size=7, block_size=8, embed_dim=8, num_heads=2, num_layers=1, rng=0)
+    model.lm_head.weight.data *= 0.01
+    idx = np.random.default_rng(0).integers(0, 7, (4, 8))
+    logits = model(idx[:, :-1])
+    loss_fn = bplib.CrossEntropyLoss()
+    loss = loss_fn(logits.reshape(-1, 7), idx[:, 1:].reshape(-1))
+    assert abs(loss - math.log(7)) < 0.05
+    model.backward(loss_fn.backward().reshape(logits.shape))
+    assert all(np.isfinite(p.grad).all() for p in model.parameters())
+
+
 # ------------------------------------------------------------------ the probe's rows
 ROWS = [(name, case) for name, cases in test_probe.ATTENTION_ROWS.items() for case in cases]
 
