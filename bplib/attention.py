@@ -16,7 +16,14 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from . import init as _init
-from ._checks import as_float_dtype, index_input, positive_int, sequence_input, token_input
+from ._checks import (
+    as_float_dtype,
+    index_input,
+    is_bfloat16,
+    positive_int,
+    sequence_input,
+    token_input,
+)
 from .init import RngLike
 from .layers import GELU, Linear
 from .module import Module, ModuleList, Parameter, Sequential
@@ -159,6 +166,13 @@ class CausalSelfAttention(Module):
                 f"num_heads={self.num_heads}"
             )
         self.dtype = as_float_dtype(dtype)
+        if is_bfloat16(self.dtype):  # the products below would come out float32
+            raise TypeError(
+                "CausalSelfAttention does not compute in bfloat16 (numpy's matrix product of "
+                "bfloat16 arrays returns float32, and the scores' products are inside the "
+                "layer, where the boundary does not round them back); use float16, float32 "
+                "or float64"
+            )
         rng = _init.as_rng(rng)
         c = self.embed_dim
         self.c_attn = Linear(c, 3 * c, bias=bias, rng=rng, dtype=self.dtype)

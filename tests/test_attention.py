@@ -343,6 +343,16 @@ def test_float32_runs_in_float32_and_agrees_with_float64(make):
         assert relative_error(q.grad.astype(np.float64), p.grad) < 1e-4, p.name
 
 
+def test_float16_runs_in_float16_and_bfloat16_is_refused_clearly():
+    block = bplib.TransformerBlock(C, H, rng=0, dtype=np.float16)
+    x = np.random.default_rng(8).standard_normal((B, T, C)).astype(np.float16)
+    out = block(x)
+    assert out.dtype == block.backward(out).dtype == np.float16
+    ml_dtypes = pytest.importorskip("ml_dtypes", reason="ml_dtypes not installed (extra lowp)")
+    with pytest.raises(TypeError, match=r"CausalSelfAttention does not compute in bfloat16"):
+        bplib.TransformerBlock(C, H, dtype=ml_dtypes.bfloat16)
+
+
 # ----------------------------------------------------------------------------------- CharLM
 def charlm_and_batch(seed: int) -> tuple[bplib.CharLM, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
