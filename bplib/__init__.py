@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .dropout import Dropout
 from .gradcheck import GradcheckReport, gradcheck
 from .init import manual_seed
-from .layers import Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
+from .layers import GELU, Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, ModuleList, Parameter, Sequential
 from .normalization import BatchNorm1d, LayerNorm
@@ -25,6 +25,7 @@ from .serialization import load, save
 if TYPE_CHECKING:  # what the lazy names below will be, for mypy and editors
     from . import (
         amp,
+        attention,
         autodiff,
         callbacks,
         checkpoint,
@@ -41,16 +42,21 @@ if TYPE_CHECKING:  # what the lazy names below will be, for mypy and editors
         train,
         utils,
     )
+    from .attention import CausalSelfAttention, CharLM, Embedding, TransformerBlock
     from .helpers import count_parameters, predict_proba, summary
     from .train import fit, predict, predict_classes
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "GELU",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "CausalSelfAttention",
+    "CharLM",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "Flatten",
     "GradcheckReport",
     "Identity",
@@ -67,8 +73,10 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "TransformerBlock",
     "__version__",
     "amp",
+    "attention",
     "autodiff",
     "callbacks",
     "checkpoint",
@@ -98,6 +106,7 @@ __all__ = [
 
 _SUBMODULES = {
     "amp",
+    "attention",
     "autodiff",
     "callbacks",
     "checkpoint",
@@ -117,6 +126,10 @@ _SUBMODULES = {
 
 
 _LAZY_NAMES = {
+    "CausalSelfAttention": ".attention",  # the transformer's layers, loaded on first use
+    "CharLM": ".attention",
+    "Embedding": ".attention",
+    "TransformerBlock": ".attention",
     "fit": ".train",
     "predict": ".train",
     "predict_classes": ".train",
@@ -127,8 +140,8 @@ _LAZY_NAMES = {
 
 
 def __getattr__(name: str) -> object:
-    """Import a submodule (``bplib.optim``) or ``bplib.fit`` (``bplib.predict``, ...) on
-    first use (PEP 562)."""
+    """Import a submodule (``bplib.optim``), ``bplib.fit`` (``bplib.predict``, ...) or a
+    transformer layer (``bplib.Embedding``, ...) on first use (PEP 562)."""
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     if name in _LAZY_NAMES:  # functions of modules that import the training loop

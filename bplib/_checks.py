@@ -58,8 +58,11 @@ def keep_bfloat16(out: Any, like: Any) -> Any:
     return out
 
 
-def as_batch(x: object, dtype: np.dtype[Any], where: object) -> NDArray[Any]:
-    """Return ``x`` as a 2-D array of ``dtype``: shape (batch, features), batch >= 1.
+def as_batch(
+    x: object, dtype: np.dtype[Any], where: object, *, leading_dims: bool = False
+) -> NDArray[Any]:
+    """Return ``x`` as a 2-D array of ``dtype``: shape (batch, features), batch >= 1; with
+    ``leading_dims``, also ``(batch, ..., features)`` (no axis of length 0).
 
     Integers and booleans are converted to ``dtype`` (they carry no precision to lose);
     a floating array of the other precision is refused rather than silently converted,
@@ -69,13 +72,13 @@ def as_batch(x: object, dtype: np.dtype[Any], where: object) -> NDArray[Any]:
         raise TypeError(f"{where!r} expected a numpy array, got {describe(x)}")
     if isinstance(x, np.matrix):
         plain_array(x, "the input", repr(where))
-    if x.ndim != 2:
+    if x.ndim != 2 and not (leading_dims and x.ndim > 2):
         hint = " (use x.reshape(1, -1) for a single example)" if x.ndim == 1 else ""
         raise ValueError(
             f"{where!r} expected a 2-D array of shape (batch, features), "
             f"got {x.ndim}-D array of shape {x.shape}{hint}"
         )
-    if x.shape[0] == 0:
+    if 0 in x.shape[:-1]:
         raise ValueError(f"{where!r} got an empty batch: shape {x.shape}")
     if x.dtype == dtype:
         return x
@@ -421,15 +424,19 @@ def gradient_for(param: Any, value: object) -> None:
 
 
 def batch_of_width(layer: Any, x: object, width: int) -> NDArray[Any]:
-    """A (batch, ``width``) array of the layer's dtype (integers converted; see as_batch)."""
-    checked = as_batch(x, layer.dtype, layer)
-    if checked.shape[1] != width:
-        raise ValueError(f"{layer!r} expected input of shape (batch, {width}), got {checked.shape}")
+    """A (batch, ``width``) array of the layer's dtype (integers converted; see as_batch);
+    ``(batch, ..., width)`` too for a layer that takes leading dimensions (see Module)."""
+    checked = as_batch(x, layer.dtype, layer, leading_dims=layer.leading_dims)
+    if checked.shape[-1] != width:
+        lead = "batch" if checked.ndim == 2 else "..."
+        raise ValueError(
+            f"{layer!r} expected input of shape ({lead}, {width}), got {checked.shape}"
+        )
     return checked
 
 
 def linear_input(layer: Any, x: object) -> NDArray[Any]:
-    """``Linear``'s input: a (batch, in_features) array that the caller cannot change before
+    """``Linear``'s input: a (..., in_features) array that the caller cannot change before
     ``backward`` (a private copy), and a weight still of the shape the layer was built with."""
     checked = batch_of_width(layer, x, layer.in_features)
     w = layer.weight.data
@@ -460,8 +467,51 @@ def batchnorm_input(layer: Any, x: object) -> NDArray[Any]:
 
 
 def layernorm_input(layer: Any, x: object) -> NDArray[Any]:
-    """``LayerNorm``'s input: (batch, normalized_shape[0])."""
+    """``LayerNorm``'s input: (..., normalized_shape[0])."""
     return batch_of_width(layer, x, layer.normalized_shape[0])
+
+
+def sequence_input(layer: Any, x: object) -> NDArray[Any]:
+    """A transformer layer's input: (batch, time, ``layer.embed_dim``) of the layer's dtype
+    (integers converted, the other float precision refused, as ``Linear``'s)."""
+    shape = f"(batch, time, {layer.embed_dim})"
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{layer!r} expected a numpy array of shape {shape}, got {describe(x)}")
+    if x.ndim != 3 or x.shape[-1] != layer.embed_dim:
+        raise ValueError(f"{layer!r} expected input of shape {shape}, got {x.shape}")
+    return as_batch(x, layer.dtype, layer, leading_dims=True)
+
+
+def index_input(layer: Any, x: object) -> NDArray[Any]:
+    """``Embedding``'s input: integer indices of any shape, each in 0..num_embeddings - 1,
+    as a private copy (the caller cannot change them before ``backward``)."""
+    return _indices(x, layer.num_embeddings, layer)
+
+
+def token_input(layer: Any, x: object) -> NDArray[Any]:
+    """A language model's input: integer tokens of shape (batch, time), 1 <= time <=
+    ``layer.block_size``, each in 0..vocab_size - 1 (a private copy)."""
+    if isinstance(x, np.ndarray) and (x.ndim != 2 or 0 in x.shape or x.shape[1] > layer.block_size):
+        raise ValueError(
+            f"{layer!r} expected tokens of shape (batch, time) with 1 <= time <= "
+            f"{layer.block_size} (block_size), got shape {x.shape}"
+        )
+    return _indices(x, layer.vocab_size, layer)
+
+
+def _indices(x: object, n: int, layer: Any) -> NDArray[Any]:
+    """Integer indices, each in 0..n - 1, as a private copy (see ``index_input``)."""
+    if not isinstance(x, np.ndarray) or x.dtype.kind not in "iu":
+        raise TypeError(
+            f"{layer!r} expected integer indices (a numpy array of ints, any shape), got "
+            f"{describe(x)}" + whole_number_hint(x).replace("y.astype", "idx.astype")
+        )
+    plain_array(x, "the indices", repr(layer))
+    if x.size and (x.min() < 0 or x.max() >= n):
+        raise ValueError(
+            f"{layer!r} expected indices in 0..{n - 1}, got values from {x.min()} to {x.max()}"
+        )
+    return x.copy()
 
 
 def floating_layer_input(layer: Any, x: object) -> NDArray[Any]:

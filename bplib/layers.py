@@ -7,7 +7,8 @@ Row convention: a batch ``X`` has shape ``(batch, in_features)`` and a dense lay
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -39,6 +40,12 @@ class Linear(Module):
         \frac{\partial L}{\partial X} = \delta W^\top .
 
     The weight and bias gradients are *added* to ``weight.grad`` and ``bias.grad``.
+
+    An input with leading dimensions, ``(..., in_features)`` such as ``(batch, time,
+    in_features)``, is taken as PyTorch's ``nn.Linear`` takes it: each position is one row
+    of :math:`X`, so the output is ``(..., out_features)`` and the weight and bias
+    gradients sum over every leading axis (the boundary passes the rows, see
+    :class:`~bplib.Module`). A 1-D input is refused (PyTorch takes it as one row).
 
     Parameters
     ----------
@@ -85,6 +92,7 @@ class Linear(Module):
         self.bias = Parameter(np.zeros(self.out_features, self.dtype), "bias") if bias else None
 
     check_input = linear_input  # the boundary (see Module): shape, dtype, a private copy
+    leading_dims = True  # (..., in_features) runs as rows, as torch's (see Module)
     x: NDArray[Any]  # the last input, cached by forward for backward
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
@@ -126,8 +134,8 @@ def _sympy() -> Any:
 
 class Activation(Module):
     r"""An elementwise function :math:`a = f(z)` and its derivative :math:`f'(z)`: the base
-    class of :class:`Sigmoid`, :class:`Tanh`, :class:`ReLU`, :class:`LeakyReLU` and
-    :class:`Identity`.
+    class of :class:`Sigmoid`, :class:`Tanh`, :class:`ReLU`, :class:`LeakyReLU`,
+    :class:`Identity` and :class:`GELU`.
 
     A subclass gives the two formulas and nothing else: :meth:`function`, :math:`f(z)`, and
     :meth:`derivative`, :math:`f'(z)` (from :math:`z` or from :math:`a = f(z)`, whichever is
@@ -149,7 +157,8 @@ class Activation(Module):
       ReLU, so that the fraction of units passing a gradient is random
       (:func:`bplib.experiments.ratio_tolerance`);
     - ``torch_name``: the ``torch.nn`` class computing the same :math:`f` (the tests check
-      the two agree).
+      the two agree), and ``torch_kwargs``, the arguments it needs to compute it (GELU's
+      ``{"approximate": "tanh"}``; empty by default).
 
     A constant in :meth:`function` or :meth:`derivative` must keep the input's dtype
     (``z.dtype.type(0.5)``, not ``np.sqrt(2 / np.pi)``, which is a float64 scalar and turns a
@@ -165,6 +174,7 @@ class Activation(Module):
     derivative_mean_square: ClassVar[float | None] = None
     sign_gated: ClassVar[bool] = False
     torch_name: ClassVar[str | None] = None
+    torch_kwargs: ClassVar[Mapping[str, Any]] = MappingProxyType({})
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -313,11 +323,49 @@ class Identity(Activation):
         return z
 
 
+class GELU(Activation):
+    r"""The Gaussian error linear unit in its tanh form (Hendrycks and Gimpel 2016), the one
+    GPT-2 and nanoGPT use and PyTorch's ``nn.GELU(approximate="tanh")`` computes:
+
+    .. math::
+
+        f(z) = \tfrac12 z\,(1 + \tanh u), \quad u = c\,(z + k z^3), \quad
+        c = \sqrt{2/\pi},\ k = 0.044715,
+
+        f'(z) = \tfrac12 (1 + \tanh u) + \tfrac12 z\,(1 - \tanh^2 u)\, c\,(1 + 3 k z^2).
+
+    It stands for the exact :math:`z\,\Phi(z)` (:math:`\Phi` the standard normal
+    distribution function), which needs the error function, which numpy lacks; the two
+    differ by less than :math:`5\times10^{-4}` for every :math:`z`.
+    """
+
+    def function(self, z: NDArray[Any]) -> NDArray[Any]:
+        half, c, k = z.dtype.type(0.5), z.dtype.type(np.sqrt(2 / np.pi)), z.dtype.type(0.044715)
+        return half * z * (1 + np.tanh(c * (z + k * z**3)))
+
+    def derivative(self, z: NDArray[Any], a: NDArray[Any]) -> NDArray[Any]:
+        half, c, k = z.dtype.type(0.5), z.dtype.type(np.sqrt(2 / np.pi)), z.dtype.type(0.044715)
+        t = np.tanh(c * (z + k * z**3))
+        return half * (1 + t) + half * z * (1 - t * t) * c * (1 + 3 * k * z * z)
+
+    # the card (see Activation)
+    name = "gelu"
+    derivative_mean_square = 0.25  # f'(0)^2 = (1/2)^2
+    torch_name = "GELU"
+    torch_kwargs = MappingProxyType({"approximate": "tanh"})
+
+    @staticmethod
+    def sympy(z: Any) -> Any:
+        sp = _sympy()
+        u = sp.sqrt(2 / sp.pi) * (z + sp.Rational(44715, 1000000) * z**3)
+        return z / 2 * (1 + sp.tanh(u))
+
+
 class Flatten(Module):
     """Reshape ``(batch, d1, d2, ...)`` to ``(batch, d1 * d2 * ...)``, as ``torch.nn.Flatten``.
 
-    :class:`Linear` takes 2-D batches only; put ``Flatten()`` in front of it to feed it
-    images, e.g. the digits as ``(batch, 8, 8)``. Backward reshapes the gradient back to
+    :class:`Linear` acts on the last axis only; put ``Flatten()`` in front of it to feed
+    it images, e.g. the digits as ``(batch, 8, 8)``. Backward reshapes the gradient back to
     the input's shape: flattening moves no number, so its Jacobian is a permutation of the
     identity (and, as everywhere in backpropagation, each gradient has the shape of what it
     differentiates).

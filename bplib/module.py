@@ -96,6 +96,14 @@ class Module:
     (forward must have run; the gradient must have the output's shape and dtype).
     ``inspect.getsource`` shows the method as written.
 
+    **Leading dimensions.** A layer whose ``forward`` and ``backward`` are written for rows,
+    ``(n, features)``, and treat each row alone (``Linear``, ``LayerNorm``) sets the class
+    attribute ``leading_dims = True``; the boundary then also takes ``(..., features)``, as
+    PyTorch's layers do: it hands the methods the rows ``x.reshape(-1, features)`` (a
+    ``(batch, time, features)`` input is ``batch * time`` rows) and gives the output and
+    the gradient with respect to the input their leading axes back. The mathematics is unchanged:
+    a parameter's gradient is a sum over rows, so it sums over every leading axis.
+
     A module may also hold *buffers*: arrays that are part of its state but are not trained
     (a normalisation layer's running statistics). It names them in the class attribute
     ``_buffers``, a tuple of attribute names; :meth:`named_buffers` finds them and
@@ -103,6 +111,9 @@ class Module:
 
     Attributes
     ----------
+    leading_dims : bool
+        Whether the boundary takes ``(..., features)`` and passes rows (see above); False
+        by default.
     training : bool
         ``True`` (the default) in training mode, ``False`` in evaluation mode; set by
         :meth:`train` and :meth:`eval` on a module and all its children, as in PyTorch.
@@ -114,6 +125,7 @@ class Module:
     """
 
     training: bool = True
+    leading_dims: bool = False
     _buffers: tuple[str, ...] = ()
     # (shape, dtype) of the last forward's output, None before forward and after a refused
     # call; what check_grad compares a gradient against
@@ -370,7 +382,11 @@ def _guarded_forward(forward: Any, twin: Any = None) -> Any:
     def guarded(self: Module, x: Any) -> Any:
         self._forward_output = None  # a refused call leaves nothing for backward
         x = self.check_input(x)
-        out = keep_bfloat16(forward(self, x), x)  # see keep_bfloat16
+        if self.leading_dims and x.ndim > 2:  # (..., features): run on the rows
+            rows = keep_bfloat16(forward(self, x.reshape(-1, x.shape[-1])), x)
+            out = rows.reshape(*x.shape[:-1], rows.shape[-1])
+        else:
+            out = keep_bfloat16(forward(self, x), x)  # see keep_bfloat16
         self._forward_output = (
             (out.shape, out.dtype) if isinstance(out, np.ndarray) else (None, None)
         )
@@ -388,10 +404,30 @@ def _guarded_backward(backward: Any, twin: Any = None) -> Any:
     @functools.wraps(backward)
     def guarded(self: Module, grad_out: Any) -> Any:
         grad_out = self.check_grad(grad_out)
+        if self.leading_dims and grad_out.ndim > 2:  # (..., features): run on the rows
+            return _backward_on_rows(self, run, grad_out)
         return keep_bfloat16(run(self, grad_out), grad_out)  # see keep_bfloat16
 
     guarded.is_guarded = True  # type: ignore[attr-defined]
     return guarded
+
+
+def _backward_on_rows(module: Module, run: Any, grad_out: NDArray[Any]) -> Any:
+    """``run(module, grad_out)`` on the rows of a ``(..., features)`` gradient (see
+    ``Module``'s leading dimensions), its result given the leading axes back. While it runs,
+    the output is recorded as rows, so a backward that calls the module's own
+    ``backward_to_parameters`` (``Linear``'s) hands that the rows too."""
+    output = module._forward_output
+    assert output is not None  # check_grad has refused a backward before forward
+    rows = grad_out.reshape(-1, grad_out.shape[-1])
+    module._forward_output = (rows.shape, output[1])
+    try:
+        grad_in = keep_bfloat16(run(module, rows), rows)
+    finally:
+        module._forward_output = output
+    if grad_in is None:  # backward_to_parameters
+        return None
+    return grad_in.reshape(*grad_out.shape[:-1], grad_in.shape[-1])
 
 
 def _refuse_module_lists(module: Module) -> None:

@@ -210,7 +210,9 @@ class LayerNorm(Module):
 
     The same in training and evaluation mode, and independent of the batch's other examples.
     Backward is :class:`BatchNorm1d`'s with the sums taken over the features of a row
-    instead of over the batch.
+    instead of over the batch. An input ``(..., features)``, such as a transformer's
+    ``(batch, time, features)``, is normalised position by position, as PyTorch's
+    ``nn.LayerNorm(features)`` does (each position a row, see :class:`~bplib.Module`).
 
     Parameters
     ----------
@@ -253,6 +255,7 @@ class LayerNorm(Module):
         self.bias = Parameter(np.zeros(n, self.dtype), "bias") if affine and bias else None
 
     check_input = layernorm_input  # the boundary (see Module): shape and dtype
+    leading_dims = True  # (..., features) runs as rows, as torch's (see Module)
     cache: tuple[NDArray[Any], NDArray[Any]]  # x_hat and 1/sqrt(var + eps), for backward
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:

@@ -9,7 +9,7 @@ other files on it. Each of those reads its table when it runs, through one funct
 ``test_symbolic.activation_layers``, ``probe.common.activation_cases``, the registry itself
 for ``test_experiments``), and its parametrisation reads the same function when collected;
 so calling a table-driven test with the new name runs it on the new class. The class is
-unregistered when the test ends, so every other test sees the book's five activations.
+unregistered when the test ends, so every other test sees the book's six activations.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ try:
 except pytest.skip.Exception:  # torch is not installed
     test_torch_crosscheck = None  # type: ignore[assignment]
 
-BOOK_ORDER = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+BOOK_ORDER = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "gelu"]
 
 
 @contextmanager
@@ -143,10 +143,10 @@ def test_a_card_without_a_theory_value_or_sympy_form_says_so():
 
 
 def test_unknown_names_are_refused_listing_the_registered_ones(softplus):
-    with pytest.raises(ValueError, match=r"unknown activation 'gelu'; expected one of .*softplus"):
-        symbolic.activation("gelu", sympy.Symbol("z"))
-    with pytest.raises(ValueError, match=r"unknown activation 'gelu'; expected one of .*softplus"):
-        ex.derivative_mean_square("gelu")
+    with pytest.raises(ValueError, match=r"unknown activation 'swish'; expected one of .*softplus"):
+        symbolic.activation("swish", sympy.Symbol("z"))
+    with pytest.raises(ValueError, match=r"unknown activation 'swish'; expected one of .*softplus"):
+        ex.derivative_mean_square("swish")
 
 
 # ------------------------------------------------- a new activation in every table-driven test

@@ -23,10 +23,13 @@ SEEDS = range(5)
 
 def torch_activations() -> dict[str, tuple[Callable[[], Any], Callable[[], Any] | None]]:
     """Every registered activation, by class name: (ours, torch's twin named by its card's
-    ``torch_name``, or None if it names none); leaky ReLU with slope 0.2, not the default."""
+    ``torch_name`` and built with its ``torch_kwargs``, or None if it names none); leaky
+    ReLU with slope 0.2, not the default."""
     table: dict[str, tuple[Callable[[], Any], Callable[[], Any] | None]] = {}
     for cls in bplib.layers.ACTIVATIONS.values():
         theirs = getattr(torch.nn, cls.torch_name) if cls.torch_name else None
+        if theirs is not None and cls.torch_kwargs:  # e.g. GELU(approximate="tanh")
+            theirs = partial(theirs, **cls.torch_kwargs)
         if cls is bplib.LeakyReLU and theirs is not None:
             table[cls.__name__] = (partial(bplib.LeakyReLU, 0.2), partial(theirs, 0.2))
         else:

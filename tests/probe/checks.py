@@ -19,6 +19,7 @@ from .common import (
     _LABELS,
     _X_OK,
     INF,
+    LEADING,
     ArrayArg,
     Case,
     NaN,
@@ -443,7 +444,11 @@ SPECS: list[Spec] = [
         "bplib.predict_proba",
         "predict_proba",
         lambda m, X: bplib.predict_proba(m, X),
-        [ArrayArg("X", lambda: _xy()[0], r"\bX\b|Linear", valid=_X_OK, fixed_axes=(1,))],
+        [
+            ArrayArg(
+                "X", lambda: _xy()[0], r"\bX\b|Linear", valid=_X_OK, fixed_axes=(1,), skip=LEADING
+            )
+        ],
         setup=net_classifier,
         state=_model_state,
     ),

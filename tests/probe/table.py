@@ -13,6 +13,7 @@ import pkgutil
 
 from . import (
     amp,
+    attention,
     autodiff,
     checks,
     data,
@@ -31,6 +32,7 @@ from .common import Case, battery
 
 AREAS = (
     amp,
+    attention,
     autodiff,
     checks,
     data,

@@ -17,6 +17,7 @@ from bplib import optim, train
 from .common import (
     _LABELS,
     _X_OK,
+    LEADING,
     SAME_VALUES,
     ArrayArg,
     Case,
@@ -399,7 +400,11 @@ SPECS: list[Spec] = [
         "bplib.predict",
         "predict",
         lambda m, X: train.predict(m, X),
-        [ArrayArg("X", lambda: _xy()[0], r"\bX\b|Linear", valid=_X_OK, fixed_axes=(1,))],
+        [
+            ArrayArg(
+                "X", lambda: _xy()[0], r"\bX\b|Linear", valid=_X_OK, fixed_axes=(1,), skip=LEADING
+            )
+        ],
         setup=net_classifier,
         state=_model_state,
     ),
@@ -407,7 +412,11 @@ SPECS: list[Spec] = [
         "bplib.predict_classes",
         "predict_classes",
         lambda m, X: train.predict_classes(m, X),
-        [ArrayArg("X", lambda: _xy()[0], r"\bX\b|Linear", valid=_X_OK, fixed_axes=(1,))],
+        [
+            ArrayArg(
+                "X", lambda: _xy()[0], r"\bX\b|Linear", valid=_X_OK, fixed_axes=(1,), skip=LEADING
+            )
+        ],
         setup=net_classifier,
         state=_model_state,
     ),
