@@ -20,7 +20,7 @@ LOW_PRECISION_DTYPES = (np.dtype(np.float16),)
 
 def is_bfloat16(dtype: np.dtype[Any]) -> bool:
     """Whether ``dtype`` is ``ml_dtypes.bfloat16`` (which numpy files under kind ``"V"``)."""
-    return dtype.name == "bfloat16" and dtype.itemsize == 2
+    return dtype.kind == "V" and dtype.itemsize == 2 and dtype.name == "bfloat16"
 
 
 def is_floating(dtype: np.dtype[Any]) -> bool:
@@ -49,10 +49,11 @@ def keep_bfloat16(out: Any, like: Any) -> Any:
     so that a bfloat16 layer's outputs and gradients stay bfloat16. Anything else as is.
     """
     if (
-        type(out) is np.ndarray
-        and out.dtype == np.float32
-        and isinstance(like, np.ndarray)
+        isinstance(like, np.ndarray)
+        and like.dtype.kind == "V"  # cheap first: bfloat16 is numpy's kind "V"
         and is_bfloat16(like.dtype)
+        and type(out) is np.ndarray
+        and out.dtype == np.float32
     ):
         return out.astype(like.dtype)
     return out
