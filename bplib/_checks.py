@@ -32,7 +32,10 @@ def is_floating(dtype: np.dtype[Any]) -> bool:
 def as_float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     """Return ``dtype`` as a numpy dtype, insisting on float32 or float64 (or float16 or
     bfloat16, for low-precision training: :mod:`bplib.amp`)."""
-    dt: np.dtype[Any] = np.dtype(dtype)
+    try:
+        dt: np.dtype[Any] = np.dtype(dtype)
+    except TypeError:  # not a dtype at all: 'junk', a list...
+        raise TypeError(f"dtype must be float32 or float64, got {describe(dtype)}") from None
     if dt not in FLOAT_DTYPES and dt not in LOW_PRECISION_DTYPES and not is_bfloat16(dt):
         raise TypeError(
             f"dtype must be float32 or float64, got {dt} (float16 and ml_dtypes.bfloat16 are "
@@ -408,8 +411,10 @@ def real_array(x: object, name: str, where: str = "") -> NDArray[np.float64]:
 # ---------------------------------------------------------------------------------------
 
 
-def gradient_for(param: Any, value: object) -> None:
-    """An array assigned to ``param.grad``: a numpy array of the parameter's shape and dtype."""
+def gradient_for(param: Any, value: object) -> NDArray[Any]:
+    """An array assigned to ``param.grad``: a numpy array of the parameter's shape and dtype,
+    not the parameter's own memory. A read-only array (a broadcast view, say) is returned as
+    a private copy: ``backward`` adds into the gradient and ``zero_grad`` clears it in place."""
     if (
         not isinstance(value, np.ndarray)
         or isinstance(value, np.matrix)
@@ -421,6 +426,15 @@ def gradient_for(param: Any, value: object) -> None:
             f"{param.data.shape} and dtype {param.data.dtype}, got {describe(value)} (to "
             "clear it, call zero_grad())"
         )
+    if np.shares_memory(value, param.data):  # zero_grad() would zero the weights
+        raise ValueError(
+            f"Parameter {param.name!r}: grad must not share memory with the parameter's data "
+            "(zero_grad() would clear the weights and backward would add into them), got an "
+            f"array that does ({describe(value)}): assign a copy, e.g. np.array(g)"
+        )
+    if not value.flags.writeable:  # a broadcast view: zero_grad and += need their own array
+        return value.copy()
+    return value
 
 
 def batch_of_width(layer: Any, x: object, width: int) -> NDArray[Any]:

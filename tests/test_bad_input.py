@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bplib import Linear, Sequential, experiments, metrics
 from bplib.autodiff import Tensor, topological_order
 
 
@@ -102,3 +103,166 @@ def test_reshape_takes_a_numpy_integer_and_a_list() -> None:
     t = Tensor(np.arange(6.0).reshape(2, 3))
     assert t.reshape(np.int64(6)).shape == (6,)
     assert t.reshape([3, 2]).shape == (3, 2)
+
+
+# ------------------------------------------------------------------------------ layers
+@pytest.mark.parametrize(("bias", "shown"), [("False", "str 'False'"), (None, "None"), (0, "0")])
+def test_linear_refuses_a_bias_that_is_not_a_bool(bias: object, shown: str) -> None:
+    with pytest.raises(TypeError, match=rf"Linear: bias must be True or False, got {shown}"):
+        Linear(2, 3, bias=bias)  # type: ignore[arg-type]
+
+
+def test_linear_takes_a_numpy_bool_bias() -> None:
+    assert Linear(2, 3, bias=np.bool_(False)).bias is None
+
+
+def test_linear_refuses_a_dtype_that_is_not_a_dtype() -> None:
+    with pytest.raises(TypeError, match=r"dtype must be float32 or float64, got str 'junk'"):
+        Linear(2, 3, dtype="junk")
+
+
+def test_linear_refuses_an_init_that_returns_a_list() -> None:
+    def init(fan_in: int, fan_out: int, **_: object) -> list[list[float]]:
+        return [[0.0] * fan_out] * fan_in
+
+    with pytest.raises(
+        TypeError, match=r"Linear: init must return a numpy array of shape \(2, 3\), got list"
+    ):
+        Linear(2, 3, init=init)  # type: ignore[arg-type]
+
+
+def test_a_negative_seed_is_refused_by_bplib() -> None:
+    with pytest.raises(ValueError, match=r"rng must be a seed >= 0 \(numpy's rule\), got -1"):
+        Linear(2, 3, rng=-1)
+
+
+def _read_only() -> np.ndarray:
+    a = np.zeros((2, 3))
+    a.flags.writeable = False
+    return a
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: np.broadcast_to(np.arange(3.0), (2, 3)), _read_only],
+    ids=["broadcast", "read-only"],
+)
+def test_a_read_only_gradient_is_kept_as_a_private_copy(make) -> None:  # type: ignore[no-untyped-def]
+    layer = Linear(2, 3, rng=0)
+    given = make()
+    layer.weight.grad = given
+    assert np.array_equal(layer.weight.grad, given)  # the values, readable by a step
+    layer.zero_grad()  # used to fail: "assignment destination is read-only"
+    assert not layer.weight.grad.any()
+    layer(np.ones((1, 2)))
+    layer.backward(np.ones((1, 3)))  # adds into it
+    assert np.array_equal(layer.weight.grad, np.ones((2, 3)))
+
+
+def test_a_gradient_sharing_the_weights_memory_is_refused() -> None:
+    layer = Linear(2, 3, rng=0)
+    weights, before = layer.weight.data.copy(), layer.weight.grad
+    with pytest.raises(
+        ValueError,
+        match=r"Parameter 'weight': grad must not share memory with the parameter's data",
+    ):
+        layer.weight.grad = layer.weight.data
+    assert layer.weight.grad is before
+    layer.zero_grad()
+    assert np.array_equal(layer.weight.data, weights)
+
+
+# ------------------------------------------------------------------------------ metrics
+@pytest.mark.parametrize(
+    "y", [np.array([[1, 0], [0, 0]]), np.array([[1, 0], [1, 1]])], ids=["all-zero", "multi-label"]
+)
+def test_accuracy_refuses_a_target_row_without_one_class(y: np.ndarray) -> None:
+    outputs = np.array([[1.0, -1.0], [1.0, -1.0]])
+    with pytest.raises(
+        ValueError,
+        match=r"accuracy: y as one-hot rows of shape \(2, 2\) must have one largest entry per row.*row 1",
+    ):
+        metrics.accuracy(outputs, y)
+
+
+def test_accuracy_takes_soft_targets_with_one_largest_entry() -> None:
+    outputs = np.array([[1.0, -1.0], [-1.0, 1.0]])
+    assert metrics.accuracy(outputs, np.array([[0.9, 0.1], [0.2, 0.8]])) == 1.0
+
+
+def test_accuracy_refuses_outputs_without_columns() -> None:
+    with pytest.raises(
+        ValueError, match=r"model outputs with at least one column.*got shape \(3, 0\)"
+    ):
+        metrics.accuracy(np.zeros((3, 0)), np.array([0, 1, 0]))
+
+
+# --------------------------------------------------------------------------- experiments
+def _net_x_g() -> tuple[Sequential, np.ndarray, np.ndarray]:
+    return experiments.random_network(2, 4, "tanh", "xavier_normal", rng=0, batch=5)
+
+
+def test_layer_statistics_refuses_a_target_it_would_ignore() -> None:
+    net, x, g = _net_x_g()
+    with pytest.raises(
+        ValueError, match=r"layer_statistics: target goes with loss_fn, got grad_out and a target"
+    ):
+        experiments.layer_statistics(net, x, g, target=np.zeros((5, 4)))
+
+
+def test_layer_statistics_refuses_a_loss_that_is_not_a_loss() -> None:
+    net, x, _ = _net_x_g()
+    with pytest.raises(
+        TypeError, match=r"layer_statistics: loss_fn must be a bplib Loss.*got str 'mse'"
+    ):
+        experiments.layer_statistics(net, x, loss_fn="mse", target=np.zeros((5, 4)))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "kind", "match"),
+    [
+        ({"activations": None}, TypeError, r"sweep: activations must be a list, got None"),
+        ({"depths": 3}, TypeError, r"sweep: depths must be a list, got 3"),
+        ({"inits": {"a": 1}}, TypeError, r"sweep: inits must be a list, got dict"),
+        (
+            {"inits": ["xavier_normal", "junk"]},
+            ValueError,
+            r"sweep: inits\[1\] must be the name of a bplib.init initialiser.*got str 'junk'",
+        ),
+        (
+            {"depths": [2, "a"]},
+            ValueError,
+            r"sweep: depths\[1\].*must be an integer >= 2, got str 'a'",
+        ),
+        ({"widths": [4, 0]}, ValueError, r"sweep: widths\[1\] must be a positive integer, got 0"),
+        ({"activations": ["tanh", 1]}, ValueError, r"unknown activation 1"),
+    ],
+)
+def test_sweep_checks_every_list_before_measuring(kwargs: dict, kind: type, match: str) -> None:  # type: ignore[type-arg]
+    args = {"activations": ["tanh"], "inits": ["xavier_normal"], "depths": [2], "widths": [4]}
+    args.update(kwargs)
+    with pytest.raises(kind, match=match):
+        experiments.sweep(**args, n_seeds=1, batch=4)
+
+
+@pytest.mark.parametrize("fn", [experiments.table, experiments.format_table])
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        (
+            None,
+            r"table: measurements must be a list of Measurements \(as sweep returns\), got None",
+        ),
+        ([1], r"table: measurements\[0\] must be a Measurement \(as measure returns\), got 1"),
+    ],
+)
+def test_table_refuses_what_is_not_a_list_of_measurements(fn, value: object, match: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TypeError, match=match):
+        fn(value)
+
+
+def test_table_refuses_a_single_measurement() -> None:
+    m = experiments.measure("tanh", "xavier_normal", depth=2, width=4, n_seeds=1, batch=4)
+    with pytest.raises(TypeError, match=r"got Measurement"):
+        experiments.table(m)  # type: ignore[arg-type]
+    assert len(experiments.table([m])["depth"]) == 1
