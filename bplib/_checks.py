@@ -62,10 +62,16 @@ def keep_bfloat16(out: Any, like: Any) -> Any:
 
 
 def as_batch(
-    x: object, dtype: np.dtype[Any], where: object, *, leading_dims: bool = False
+    x: object,
+    dtype: np.dtype[Any],
+    where: object,
+    *,
+    leading_dims: bool = False,
+    width: int | None = None,
 ) -> NDArray[Any]:
     """Return ``x`` as a 2-D array of ``dtype``: shape (batch, features), batch >= 1; with
-    ``leading_dims``, also ``(batch, ..., features)`` (no axis of length 0).
+    ``leading_dims``, also ``(batch, ..., features)`` (no axis of length 0). ``width``, the
+    number of features the caller expects, only makes the hint for a 1-D ``x`` precise.
 
     Integers and booleans are converted to ``dtype`` (they carry no precision to lose);
     a floating array of the other precision is refused rather than silently converted,
@@ -77,6 +83,8 @@ def as_batch(
         plain_array(x, "the input", repr(where))
     if x.ndim != 2 and not (leading_dims and x.ndim > 2):
         hint = " (use x.reshape(1, -1) for a single example)" if x.ndim == 1 else ""
+        if x.ndim == 1 and width == 1 and x.size != 1:  # many examples of one feature
+            hint = " (use x.reshape(-1, 1) for examples of a single feature)"
         raise ValueError(
             f"{where!r} expected a 2-D array of shape (batch, features), "
             f"got {x.ndim}-D array of shape {x.shape}{hint}"
@@ -440,7 +448,7 @@ def gradient_for(param: Any, value: object) -> NDArray[Any]:
 def batch_of_width(layer: Any, x: object, width: int) -> NDArray[Any]:
     """A (batch, ``width``) array of the layer's dtype (integers converted; see as_batch);
     ``(batch, ..., width)`` too for a layer that takes leading dimensions (see Module)."""
-    checked = as_batch(x, layer.dtype, layer, leading_dims=layer.leading_dims)
+    checked = as_batch(x, layer.dtype, layer, leading_dims=layer.leading_dims, width=width)
     if checked.shape[-1] != width:
         lead = "batch" if checked.ndim == 2 else "..."
         raise ValueError(

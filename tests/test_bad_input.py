@@ -7,8 +7,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bplib import Linear, Sequential, experiments, metrics
+from bplib import (
+    Linear,
+    MSELoss,
+    Sequential,
+    experiments,
+    fit,
+    landscape,
+    metrics,
+    plot,
+    predict,
+    symbolic,
+)
 from bplib.autodiff import Tensor, topological_order
+from bplib.gradcheck import numerical_gradient
+from bplib.optim import SGD
+from bplib.utils import parameters_to_vector
 
 
 def _leaf() -> Tensor:
@@ -266,3 +280,265 @@ def test_table_refuses_a_single_measurement() -> None:
     with pytest.raises(TypeError, match=r"got Measurement"):
         experiments.table(m)  # type: ignore[arg-type]
     assert len(experiments.table([m])["depth"]) == 1
+
+
+# ---------------------------------------------------------------------------- landscape
+def _landscape_setup() -> tuple[Sequential, MSELoss, np.ndarray, np.ndarray, np.ndarray]:
+    model = Sequential(Linear(2, 1, rng=0))
+    X = np.linspace(-1.0, 1.0, 8).reshape(4, 2)
+    y = np.ones((4, 1))
+    return model, MSELoss(), X, y, parameters_to_vector(model.parameters())
+
+
+@pytest.mark.parametrize(
+    ("which", "value", "match"),
+    [
+        ("model", None, r"loss_along_line: model must be a bplib Module, got None"),
+        (
+            "loss_fn",
+            "mse",
+            r"loss_along_line: loss_fn must be a bplib Loss instance.*got str 'mse'",
+        ),
+        ("loss_fn", MSELoss, r"loss_fn must be a bplib Loss instance.*got type"),
+    ],
+)
+def test_loss_along_line_refuses_a_model_or_loss_of_the_wrong_kind(
+    which: str, value: object, match: str
+) -> None:
+    model, loss, X, y, theta = _landscape_setup()
+    args = {"model": model, "loss_fn": loss, which: value}
+    with pytest.raises(TypeError, match=match):
+        landscape.loss_along_line(args["model"], args["loss_fn"], X, y, theta, theta, [0.0])
+
+
+@pytest.mark.parametrize(
+    ("ts", "kind", "match"),
+    [
+        (None, TypeError, r"ts must be a sequence of numbers, got None"),
+        ("ab", TypeError, r"ts must be a sequence of numbers, got str 'ab'"),
+        (5, TypeError, r"ts must be a sequence of numbers, got 5"),
+        (["a"], TypeError, r"ts must hold real numbers, got dtype <U1"),
+        ([1j], TypeError, r"ts must hold real numbers, got dtype complex128"),
+        (
+            [[0.0], [1.0, 2.0]],
+            ValueError,
+            r"ts must be a flat sequence of numbers, got a ragged list",
+        ),
+    ],
+)
+def test_loss_along_line_refuses_ts_that_are_not_numbers(
+    ts: object, kind: type, match: str
+) -> None:
+    model, loss, X, y, theta = _landscape_setup()
+    with pytest.raises(kind, match=match):
+        landscape.loss_along_line(model, loss, X, y, theta, theta, ts)  # type: ignore[arg-type]
+    assert np.array_equal(parameters_to_vector(model.parameters()), theta)
+
+
+def test_loss_on_plane_refuses_a_model_a_loss_and_a_grid_of_the_wrong_kind() -> None:
+    model, loss, X, y, theta = _landscape_setup()
+    with pytest.raises(TypeError, match=r"loss_on_plane: model must be a bplib Module, got None"):
+        landscape.loss_on_plane(None, loss, X, y, theta, theta, theta, [0.0], [0.0])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"loss_on_plane: loss_fn must be a bplib Loss.*got None"):
+        landscape.loss_on_plane(model, None, X, y, theta, theta, theta, [0.0], [0.0])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"betas must be a sequence of numbers, got str 'x'"):
+        landscape.loss_on_plane(model, loss, X, y, theta, theta, theta, [0.0], "x")  # type: ignore[arg-type]
+
+
+# -------------------------------------------------------------------------- gradcheck
+@pytest.mark.parametrize(
+    ("f", "match"),
+    [
+        (None, r"numerical_gradient: f must be a function of no arguments.*got None"),
+        (
+            lambda: "x",
+            r"numerical_gradient: f\(\) must return a number \(the scalar loss\), got str 'x'",
+        ),
+        (lambda: None, r"f\(\) must return a number \(the scalar loss\), got None"),
+        (lambda: np.ones(2), r"f\(\) must return a number.*got dtype float64, shape \(2,\)"),
+    ],
+)
+def test_numerical_gradient_refuses_an_f_that_is_not_a_scalar_function(
+    f: object, match: str
+) -> None:
+    x = np.array([1.0, 2.0])
+    with pytest.raises(TypeError, match=match):
+        numerical_gradient(f, x)  # type: ignore[arg-type]
+    assert np.array_equal(x, [1.0, 2.0])  # restored
+
+
+def test_numerical_gradient_takes_a_one_element_array() -> None:
+    x = np.array([1.0, 2.0])
+    grad = numerical_gradient(lambda: np.array([(x**2).sum()]), x)
+    assert np.allclose(grad, 2 * x, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------- plots
+@pytest.fixture
+def agg() -> object:
+    plt = pytest.importorskip("matplotlib.pyplot")
+    yield plt
+    plt.close("all")
+
+
+def _classifier() -> tuple[Sequential, np.ndarray, np.ndarray]:
+    X = np.linspace(-1.0, 1.0, 8).reshape(4, 2)
+    return Sequential(Linear(2, 2, rng=0)), X, np.array([0, 1, 0, 1])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "kind", "match"),
+    [
+        ({"model": None}, TypeError, r"decision_boundary: model must be a bplib Module, got None"),
+        ({"model": lambda x: x}, TypeError, r"model must be a bplib Module, got function"),
+        (
+            {"resolution": None},
+            ValueError,
+            r"decision_boundary: resolution must be an integer >= 2, got None",
+        ),
+        ({"resolution": 2.5}, ValueError, r"resolution must be an integer >= 2, got 2.5"),
+        ({"resolution": -3}, ValueError, r"resolution must be an integer >= 2, got -3"),
+        (
+            {"margin": "x"},
+            TypeError,
+            r"decision_boundary: margin must be a real number, got str 'x'",
+        ),
+        ({"margin": -1.0}, ValueError, r"margin must be a finite number >= 0, got -1.0"),
+        ({"margin": float("nan")}, ValueError, r"margin must be a finite number >= 0, got nan"),
+    ],
+)
+def test_decision_boundary_checks_its_arguments(agg, kwargs: dict, kind: type, match: str) -> None:  # type: ignore[no-untyped-def,type-arg]
+    model, X, y = _classifier()
+    model = kwargs.pop("model", model)
+    with pytest.raises(kind, match=match):
+        plot.decision_boundary(model, X, y, **kwargs)
+
+
+def _bowl(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a**2 + b**2
+
+
+@pytest.mark.parametrize(
+    ("args", "kind", "match"),
+    [
+        ({"f": None}, TypeError, r"optimizer_paths: f must be a function f\(x, y\).*got None"),
+        (
+            {"f": lambda a, b: 1.0},
+            ValueError,
+            r"f\(x, y\) must return an array of the shape of x and y \(200, 200\).*got 1.0",
+        ),
+        (
+            {"f": lambda a, b: a * np.nan},
+            ValueError,
+            r"f\(x, y\) must return real numbers, finite somewhere.*no finite value",
+        ),
+        (
+            {"paths": None},
+            TypeError,
+            r"optimizer_paths: paths must be a dict of name to array.*got None",
+        ),
+        ({"paths": [np.zeros((2, 2))]}, TypeError, r"paths must be a dict.*got list"),
+        (
+            {"levels": "x"},
+            TypeError,
+            r"optimizer_paths: levels must be a number of levels or a sequence.*got str 'x'",
+        ),
+        ({"levels": None}, TypeError, r"levels must be a number of levels.*got None"),
+        ({"levels": True}, TypeError, r"levels must be a number of levels.*got True"),
+        ({"levels": 2.5}, TypeError, r"levels must be a number of levels.*got 2.5"),
+        ({"levels": 0}, ValueError, r"optimizer_paths: levels must be a positive integer, got 0"),
+        (
+            {"levels": [3.0, 1.0, 2.0]},
+            ValueError,
+            r"levels must be a non-empty sequence of increasing values",
+        ),
+        ({"levels": [np.nan, 1.0]}, ValueError, r"levels must be finite, got 1 NaN"),
+        (
+            {"resolution": "x"},
+            ValueError,
+            r"optimizer_paths: resolution must be an integer >= 2, got str 'x'",
+        ),
+        ({"resolution": 1}, ValueError, r"resolution must be an integer >= 2, got 1"),
+        (
+            {"minimum": "x"},
+            TypeError,
+            r"optimizer_paths: minimum must be a point \(x, y\), got str 'x'",
+        ),
+        ({"minimum": (1.0,)}, TypeError, r"minimum must be a point \(x, y\), got tuple"),
+        ({"minimum": (np.nan, 1.0)}, ValueError, r"minimum\[0\] must be a finite number, got nan"),
+    ],
+)
+def test_optimizer_paths_checks_its_arguments(agg, args: dict, kind: type, match: str) -> None:  # type: ignore[no-untyped-def,type-arg]
+    f = args.pop("f", _bowl)
+    paths = args.pop("paths", {"gd": np.array([[1.0, 1.0], [0.5, 0.5]])})
+    with pytest.raises(kind, match=match):
+        plot.optimizer_paths(f, paths, xlim=(-1.0, 1.0), ylim=(-1.0, 1.0), **args)
+
+
+def test_optimizer_paths_still_draws_with_good_levels(agg) -> None:  # type: ignore[no-untyped-def]
+    paths = {"gd": np.array([[1.0, 1.0], [0.5, 0.5]])}
+    for levels in (5, np.geomspace(0.05, 2.0, 6), [0.5, 1.0]):
+        plot.optimizer_paths(
+            _bowl, paths, xlim=(-1, 1), ylim=(-1, 1), levels=levels, minimum=(0, 0)
+        )
+
+
+# ----------------------------------------------------------------------------- symbolic
+@pytest.mark.parametrize(
+    ("slope", "kind", "match"),
+    [
+        ("x", TypeError, r"symbolic.activation: negative_slope must be a real number, got str 'x'"),
+        (None, TypeError, r"negative_slope must be a real number, got None"),
+        (-1.0, ValueError, r"negative_slope must be a finite number >= 0, got -1.0"),
+        (float("nan"), ValueError, r"negative_slope must be a finite number >= 0, got nan"),
+    ],
+)
+def test_symbolic_activation_checks_negative_slope(slope: object, kind: type, match: str) -> None:
+    sympy = pytest.importorskip("sympy")
+    with pytest.raises(kind, match=match):
+        symbolic.activation("leaky_relu", sympy.Symbol("z"), slope)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("activations", "shown"), [(None, "None"), (5, "5")])
+def test_symbolic_mlp_refuses_activations_that_are_not_names(
+    activations: object, shown: str
+) -> None:
+    pytest.importorskip("sympy")
+    with pytest.raises(
+        TypeError,
+        match=rf"SymbolicMLP: activations must be an activation name or a list.*got {shown}",
+    ):
+        symbolic.SymbolicMLP([2, 2, 1], activations)  # type: ignore[arg-type]
+
+
+def test_symbolic_mlp_refuses_an_unhashable_loss() -> None:
+    pytest.importorskip("sympy")
+    with pytest.raises(ValueError, match=r"unknown loss \[\]"):
+        symbolic.SymbolicMLP([2, 2, 1], "tanh", loss=[])  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------- the 1-D hint
+def test_a_1d_input_to_a_one_feature_layer_suggests_one_feature_per_example() -> None:
+    model = Sequential(Linear(1, 1, rng=0))
+    with pytest.raises(
+        ValueError,
+        match=r"got 1-D array of shape \(4,\) \(use x.reshape\(-1, 1\) for examples of a single feature\)",
+    ):
+        predict(model, np.arange(4.0))
+    with pytest.raises(
+        ValueError, match=r"shape \(3,\) \(use x.reshape\(1, -1\) for a single example\)"
+    ):
+        Linear(3, 2, rng=0)(np.ones(3))
+
+
+def test_fit_suggests_one_feature_per_example_for_a_1d_x() -> None:  # already so: kept
+    model = Sequential(Linear(1, 1, rng=0))
+    with pytest.raises(ValueError, match=r"fit: X must be 2-D.*use X.reshape\(-1, 1\)"):
+        fit(
+            model,
+            MSELoss(),
+            SGD(model.parameters(), lr=0.1),
+            np.arange(4.0),
+            np.ones((4, 1)),
+            epochs=1,
+        )
