@@ -7,6 +7,7 @@ so a reader never has to decode a numpy broadcasting error (or, worse, no error 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -380,6 +381,24 @@ def interval(value: object, name: str, where: str) -> tuple[float, float]:
     if not lo < hi:
         raise ValueError(f"{where}: {name} must have lo < hi, got {value!r:.60}")
     return lo, hi
+
+
+def contour_levels(levels: object, where: str) -> int | NDArray[np.float64]:
+    """Matplotlib ``contour``'s ``levels``: a count >= 1, or increasing finite numbers."""
+    if isinstance(levels, int | np.integer) and not isinstance(levels, bool):
+        return integer(levels, "levels", where, low=1)
+    if isinstance(levels, str) or not isinstance(levels, Sequence | np.ndarray):
+        raise TypeError(
+            f"{where}: levels must be a number of levels or a sequence of increasing values, "
+            f"got {describe(levels)}"
+        )
+    values = real_array(levels, "levels", where)
+    if values.ndim != 1 or values.size == 0 or (np.diff(values) <= 0).any():
+        raise ValueError(
+            f"{where}: levels must be a non-empty sequence of increasing values, got "
+            f"{np.array2string(values, threshold=8)}"
+        )
+    return values
 
 
 def real_matrix(

@@ -17,7 +17,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import metrics
-from ._checks import describe, instance, integer, interval, real, real_array, real_matrix
+from ._checks import (
+    contour_levels,
+    describe,
+    instance,
+    integer,
+    interval,
+    real,
+    real_array,
+    real_matrix,
+)
 from ._optional import require
 from .layers import Linear
 from .module import Module, Sequential
@@ -263,24 +272,6 @@ def decision_boundary(
     return ax
 
 
-def _levels(levels: object, where: str) -> int | NDArray[np.float64]:
-    """``contour``'s levels: a count >= 1, or increasing finite numbers."""
-    if isinstance(levels, int | np.integer) and not isinstance(levels, bool):
-        return integer(levels, "levels", where, low=1)
-    if isinstance(levels, str) or not isinstance(levels, Sequence | np.ndarray):
-        raise TypeError(
-            f"{where}: levels must be a number of levels or a sequence of increasing values, "
-            f"got {describe(levels)}"
-        )
-    values = real_array(levels, "levels", where)
-    if values.ndim != 1 or values.size == 0 or (np.diff(values) <= 0).any():
-        raise ValueError(
-            f"{where}: levels must be a non-empty sequence of increasing values, got "
-            f"{np.array2string(values, threshold=8)}"
-        )
-    return values
-
-
 def optimizer_paths(
     f: Callable[[NDArray[Any], NDArray[Any]], NDArray[Any]],
     paths: Mapping[str, NDArray[Any]],
@@ -320,7 +311,7 @@ def optimizer_paths(
     instance(paths, Mapping, "paths", where, "a dict of name to array of shape (steps + 1, 2)")
     xlim = interval(xlim, "xlim", where)
     ylim = interval(ylim, "ylim", where)
-    checked_levels = _levels(levels, where)
+    checked_levels = contour_levels(levels, where)
     resolution = integer(resolution, "resolution", where, low=2)
     if minimum is not None:
         if not isinstance(minimum, tuple | list | np.ndarray) or len(minimum) != 2:

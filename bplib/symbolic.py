@@ -268,11 +268,8 @@ class SymbolicMLP:
                     "output_activation is only used with a single activation name; "
                     "with a list, give the output layer's activation as its last entry"
                 )
-            if not isinstance(activations, Sequence):
-                raise TypeError(
-                    "SymbolicMLP: activations must be an activation name or a list of names "
-                    f"(one per layer), got {describe(activations)}"
-                )
+            what = "an activation name or a list of names (one per layer)"
+            instance(activations, Sequence, "activations", "SymbolicMLP", what)
             names = list(activations)
             if len(names) != n_layers:
                 raise ValueError(
