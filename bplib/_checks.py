@@ -7,6 +7,7 @@ so a reader never has to decode a numpy broadcasting error (or, worse, no error 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,10 @@ def is_floating(dtype: np.dtype[Any]) -> bool:
 def as_float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     """Return ``dtype`` as a numpy dtype, insisting on float32 or float64 (or float16 or
     bfloat16, for low-precision training: :mod:`bplib.amp`)."""
-    dt: np.dtype[Any] = np.dtype(dtype)
+    try:
+        dt: np.dtype[Any] = np.dtype(dtype)
+    except TypeError:  # not a dtype at all: 'junk', a list...
+        raise TypeError(f"dtype must be float32 or float64, got {describe(dtype)}") from None
     if dt not in FLOAT_DTYPES and dt not in LOW_PRECISION_DTYPES and not is_bfloat16(dt):
         raise TypeError(
             f"dtype must be float32 or float64, got {dt} (float16 and ml_dtypes.bfloat16 are "
@@ -60,10 +64,16 @@ def keep_bfloat16(out: Any, like: Any) -> Any:
 
 
 def as_batch(
-    x: object, dtype: np.dtype[Any], where: object, *, leading_dims: bool = False
+    x: object,
+    dtype: np.dtype[Any],
+    where: object,
+    *,
+    leading_dims: bool = False,
+    width: int | None = None,
 ) -> NDArray[Any]:
     """Return ``x`` as a 2-D array of ``dtype``: shape (batch, features), batch >= 1; with
-    ``leading_dims``, also ``(batch, ..., features)`` (no axis of length 0).
+    ``leading_dims``, also ``(batch, ..., features)`` (no axis of length 0). ``width``, the
+    number of features the caller expects, only makes the hint for a 1-D ``x`` precise.
 
     Integers and booleans are converted to ``dtype`` (they carry no precision to lose);
     a floating array of the other precision is refused rather than silently converted,
@@ -75,6 +85,8 @@ def as_batch(
         plain_array(x, "the input", repr(where))
     if x.ndim != 2 and not (leading_dims and x.ndim > 2):
         hint = " (use x.reshape(1, -1) for a single example)" if x.ndim == 1 else ""
+        if x.ndim == 1 and width == 1 and x.size != 1:  # many examples of one feature
+            hint = " (use x.reshape(-1, 1) for examples of a single feature)"
         raise ValueError(
             f"{where!r} expected a 2-D array of shape (batch, features), "
             f"got {x.ndim}-D array of shape {x.shape}{hint}"
@@ -372,6 +384,24 @@ def interval(value: object, name: str, where: str) -> tuple[float, float]:
     return lo, hi
 
 
+def contour_levels(levels: object, where: str) -> int | NDArray[np.float64]:
+    """Matplotlib ``contour``'s ``levels``: a count >= 1, or increasing finite numbers."""
+    if isinstance(levels, int | np.integer) and not isinstance(levels, bool):
+        return integer(levels, "levels", where, low=1)
+    if isinstance(levels, str) or not isinstance(levels, Sequence | np.ndarray):
+        raise TypeError(
+            f"{where}: levels must be a number of levels or a sequence of increasing values, "
+            f"got {describe(levels)}"
+        )
+    values = real_array(levels, "levels", where)
+    if values.ndim != 1 or values.size == 0 or (np.diff(values) <= 0).any():
+        raise ValueError(
+            f"{where}: levels must be a non-empty sequence of increasing values, got "
+            f"{np.array2string(values, threshold=8)}"
+        )
+    return values
+
+
 def real_matrix(
     x: object, name: str, where: str = "", columns: int | None = None
 ) -> NDArray[np.float64]:
@@ -409,8 +439,10 @@ def real_array(x: object, name: str, where: str = "") -> NDArray[np.float64]:
 # ---------------------------------------------------------------------------------------
 
 
-def gradient_for(param: Any, value: object) -> None:
-    """An array assigned to ``param.grad``: a numpy array of the parameter's shape and dtype."""
+def gradient_for(param: Any, value: object) -> NDArray[Any]:
+    """An array assigned to ``param.grad``: a numpy array of the parameter's shape and dtype,
+    not the parameter's own memory. A read-only array (a broadcast view, say) is returned as
+    a private copy: ``backward`` adds into the gradient and ``zero_grad`` clears it in place."""
     if (
         not isinstance(value, np.ndarray)
         or isinstance(value, np.matrix)
@@ -422,12 +454,21 @@ def gradient_for(param: Any, value: object) -> None:
             f"{param.data.shape} and dtype {param.data.dtype}, got {describe(value)} (to "
             "clear it, call zero_grad())"
         )
+    if np.shares_memory(value, param.data):  # zero_grad() would zero the weights
+        raise ValueError(
+            f"Parameter {param.name!r}: grad must not share memory with the parameter's data "
+            "(zero_grad() would clear the weights and backward would add into them), got an "
+            f"array that does ({describe(value)}): assign a copy, e.g. np.array(g)"
+        )
+    if not value.flags.writeable:  # a broadcast view: zero_grad and += need their own array
+        return value.copy()
+    return value
 
 
 def batch_of_width(layer: Any, x: object, width: int) -> NDArray[Any]:
     """A (batch, ``width``) array of the layer's dtype (integers converted; see as_batch);
     ``(batch, ..., width)`` too for a layer that takes leading dimensions (see Module)."""
-    checked = as_batch(x, layer.dtype, layer, leading_dims=layer.leading_dims)
+    checked = as_batch(x, layer.dtype, layer, leading_dims=layer.leading_dims, width=width)
     if checked.shape[-1] != width:
         lead = "batch" if checked.ndim == 2 else "..."
         raise ValueError(

@@ -99,6 +99,54 @@ def _as_array(value: object, where: str) -> Array:
     return arr
 
 
+def _checked_op(
+    data: object, parents: object, vjp: object, op: object
+) -> tuple[Array, tuple[Tensor, ...]]:
+    """``from_op``'s arguments, checked before the node is made: a real numeric array (or
+    number), a sequence of Tensors and a callable VJP."""
+    where = f"Tensor.from_op({op!r})" if isinstance(op, str) and op else "Tensor.from_op"
+    if not isinstance(data, np.ndarray | np.generic | int | float) or isinstance(data, bool):
+        raise TypeError(f"{where}: data must be a numpy array or a number, got {describe(data)}")
+    arr = np.asarray(data)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: data must hold real numbers, got {describe(arr)}")
+    if isinstance(parents, Tensor) or not isinstance(parents, Sequence) or isinstance(parents, str):
+        raise TypeError(
+            f"{where}: parents must be a sequence of Tensors (e.g. (a, b)), got {describe(parents)}"
+        )
+    for i, p in enumerate(parents):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{where}: parents[{i}] must be a Tensor, got {describe(p)}")
+    if not callable(vjp):
+        raise TypeError(
+            f"{where}: vjp must be a function from the output's gradient to one gradient per "
+            f"parent, got {describe(vjp)}"
+        )
+    return arr, tuple(parents)
+
+
+def _parent_grads(node: Tensor, g: Array) -> Sequence[Array | None]:
+    """What ``node``'s VJP returns for ``g``: one array (or ``None``) per parent, else a
+    clear error naming the operation."""
+    assert node._vjp is not None
+    grads = node._vjp(g)
+    where = f"the VJP of {node.op!r}"
+    if not isinstance(grads, Sequence) or isinstance(grads, str):
+        raise TypeError(
+            f"{where} must return a sequence of gradients, one per parent, got {describe(grads)}"
+        )
+    if len(grads) != len(node.parents):
+        raise ValueError(
+            f"{where} must return one gradient per parent ({len(node.parents)}), got {len(grads)}"
+        )
+    for i, pg in enumerate(grads):
+        if pg is not None and not isinstance(pg, np.ndarray | np.generic):
+            raise TypeError(
+                f"{where} must return numpy arrays (or None), got {describe(pg)} for parent {i}"
+            )
+    return grads
+
+
 class Tensor:
     r"""A numpy array that remembers how it was computed, so gradients can flow back to it.
 
@@ -152,11 +200,12 @@ class Tensor:
         which maps :math:`\partial L/\partial\,\text{data}` to one gradient per parent, each
         of that parent's shape (or ``None`` where the parent needs no gradient).
         """
+        data, parents = _checked_op(data, parents, vjp, op)
         out = cls.__new__(cls)
-        out.data = np.asarray(data)
+        out.data = data
         out.grad = np.zeros_like(out.data)
         out.label = label
-        out.parents = tuple(parents)
+        out.parents = parents
         out.requires_grad = any(p.requires_grad for p in out.parents)
         out.op = op
         out._vjp = vjp
@@ -420,7 +469,13 @@ class Tensor:
     def reshape(self, *shape: Any) -> Tensor:
         """The same values in a new shape (``t.reshape(2, 3)`` or ``t.reshape((2, 3))``);
         the gradient is reshaped back."""
-        new_shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        new_shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
+        for n in new_shape:
+            if isinstance(n, bool) or not isinstance(n, int | np.integer):
+                raise TypeError(
+                    f"reshape: shape must be integers (e.g. t.reshape(2, 3)), got {describe(n)} "
+                    f"in {tuple(new_shape)!r:.60}"
+                )
         try:
             y = self.data.reshape(new_shape)
         except ValueError:
@@ -432,8 +487,17 @@ class Tensor:
         return Tensor.from_op(y, (self,), lambda g: (g.reshape(old),), "reshape")
 
     def transpose(self, *axes: int) -> Tensor:
-        """Permute the axes (reverse them by default); the gradient is permuted back."""
+        """Permute the axes (reverse them by default; ``t.transpose(1, 0)`` or
+        ``t.transpose((1, 0))``); the gradient is permuted back."""
+        if len(axes) == 1 and isinstance(axes[0], tuple | list):
+            axes = tuple(axes[0])
         perm = tuple(range(self.ndim))[::-1] if not axes else axes
+        for ax in perm:
+            if isinstance(ax, bool) or not isinstance(ax, int | np.integer):
+                raise TypeError(
+                    f"transpose: axes must be integers (e.g. t.transpose(1, 0)), got "
+                    f"{describe(ax)} in {perm!r:.60}"
+                )
         if sorted(perm) != list(range(self.ndim)):
             raise ValueError(
                 f"transpose needs a permutation of {list(range(self.ndim))}, got {perm}"
@@ -513,7 +577,7 @@ class Tensor:
             node.grad += g
             if node._vjp is None:
                 continue
-            for parent, parent_grad in zip(node.parents, node._vjp(g), strict=True):
+            for parent, parent_grad in zip(node.parents, _parent_grads(node, g), strict=True):
                 if parent_grad is None or not parent.requires_grad:
                     continue
                 if parent_grad.shape != parent.shape:
@@ -536,6 +600,8 @@ def topological_order(root: Tensor, *, constants: bool = False) -> list[Tensor]:
     limit. With ``constants=True`` the tensors that need no gradient are listed too
     (:func:`bplib.plot.draw_graph` draws them).
     """
+    if not isinstance(root, Tensor):
+        raise TypeError(f"topological_order: root must be a Tensor, got {describe(root)}")
     order: list[Tensor] = []
     seen: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]

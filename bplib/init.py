@@ -62,6 +62,8 @@ def as_rng(rng: RngLike) -> np.random.Generator:
     if rng is None:
         return _global_rng if _global_rng is not None else np.random.default_rng()
     if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng must be a seed >= 0 (numpy's rule), got {rng}")
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng

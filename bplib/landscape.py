@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import describe, finite_array, plain_array, real_numbers, xy
+from ._checks import describe, finite_array, instance, plain_array, real_numbers, xy
 from .losses import Loss
 from .module import Module
 from .utils import parameters_to_vector, vector_to_parameters
@@ -38,8 +38,21 @@ def _check_data(X: object, y: object, where: str) -> None:
     xy(X, y, where)
 
 
+def _check_model(model: object, loss_fn: object, where: str) -> None:
+    instance(model, Module, "model", where, "a bplib Module")
+    instance(loss_fn, Loss, "loss_fn", where, "a bplib Loss instance (e.g. MSELoss())")
+
+
 def _grid(values: Sequence[float] | NDArray[Any], name: str) -> NDArray[np.float64]:
-    arr = np.asarray(values, dtype=np.float64)
+    if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray):
+        raise TypeError(f"{name} must be a sequence of numbers, got {describe(values)}")
+    try:
+        arr = np.asarray(values)
+    except ValueError:  # ragged
+        raise ValueError(f"{name} must be a flat sequence of numbers, got a ragged list") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got {describe(arr)}")
+    arr = arr.astype(np.float64)
     if arr.ndim != 1 or arr.size == 0 or not np.isfinite(arr).all():
         raise ValueError(
             f"{name} must be a non-empty 1-D sequence of finite numbers, got {values!r}"
@@ -62,6 +75,7 @@ def loss_along_line(
     ``t``: ``t = 0`` and ``t = 1`` are the two end points; values outside [0, 1] extrapolate. The
     model's own parameters are restored afterwards.
     """
+    _check_model(model, loss_fn, "loss_along_line")
     _check_data(X, y, "loss_along_line")
     params = model.parameters()
     saved = parameters_to_vector(params)
@@ -94,6 +108,7 @@ def loss_on_plane(
     :math:`\beta_i`), the layout of ``matplotlib``'s ``contour(alphas, betas, losses)``. The
     model's own parameters are restored afterwards.
     """
+    _check_model(model, loss_fn, "loss_on_plane")
     _check_data(X, y, "loss_on_plane")
     params = model.parameters()
     saved = parameters_to_vector(params)

@@ -17,8 +17,10 @@ from numpy.typing import DTypeLike, NDArray
 from . import init as _init
 from ._checks import (
     as_float_dtype,
+    describe,
     flatten_input,
     floating_layer_input,
+    is_floating,
     linear_input,
     positive_int,
     real,
@@ -81,9 +83,16 @@ class Linear(Module):
         self.in_features = positive_int(in_features, "in_features")
         self.out_features = positive_int(out_features, "out_features")
         self.dtype = as_float_dtype(dtype)
+        if not isinstance(bias, bool | np.bool_):  # bias="False" is a true string
+            raise TypeError(f"Linear: bias must be True or False, got {describe(bias)}")
         w = _init.get(init)(
             self.in_features, self.out_features, rng=_init.as_rng(rng), dtype=self.dtype
         )
+        if not isinstance(w, np.ndarray) or not (w.dtype.kind in "biu" or is_floating(w.dtype)):
+            raise TypeError(
+                f"Linear: init must return a numpy array of shape ({self.in_features}, "
+                f"{self.out_features}), got {describe(w)}"
+            )
         if w.shape != (self.in_features, self.out_features):
             raise ValueError(
                 f"init returned shape {w.shape}, expected ({self.in_features}, {self.out_features})"

@@ -57,6 +57,11 @@ def labels_from_outputs(out: NDArray[Any]) -> NDArray[np.int64]:
         raise TypeError(f"expected model outputs as a floating numpy array, got {describe(out)}")
     if out.ndim != 2:
         raise ValueError(f"expected model outputs of shape (batch, outputs), got {out.shape}")
+    if out.shape[1] == 0:
+        raise ValueError(
+            "expected model outputs with at least one column (one logit per class, or one "
+            f"for two classes), got shape {out.shape}"
+        )
     if out.shape[1] == 1:
         return (out[:, 0] > 0).astype(np.int64)
     return out.argmax(axis=1).astype(np.int64)
@@ -76,8 +81,18 @@ def _labels_from_targets(y: object, n_outputs: int, where: str = "accuracy") -> 
                 f"{where}: y as targets of shape {y.shape} must hold values in [0, 1] "
                 f"(0/1 or one-hot), got values from {y.min()} to {y.max()}"
             )
-        picked = (y[:, 0] >= 0.5) if n_outputs == 1 else y.argmax(axis=1)
-        return np.asarray(picked, dtype=np.int64)
+        if n_outputs == 1:
+            return np.asarray(y[:, 0] >= 0.5, dtype=np.int64)
+        tied = np.count_nonzero(y == y.max(axis=1, keepdims=True), axis=1) > 1
+        if tied.any():  # an all-zero or multi-label row names no single class
+            i = int(np.argmax(tied))
+            raise ValueError(
+                f"{where}: y as one-hot rows of shape {y.shape} must have one largest entry per "
+                f"row (the true class), got {int(tied.sum())} row(s) without one, e.g. row {i}: "
+                f"{np.array2string(y[i], threshold=8)} (an all-zero or multi-label row has no "
+                "single class)"
+            )
+        return np.asarray(y.argmax(axis=1), dtype=np.int64)
     else:
         hint = " (pass labels as shape (n,): y.ravel())" if y.ndim == 2 and y.shape[1] == 1 else ""
         raise ValueError(

@@ -62,8 +62,7 @@ class Parameter:
     @grad.setter
     def grad(self, value: NDArray[Any]) -> None:
         if value is not self._grad:  # p.grad += g changes the same array in place
-            _checks.gradient_for(self, value)
-            self._grad = value
+            self._grad = _checks.gradient_for(self, value)
         self.grad_is_zero = False
 
     @property

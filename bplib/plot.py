@@ -17,7 +17,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import metrics
-from ._checks import describe, instance, interval, real_array, real_matrix
+from ._checks import (
+    contour_levels,
+    describe,
+    instance,
+    integer,
+    interval,
+    real,
+    real_array,
+    real_matrix,
+)
 from ._optional import require
 from .layers import Linear
 from .module import Module, Sequential
@@ -229,6 +238,9 @@ def decision_boundary(
     -------
     matplotlib Axes
     """
+    instance(model, Module, "model", "decision_boundary", "a bplib Module")
+    resolution = integer(resolution, "resolution", "decision_boundary", low=2)
+    margin = real(margin, "margin", "decision_boundary", low=0.0)
     X = real_matrix(X, "X", "decision_boundary", 2)
     if not isinstance(y, np.ndarray) or y.dtype.kind not in "iu" or y.shape != (len(X),):
         raise ValueError(
@@ -293,8 +305,18 @@ def optimizer_paths(
     -------
     matplotlib Axes
     """
-    xlim = interval(xlim, "xlim", "optimizer_paths")
-    ylim = interval(ylim, "ylim", "optimizer_paths")
+    where = "optimizer_paths"
+    if not callable(f):
+        raise TypeError(f"{where}: f must be a function f(x, y) of two arrays, got {describe(f)}")
+    instance(paths, Mapping, "paths", where, "a dict of name to array of shape (steps + 1, 2)")
+    xlim = interval(xlim, "xlim", where)
+    ylim = interval(ylim, "ylim", where)
+    checked_levels = contour_levels(levels, where)
+    resolution = integer(resolution, "resolution", where, low=2)
+    if minimum is not None:
+        if not isinstance(minimum, tuple | list | np.ndarray) or len(minimum) != 2:
+            raise TypeError(f"{where}: minimum must be a point (x, y), got {describe(minimum)}")
+        minimum = (real(minimum[0], "minimum[0]", where), real(minimum[1], "minimum[1]", where))
     checked = {}
     for name, path in paths.items():
         p = real_array(path, f"path {name!r}", "optimizer_paths")
@@ -304,8 +326,19 @@ def optimizer_paths(
             )
         checked[name] = p
     gx, gy = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
+    surface = f(gx, gy)
+    if not isinstance(surface, np.ndarray) or surface.shape != gx.shape:
+        raise ValueError(
+            f"{where}: f(x, y) must return an array of the shape of x and y {gx.shape} (f must "
+            f"be vectorised, as x**2 + y**2 is), got {describe(surface)}"
+        )
+    if surface.dtype.kind not in "biuf" or not np.isfinite(surface).any():
+        raise ValueError(
+            f"{where}: f(x, y) must return real numbers, finite somewhere in the window, got "
+            f"{describe(surface)}" + (" with no finite value" if surface.dtype.kind == "f" else "")
+        )
     ax = _axes(ax, (6.0, 4.5))
-    ax.contour(gx, gy, f(gx, gy), levels=levels, colors="0.75", linewidths=0.7)
+    ax.contour(gx, gy, surface, levels=checked_levels, colors="0.75", linewidths=0.7)
     for i, (name, p) in enumerate(checked.items()):
         colour = f"C{i % 10}"
         ax.plot(

@@ -105,6 +105,7 @@ def activation(name: str, z: Any, negative_slope: float = _SLOPE) -> Any:
     :class:`bplib.layers.Activation`); ``negative_slope`` goes to leaky ReLU's.
     """
     card = _card(name)
+    real(negative_slope, "negative_slope", "symbolic.activation", low=0.0)
     if issubclass(card, LeakyReLU):
         return card.sympy(z, negative_slope)
     return card.sympy(z)
@@ -224,7 +225,7 @@ class SymbolicMLP:
             if not np.isfinite(s) or s < 0:
                 raise ValueError(f"negative_slope must be finite and >= 0, got {s!r}")
         self.has_bias = self._per_layer(bias, n_layers, "bias", bool)
-        if loss not in LOSSES:
+        if not isinstance(loss, str) or loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")
         if loss == "cross_entropy" and self.sizes[-1] < 2:
             raise ValueError(
@@ -267,6 +268,8 @@ class SymbolicMLP:
                     "output_activation is only used with a single activation name; "
                     "with a list, give the output layer's activation as its last entry"
                 )
+            what = "an activation name or a list of names (one per layer)"
+            instance(activations, Sequence, "activations", "SymbolicMLP", what)
             names = list(activations)
             if len(names) != n_layers:
                 raise ValueError(

@@ -15,7 +15,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import init as _init
-from .._checks import describe, finite_array, integer, plain_array, positive_int, real, real_numbers
+from .._checks import (
+    describe,
+    finite_array,
+    instance,
+    integer,
+    plain_array,
+    positive_int,
+    real,
+    real_numbers,
+)
 from ..init import RngLike
 from ..layers import ACTIVATIONS, Activation, Linear
 from ..losses import Loss
@@ -272,6 +281,13 @@ def layer_statistics(
         )
     if loss_fn is not None and target is None:
         raise ValueError("layer_statistics got loss_fn but no target")
+    if grad_out is not None and target is not None:  # it would be ignored
+        raise ValueError(
+            "layer_statistics: target goes with loss_fn, got grad_out and a target; pass "
+            "grad_out=... alone, or loss_fn=... with target=..."
+        )
+    if loss_fn is not None:
+        instance(loss_fn, Loss, "loss_fn", "layer_statistics", "a bplib Loss (e.g. MSELoss())")
     _check_statistics_input(x, grad_out, layers)
 
     model.zero_grad()
@@ -554,8 +570,22 @@ def sweep(
         ("depths", depths),
         ("widths", widths),
     ):
+        if isinstance(values, dict) or not isinstance(values, str | Sequence | np.ndarray):
+            raise TypeError(f"sweep: {name} must be a list, got {describe(values)}")
         if isinstance(values, str) or len(values) == 0:
             raise ValueError(f"sweep needs a non-empty list of {name}, got {values!r}")
+    for a in activations:  # every entry before the first measurement
+        card(a)
+    for k, i in enumerate(inits):
+        if not isinstance(i, str) or i not in _init.INITIALIZERS:
+            raise ValueError(
+                f"sweep: inits[{k}] must be the name of a bplib.init initialiser, one of "
+                f"{sorted(_init.INITIALIZERS)}, got {describe(i)}"
+            )
+    for k, d in enumerate(depths):
+        integer(d, f"depths[{k}] (a per-layer ratio compares consecutive layers)", "sweep", low=2)
+    for k, w in enumerate(widths):
+        positive_int(w, f"widths[{k}]", "sweep")
     return [
         measure(
             a, i, depth=d, width=w, n_seeds=n_seeds, seed=seed, batch=batch, input_std=input_std
@@ -569,7 +599,19 @@ def sweep(
 
 def table(measurements: Iterable[Measurement]) -> dict[str, NDArray[Any]]:
     """The :meth:`Measurement.summary` rows as columns, ``{name: array}``, to plot or print."""
-    rows = [m.summary() for m in measurements]
+    if isinstance(measurements, Measurement) or not isinstance(measurements, Iterable):
+        raise TypeError(
+            f"table: measurements must be a list of Measurements (as sweep returns), got "
+            f"{describe(measurements)}"
+        )
+    checked = list(measurements)
+    for i, m in enumerate(checked):
+        if not isinstance(m, Measurement):
+            raise TypeError(
+                f"table: measurements[{i}] must be a Measurement (as measure returns), got "
+                f"{describe(m)}"
+            )
+    rows = [m.summary() for m in checked]
     if not rows:
         raise ValueError("table needs at least one Measurement, got none")
     return {key: np.array([row[key] for row in rows]) for key in rows[0]}
