@@ -18,8 +18,10 @@ from numpy.typing import DTypeLike, NDArray
 from . import init as _init
 from ._checks import (
     as_float_dtype,
+    describe,
     index_input,
     is_bfloat16,
+    plain_array,
     positive_int,
     sequence_input,
     token_input,
@@ -29,7 +31,13 @@ from .layers import GELU, Linear
 from .module import Module, ModuleList, Parameter, Sequential
 from .normalization import LayerNorm
 
-__all__ = ["CausalSelfAttention", "CharLM", "Embedding", "TransformerBlock"]
+__all__ = [
+    "CausalSelfAttention",
+    "CharLM",
+    "Embedding",
+    "TransformerBlock",
+    "attention_entropy",
+]
 
 
 class Embedding(Module):
@@ -380,3 +388,36 @@ class CharLM(Module):
             f"embed_dim={self.wte.embedding_dim}, num_heads={self.blocks[0].attn.num_heads}, "
             f"num_layers={len(self.blocks)})"
         )
+
+
+def attention_entropy(p: NDArray[Any]) -> NDArray[Any]:
+    r"""The entropy, in nats, of each row of attention probabilities (chapter 13):
+    :math:`H_i = -\sum_j P_{ij} \ln P_{ij}`, with :math:`0 \ln 0 = 0` (the mask).
+
+    Row :math:`i` of a causal attention sees :math:`i + 1` positions, so :math:`0 \le H_i
+    \le \ln(i + 1)`: 0 when a position attends to one other only, :math:`\ln(i + 1)` when it
+    spreads its attention evenly. ``CausalSelfAttention`` keeps its last probabilities as
+    ``attn.cache[3]``, shape ``(B, H, T, T)``.
+
+    Parameters
+    ----------
+    p : ndarray of float, shape (..., T, T')
+        Probabilities: entries in [0, 1], each row summing to 1 (to 1e-6).
+
+    Returns
+    -------
+    ndarray, shape (..., T)
+        The entropy of each row.
+    """
+    where = "attention_entropy"
+    p = plain_array(p, "p", where)
+    if p.dtype.kind != "f" or p.ndim < 1 or p.size == 0:
+        raise TypeError(
+            f"{where}: p must be a non-empty float array of probabilities, got {describe(p)}"
+        )
+    if not np.isfinite(p).all() or p.min() < 0 or p.max() > 1:
+        raise ValueError(f"{where}: p's entries must be probabilities in [0, 1], got {describe(p)}")
+    if not np.allclose(p.sum(axis=-1), 1.0, rtol=0, atol=1e-6):
+        raise ValueError(f"{where}: each row of p (its last axis) must sum to 1, got other sums")
+    logs = np.log(np.where(p > 0, p, 1.0))  # ln 1 = 0 where p = 0: 0 ln 0 counts as 0
+    return -(p * logs).sum(axis=-1)

@@ -5,6 +5,8 @@ r"""Utilities on a model's parameters, as ``torch.nn.utils`` (chapters 8 and 9).
 - :func:`parameters_to_vector` and :func:`vector_to_parameters`: all parameters as one
   vector :math:`\theta` and back, as ``torch.nn.utils.parameters_to_vector``; chapter 9
   slices the loss surface with them (:mod:`bplib.landscape`).
+- :func:`update_to_data_ratios`: how far one optimiser step moved each parameter, relative to
+  its size (chapter 13 watches a transformer train with it).
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from numpy.typing import NDArray
 from ._checks import describe, real, real_numbers
 from .module import Module, Parameter
 
-__all__ = ["clip_grad_norm", "parameters_to_vector", "vector_to_parameters"]
+__all__ = [
+    "clip_grad_norm",
+    "parameters_to_vector",
+    "update_to_data_ratios",
+    "vector_to_parameters",
+]
 
 
 def _parameter_list(parameters: Parameter | Iterable[Parameter], where: str) -> list[Parameter]:
@@ -158,3 +165,53 @@ def vector_to_parameters(vector: NDArray[Any], parameters: Iterable[Parameter]) 
     for p in params:
         p.data[...] = vector[start : start + p.data.size].reshape(p.data.shape)
         start += p.data.size
+
+
+def update_to_data_ratios(model: Module, before: Iterable[NDArray[Any]]) -> dict[str, float]:
+    r"""Each parameter's update-to-data ratio: the size of the last step against the size of
+    the weights, :math:`\operatorname{std}(\theta - \theta_\text{before}) /
+    \operatorname{std}(\theta)` (chapter 13).
+
+    A healthy run keeps it near :math:`10^{-3}` (Karpathy's rule of thumb); far below, a layer
+    barely learns; far above, its weights are thrown around. Take the snapshot just before
+    ``optimizer.step()``: ``before = [p.data.copy() for p in model.parameters()]``.
+
+    Parameters
+    ----------
+    model : Module
+        The model after the step.
+    before : iterable of ndarray
+        Its parameters' values before the step, in ``model.parameters()`` order.
+
+    Returns
+    -------
+    dict of str to float
+        The ratio by the parameter's name in ``model.named_parameters()``; a parameter whose
+        entries are all equal (std 0, such as a LayerNorm's initial weight) gets the update's
+        std divided by the mean magnitude of its entries instead, or 0.0 if that is 0 too.
+    """
+    where = "update_to_data_ratios"
+    if not isinstance(model, Module):
+        raise TypeError(f"{where}: model must be a bplib Module, got {describe(model)}")
+    named = list(model.named_parameters())
+    if isinstance(before, np.ndarray):
+        raise TypeError(
+            f"{where}: before must be a list of arrays, one per parameter, got {describe(before)}"
+        )
+    olds = list(before)
+    if len(olds) != len(named):
+        raise ValueError(
+            f"{where}: before must hold one array per parameter of the model ({len(named)}), "
+            f"got {len(olds)}"
+        )
+    ratios = {}
+    for (name, p), old in zip(named, olds, strict=True):
+        if not isinstance(old, np.ndarray) or old.shape != p.data.shape:
+            raise ValueError(
+                f"{where}: before[{name!r}] must be an array of shape {p.data.shape}, got "
+                f"{describe(old)}"
+            )
+        step = float(np.std(p.data - old))
+        scale = float(np.std(p.data)) or float(np.mean(np.abs(p.data)))
+        ratios[name] = step / scale if scale else 0.0
+    return ratios

@@ -412,3 +412,22 @@ def test_charlm_with_cross_entropy_on_rows_and_its_first_loss_near_ln_vocab():
     assert abs(loss - math.log(7)) < 0.05
     model.backward(loss_fn.backward().reshape(logits.shape))
     assert all(np.isfinite(p.grad).all() for p in model.parameters())
+
+
+def test_attention_entropy_is_zero_for_one_hot_rows_and_ln_n_for_uniform_ones() -> None:
+    from bplib.attention import attention_entropy
+
+    p = np.tril(np.ones((4, 4))) / np.arange(1, 5)[:, None]  # causal, uniform over the past
+    np.testing.assert_allclose(attention_entropy(p), np.log(np.arange(1, 5)), rtol=1e-12)
+    np.testing.assert_allclose(attention_entropy(np.eye(3)), np.zeros(3), atol=0)
+
+
+def test_attention_entropy_of_a_layer_lies_between_0_and_ln_of_the_positions_seen() -> None:
+    from bplib.attention import attention_entropy
+
+    attn = bplib.CausalSelfAttention(8, 2, rng=0)
+    attn(np.random.default_rng(0).standard_normal((3, 6, 8)))
+    h = attention_entropy(attn.cache[3])
+    assert h.shape == (3, 2, 6)
+    assert np.all(h >= 0) and np.all(h <= np.log(np.arange(1, 7)) + 1e-12)
+    assert np.all(h[..., 0] == 0)  # the first position sees only itself

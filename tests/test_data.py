@@ -489,3 +489,54 @@ def test_data_helpers_refuse_a_matrix_and_name_x():
     s = bplib.data.Standardizer().fit(X)
     with pytest.raises(ValueError, match=r"inverse_transform: Z must have 2 features"):
         s.inverse_transform(np.ones((2, 3)))
+
+
+# ---------------------------------------------------------------------------------------
+# the shipped text (chapter 13)
+# ---------------------------------------------------------------------------------------
+
+# printed by `python tools/make_genesis_text.py` from Debian's bible-kjv 4.38
+GENESIS_SHA256 = "037cbb491e232356eaa005801cd5a2676667952fda9dd6b2db3c37625eaf7784"
+
+
+def test_text_is_genesis_as_the_script_wrote_it() -> None:
+    import hashlib
+
+    text = data.load_text()
+    assert hashlib.sha256(text.encode("ascii")).hexdigest() == GENESIS_SHA256
+    assert text.startswith("In the beginning God created the heaven and the earth.\n")
+    assert text.count("\n\n") == 49  # 50 chapters
+    assert len(text) == 196867 and len(set(text)) == 60
+
+
+def test_text_loads_without_a_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("load_text tried to open a network socket")
+
+    monkeypatch.setattr("socket.socket", refuse)
+    assert data.load_text().endswith("coffin in Egypt.\n")
+
+
+def test_char_vocab_round_trips_and_sorts_its_characters() -> None:
+    vocab = data.CharVocab("hello world")
+    assert vocab.chars == " dehlorw" and vocab.vocab_size == 8
+    tokens = vocab.encode("low")
+    assert tokens.dtype == np.int64 and tokens.tolist() == [4, 5, 7]
+    assert vocab.decode(tokens) == "low" and vocab.decode(np.array([], dtype=int)) == ""
+    assert repr(vocab) == "CharVocab(vocab_size=8)"
+
+
+def test_text_windows_targets_are_the_inputs_shifted_by_one() -> None:
+    tokens = np.arange(100) * 3
+    X, Y = data.text_windows(tokens, 6, 10, rng=1)
+    assert X.shape == Y.shape == (6, 10) and X.dtype == Y.dtype == np.int64
+    np.testing.assert_array_equal(Y[:, :-1], X[:, 1:])
+    np.testing.assert_array_equal(Y[:, -1], X[:, -1] + 3)
+    X2, _ = data.text_windows(tokens, 6, 10, rng=1)
+    np.testing.assert_array_equal(X, X2)  # a seed gives the same windows
+
+
+def test_text_windows_reach_both_ends() -> None:
+    X, Y = data.text_windows(np.arange(6), 200, 5, rng=0)  # one possible window
+    np.testing.assert_array_equal(X, np.tile(np.arange(5), (200, 1)))
+    np.testing.assert_array_equal(Y, np.tile(np.arange(1, 6), (200, 1)))

@@ -149,3 +149,17 @@ def test_vector_to_parameters_is_all_or_nothing():
     hidden = np.ma.masked_array(np.zeros_like(before), mask=False)
     with pytest.raises(TypeError, match="masked array"):
         utils.vector_to_parameters(hidden, params)
+
+
+def test_update_to_data_ratios_measure_the_last_step() -> None:
+    model = bplib.Sequential(bplib.Linear(4, 3, rng=0), bplib.LayerNorm(3))
+    before = [p.data.copy() for p in model.parameters()]
+    model[0].weight.data += 0.01 * np.arange(12).reshape(4, 3)
+    model[1].weight.data += 0.5  # std 0: divided by the mean magnitude instead
+    ratios = bplib.utils.update_to_data_ratios(model, before)
+    names = [n for n, _ in model.named_parameters()]
+    assert list(ratios) == names
+    w = model[0].weight.data
+    assert ratios[names[0]] == pytest.approx(np.std(0.01 * np.arange(12)) / np.std(w))
+    assert ratios[names[1]] == 0.0  # untouched
+    assert ratios[names[2]] == 0.0  # moved by a constant: the update's std is 0

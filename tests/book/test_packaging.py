@@ -73,7 +73,12 @@ def test_the_wheel_is_bplib_book_at_bplibs_version(dist):
 
 def test_the_wheel_carries_the_digits_the_type_marker_and_the_licences(dist):
     names = zipfile.ZipFile(dist["wheel"]).namelist()
-    for needed in ("bplib/data/digits.npz", "bplib/py.typed", "bplib/_optional.py"):
+    for needed in (
+        "bplib/data/digits.npz",
+        "bplib/data/genesis.txt.gz",
+        "bplib/py.typed",
+        "bplib/_optional.py",
+    ):
         assert needed in names
     licences = {Path(n).name for n in names if ".dist-info/licenses/" in n}
     assert licences == {"LICENSE", "digits-CC-BY-4.0.txt"}
@@ -99,7 +104,7 @@ def test_the_sdist_carries_the_sources_the_licences_and_the_data(dist):
     with tarfile.open(dist["sdist"]) as sdist:
         names = {n.split("/", 1)[1] for n in sdist.getnames() if "/" in n}
     assert {"LICENSE", "LICENSES/digits-CC-BY-4.0.txt", "pyproject.toml", "README.md"} <= names
-    assert {"bplib/data/digits.npz", "bplib/py.typed"} <= names
+    assert {"bplib/data/digits.npz", "bplib/data/genesis.txt.gz", "bplib/py.typed"} <= names
 
 
 def test_the_readme_example_runs_with_numpy_alone(clean_python, tmp_path):

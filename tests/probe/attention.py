@@ -68,6 +68,18 @@ _ATTN = "CausalSelfAttention"
 _BLOCK = "TransformerBlock"
 
 ATTENTION_ROWS: dict[str, list[Case]] = {
+    "bplib.attention.attention_entropy": [
+        bad("integers", lambda: bplib.attention.attention_entropy(np.eye(2, dtype=int)), TypeError,
+            r"attention_entropy: p must be a non-empty float array of probabilities, got dtype int"),
+        bad("negative", lambda: bplib.attention.attention_entropy(np.array([[1.5, -0.5]])),
+            ValueError, r"attention_entropy: p's entries must be probabilities in \[0, 1\]"),
+        bad("rows not summing to 1", lambda: bplib.attention.attention_entropy(np.full((2, 2), 0.3)),
+            ValueError, r"each row of p \(its last axis\) must sum to 1"),
+        bad("a list", lambda: bplib.attention.attention_entropy([[1.0]]), TypeError,  # type: ignore[arg-type]
+            r"attention_entropy: p must be a numpy array, got list"),
+        ok("uniform rows: ln n", lambda: bplib.attention.attention_entropy(np.full((3, 4), 0.25)),
+           lambda h: np.allclose(h, np.log(4))),
+    ],
     "bplib.Embedding": [
         bad("num_embeddings=0", lambda: bplib.Embedding(0, 2), ValueError,
             r"Embedding: num_embeddings must be a positive integer, got 0"),

@@ -220,6 +220,43 @@ ROWS: dict[str, list[Case]] = {
     "bplib.GradcheckReport": [
         ok("an empty report", lambda: bplib.GradcheckReport({}, 1e-7).worst, lambda v: v == 0.0),
     ],
+    "bplib.utils.update_to_data_ratios": [
+        bad(
+            "model a list",
+            lambda: bplib.utils.update_to_data_ratios([], []),
+            TypeError,  # type: ignore[arg-type]
+            r"update_to_data_ratios: model must be a bplib Module, got list",
+        ),
+        bad(
+            "before one short",
+            lambda: bplib.utils.update_to_data_ratios(
+                bplib.Linear(2, 3, rng=0), [np.zeros((2, 3))]
+            ),
+            ValueError,
+            r"before must hold one array per parameter of the model \(2\), got 1",
+        ),
+        bad(
+            "before of the wrong shape",
+            lambda: bplib.utils.update_to_data_ratios(
+                bplib.Linear(2, 3, rng=0), [np.zeros((3, 2)), np.zeros(3)]
+            ),
+            ValueError,
+            r"before\['weight'\] must be an array of shape \(2, 3\), got dtype float64, shape \(3, 2\)",
+        ),
+        bad(
+            "before an array",
+            lambda: bplib.utils.update_to_data_ratios(bplib.Linear(2, 3, rng=0), np.zeros(2)),
+            TypeError,
+            r"before must be a list of arrays, one per parameter, got dtype float64",
+        ),
+        ok(
+            "no step, no update",
+            lambda: bplib.utils.update_to_data_ratios(
+                (m := bplib.Linear(2, 3, rng=0)), [p.data.copy() for p in m.parameters()]
+            ),
+            lambda r: r == {"weight": 0.0, "bias": 0.0},
+        ),
+    ],
     "bplib.utils.clip_grad_norm": [
         bad(
             "None",

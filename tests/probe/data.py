@@ -155,6 +155,72 @@ ROWS: dict[str, list[Case]] = {
             r"n must be a positive integer, got 0",
         )
     ],
+    "bplib.data.load_text": [
+        ok("the shipped text", lambda: len(D.load_text()), lambda n: n == 196867),
+    ],
+    "bplib.data.CharVocab": [
+        bad(
+            "an empty text",
+            lambda: D.CharVocab(""),
+            ValueError,
+            r"CharVocab: text must be a non-empty str, got str ''",
+        ),
+        bad(
+            "a list",
+            lambda: D.CharVocab(["a"]),
+            ValueError,  # type: ignore[arg-type]
+            r"CharVocab: text must be a non-empty str, got list",
+        ),
+        bad(
+            "encode an unknown character",
+            lambda: D.CharVocab("ab").encode("abc"),
+            ValueError,
+            r"CharVocab\.encode: text must use the vocabulary's 2 characters, got 1 others",
+        ),
+        bad(
+            "decode out of range",
+            lambda: D.CharVocab("ab").decode([0, 2]),
+            ValueError,
+            r"CharVocab\.decode: tokens must lie in 0\.\.1, got values from 0 to 2",
+        ),
+        bad(
+            "decode floats",
+            lambda: D.CharVocab("ab").decode([0.0]),
+            TypeError,
+            r"CharVocab\.decode: tokens must be a 1-D sequence of integers, got dtype float64",
+        ),
+    ],
+    "bplib.data.text_windows": [
+        bad(
+            "batch_size=0",
+            lambda: D.text_windows(np.arange(9), 0, 4),
+            ValueError,
+            r"text_windows: batch_size must be a positive integer, got 0",
+        ),
+        bad(
+            "too short",
+            lambda: D.text_windows(np.arange(4), 2, 4),
+            ValueError,
+            r"text_windows: tokens must be longer than block_size=4 .*, got 4 tokens",
+        ),
+        bad(
+            "float tokens",
+            lambda: D.text_windows(np.zeros(9), 2, 4),
+            TypeError,
+            r"text_windows: tokens must be a 1-D integer array, got dtype float64",
+        ),
+        bad(
+            "a list",
+            lambda: D.text_windows([1, 2, 3], 1, 1),
+            TypeError,  # type: ignore[arg-type]
+            r"text_windows: tokens must be a numpy array, got list",
+        ),
+        ok(
+            "targets are the next tokens",
+            lambda: D.text_windows(np.arange(20), 3, 5, rng=0),
+            lambda xy: bool((xy[1] == xy[0] + 1).all()) and xy[0].shape == (3, 5),
+        ),
+    ],
     "bplib.data.load_digits": [
         ok("the shipped digits", lambda: D.load_digits()[0].shape, lambda s: s == (1797, 64))
     ],
