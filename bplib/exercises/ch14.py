@@ -30,8 +30,12 @@ _FORMATS = [
     ("float8_e5m2", 5, 2, "float8_e5m2"),
     ("a made-up 12-bit format", 6, 5, ""),
 ]
-_QUANTITIES = ["the largest finite number", "the smallest normal number",
-               "the smallest subnormal number", "the machine epsilon"]  # fmt: skip
+_QUANTITIES = [
+    "the largest finite number",
+    "the smallest normal number",
+    "the smallest subnormal number",
+    "the machine epsilon",
+]
 
 
 def _pow2(k: int) -> float:
@@ -58,20 +62,27 @@ def _finfo(name: str) -> tuple[float, float, float, float] | None:
             import ml_dtypes
         except ImportError:
             return None
-        info = ml_dtypes.finfo(getattr(ml_dtypes, name))
-    return (float(info.max), float(info.smallest_normal), float(info.smallest_subnormal),
-            float(info.eps))  # fmt: skip
+        finfo: Any = ml_dtypes.finfo  # numpy's finfo, extended to ml_dtypes' formats
+        info = finfo(getattr(ml_dtypes, name))
+    return (
+        float(info.max),
+        float(info.smallest_normal),
+        float(info.smallest_subnormal),
+        float(info.eps),
+    )
 
 
 def _numbers(value: object, n: int, what: str) -> list[float]:
     value = answer(value)
     if not isinstance(value, tuple | list) or len(value) != n:
-        raise NotYet(f"{what} should return a tuple of {n} numbers, got {type(value).__name__}"
-                     + (f" of length {len(value)}" if isinstance(value, tuple | list) else ""))  # fmt: skip
+        raise NotYet(
+            f"{what} should return a tuple of {n} numbers, got {type(value).__name__}"
+            + (f" of length {len(value)}" if isinstance(value, tuple | list) else "")
+        )
     out = []
     for v in value:
         try:
-            out.append(float(v))  # type: ignore[arg-type]
+            out.append(float(v))
         except (TypeError, ValueError):
             raise NotYet(f"{what} should return numbers, got {type(v).__name__}") from None
     return out
@@ -93,28 +104,38 @@ def ex1(format_limits: Callable[..., object]) -> str:
         info = _finfo(dtype)
         assert info is None or info == expected, name  # the key's own check
         got = _numbers(format_limits(e, m), 4, "format_limits")
-        wrong = [i for i, (g, x) in enumerate(zip(got, expected, strict=True))
-                 if not math.isclose(g, x, rel_tol=1e-12)]  # fmt: skip
+        wrong = [
+            i
+            for i, (g, x) in enumerate(zip(got, expected, strict=True))
+            if not math.isclose(g, x, rel_tol=1e-12)
+        ]
         if not wrong:
             continue
         if any(math.isclose(got[1], expected[1] * f, rel_tol=1e-12) for f in (2.0, 0.5)):
-            raise NotYet(f"the smallest normal number of {name} is off by a factor of 2: "
-                         "check the bias, 2^(e-1) - 1, and the exponent of the smallest "
-                         "normal number")  # fmt: skip
+            raise NotYet(
+                f"the smallest normal number of {name} is off by a factor of 2: "
+                "check the bias, 2^(e-1) - 1, and the exponent of the smallest "
+                "normal number"
+            )
         i = wrong[0]
         g, x, quantity = got[i], expected[i], _QUANTITIES[i]
         bias = 2 ** (e - 1) - 1
         if i == 0 and math.isclose(g, _pow2(bias), rel_tol=1e-12):
             raise NotYet(f"{quantity} of {name}: the fraction bits are all set too")
         if i == 0 and math.isclose(g, 2 * x, rel_tol=1e-12):
-            raise NotYet(f"{quantity} of {name}: the largest exponent field is kept for "
-                         "infinity and NaN")  # fmt: skip
+            raise NotYet(
+                f"{quantity} of {name}: the largest exponent field is kept for infinity and NaN"
+            )
         if i == 2 and any(math.isclose(g, x * f, rel_tol=1e-12) for f in (2.0, 0.5)):
-            raise NotYet(f"{quantity} of {name} is off by a factor of 2: which fraction bit "
-                         "does the smallest subnormal have set?")  # fmt: skip
+            raise NotYet(
+                f"{quantity} of {name} is off by a factor of 2: which fraction bit "
+                "does the smallest subnormal have set?"
+            )
         if i == 3 and math.isclose(g, x / 2, rel_tol=1e-12):
-            raise NotYet(f"{quantity} of {name} is the spacing of the numbers just above "
-                         "1, not half of it (the unit roundoff)")  # fmt: skip
+            raise NotYet(
+                f"{quantity} of {name} is the spacing of the numbers just above "
+                "1, not half of it (the unit roundoff)"
+            )
         raise NotYet(f"{quantity} of {name} (e = {e}, m = {m}) is wrong")
     return "Correct: every limit follows from the bits, and agrees with finfo"
 
@@ -142,9 +163,7 @@ def ex2(scale_exponents: Callable[..., object]) -> str:
     and k_max swapped; rounding the wrong way; any other mismatch. Never shows the pair.
     """
     if not callable(scale_exponents):
-        raise NotYet(
-            f"scale_exponents should be a function, not {type(scale_exponents).__name__}"
-        )
+        raise NotYet(f"scale_exponents should be a function, not {type(scale_exponents).__name__}")
     for seed, (low, high) in enumerate([(-30, -10), (-40, -5), (-12, 3), (-26.5, -8.3)]):
         g = _gradients(1400 + seed, low, high)
         got = _numbers(scale_exponents(g.copy()), 2, "scale_exponents")
@@ -154,16 +173,22 @@ def ex2(scale_exponents: Callable[..., object]) -> str:
         if got == [k_max, k_min]:
             raise NotYet("the pair is swapped: (k_min, k_max)")
         if got[0] == k_min + 10:
-            raise NotYet("k_min: an entry may become subnormal, just not zero: the "
-                         "threshold is the smallest subnormal number")  # fmt: skip
+            raise NotYet(
+                "k_min: an entry may become subnormal, just not zero: the "
+                "threshold is the smallest subnormal number"
+            )
         if got[0] != k_min and not np.isfinite(got[0]):
             raise NotYet("k_min is not finite: leave the zero entries out, no scale helps them")
         if got[1] in (k_max + 1, k_max - 1) and got[0] == k_min:
-            raise NotYet("k_max: the largest entry times 2^k must stay at most 65504 "
-                         "(round down, and 65504 is not 2^16)")  # fmt: skip
+            raise NotYet(
+                "k_max: the largest entry times 2^k must stay at most 65504 "
+                "(round down, and 65504 is not 2^16)"
+            )
         if got[0] in (k_min + 1, k_min - 1):
-            raise NotYet("k_min is off by one: is 2^k times the smallest entry at least "
-                         "2^-24 for it, and not for k - 1?")  # fmt: skip
+            raise NotYet(
+                "k_min is off by one: is 2^k times the smallest entry at least "
+                "2^-24 for it, and not for k - 1?"
+            )
         raise NotYet(f"case {seed + 1}: (k_min, k_max) is wrong")
     return "Correct: those are the loss scales at which nothing underflows or overflows"
 
@@ -184,14 +209,26 @@ def ex3(best_segment_length: Callable[..., object]) -> str:
         raise NotYet(
             f"best_segment_length should be a function, not {type(best_segment_length).__name__}"
         )
-    cases = [(16, 1.0, 1.0), (16, 3.0, 1.0), (100, 1.0, 1.0), (48, 1.0, 1.0), (30, 1.0, 1.0),
-             (12, 1.0, 3.0), (64, 2.0, 1.0), (36, 1.0, 2.0), (2, 1.0, 2.0), (7, 1.0, 1.0)]  # fmt: skip
+    cases = [
+        (16, 1.0, 1.0),
+        (16, 3.0, 1.0),
+        (100, 1.0, 1.0),
+        (48, 1.0, 1.0),
+        (30, 1.0, 1.0),
+        (12, 1.0, 3.0),
+        (64, 2.0, 1.0),
+        (36, 1.0, 2.0),
+        (2, 1.0, 2.0),
+        (7, 1.0, 1.0),
+    ]
     for n, a, c in cases:
         raw = answer(best_segment_length(n, a, c))
         try:
             got = int(raw)  # type: ignore[call-overload]
         except (TypeError, ValueError):
-            raise NotYet(f"best_segment_length should return an integer, got {type(raw).__name__}") from None
+            raise NotYet(
+                f"best_segment_length should return an integer, got {type(raw).__name__}"
+            ) from None
         if got != raw:
             raise NotYet(f"best_segment_length should return an integer, got {raw!r}")
         best = _best(n, a, c)

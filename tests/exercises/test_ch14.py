@@ -102,7 +102,11 @@ def best(rounded=False, larger_tie=False):
         if rounded:
             return round(math.sqrt(n * c / a))
         divisors = [k for k in range(1, n + 1) if n % k == 0]
-        key = (lambda k: (n / k * c + k * a, -k)) if larger_tie else (lambda k: (n / k * c + k * a, k))
+        key = (
+            (lambda k: (n / k * c + k * a, -k))
+            if larger_tie
+            else (lambda k: (n / k * c + k * a, k))
+        )
         return min(divisors, key=key)
 
     return best_segment_length
