@@ -1,5 +1,7 @@
 r"""Low-precision training: a loss scaler (``GradScaler``) and float32 master weights.
 
+Chapter 14 derives the formats and trains the digits network with both.
+
 **The problem.** A float16 number has a 10-bit fraction and 5 exponent bits: its largest
 value is 65504, its smallest normal number :math:`2^{-14} \approx 6.1\times10^{-5}` and its
 smallest subnormal :math:`2^{-24} \approx 6.0\times10^{-8}`. A gradient entry smaller than
@@ -70,7 +72,7 @@ def _float32(x: float) -> float:
 
 
 class GradScaler:
-    r"""Dynamic loss scaling, with the semantics of PyTorch's ``torch.amp.GradScaler``.
+    r"""Dynamic loss scaling, with the semantics of PyTorch's ``torch.amp.GradScaler`` (chapter 14).
 
     Parameters
     ----------
@@ -313,7 +315,7 @@ class GradScaler:
 
 
 class MasterWeights(Module):
-    r"""A low-precision model trained through float32 copies of its parameters.
+    r"""A low-precision model trained through float32 copies of its parameters (chapter 14).
 
     ``MasterWeights(model)`` keeps, for every parameter of ``model`` (a float16 network),
     a float32 *master* copy; its ``parameters()`` are those copies, so an optimiser built

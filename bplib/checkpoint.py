@@ -1,5 +1,7 @@
 r"""Gradient checkpointing: trade recomputation for memory (Griewank 1992; Chen et al. 2016).
 
+Chapter 14 predicts and measures the memory and the recomputation it costs.
+
 Backpropagation keeps, from the forward pass, whatever each layer's backward needs: a
 network of :math:`n` layers holds :math:`n` layers' activations at the end of its forward
 pass. :class:`Checkpoint` splits a network into segments and keeps only each segment's
@@ -50,6 +52,8 @@ def _holds_arrays(value: object) -> bool:
 
 class Checkpoint(Module):
     r"""Run ``module`` keeping only each segment's input, recomputing the rest in backward.
+
+    Chapter 14 measures its memory against the segment length, and checks its gradients.
 
     Parameters
     ----------
