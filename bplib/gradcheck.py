@@ -53,17 +53,6 @@ def _check_nudge(x: object, eps: object) -> float:
     return real(eps, "eps", "numerical_gradient", low=0.0, low_open=True)
 
 
-def _scalar(value: object) -> float:
-    """What ``f()`` returned, as a float: a real number or a one-element real array."""
-    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "biuf":
-        return float(value.reshape(()))
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(
-            f"numerical_gradient: f() must return a number (the scalar loss), got {describe(value)}"
-        )
-    return float(value)
-
-
 def numerical_gradient(f: Callable[[], float], x: NDArray[Any], eps: float = 1e-6) -> NDArray[Any]:
     """Central-difference gradient of the scalar function ``f()`` with respect to the array
     ``x``, which ``f`` reads; each entry of ``x`` is nudged in place and restored.
@@ -71,11 +60,6 @@ def numerical_gradient(f: Callable[[], float], x: NDArray[Any], eps: float = 1e-
     The nudges go through ``x[index]``, so they reach the memory ``f`` reads even when
     ``x`` is a view (a transposed or sliced weight), where ``x.reshape(-1)`` would be a copy.
     """
-    if not callable(f):
-        raise TypeError(
-            f"numerical_gradient: f must be a function of no arguments returning the loss, "
-            f"got {describe(f)}"
-        )
     eps = _check_nudge(x, eps)
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):
@@ -87,7 +71,7 @@ def numerical_gradient(f: Callable[[], float], x: NDArray[Any], eps: float = 1e-
             f_minus = f()
         finally:
             x[index] = old
-        grad[index] = (_scalar(f_plus) - _scalar(f_minus)) / (2 * eps)
+        grad[index] = (f_plus - f_minus) / (2 * eps)
     return _finite_differences(grad, eps)
 
 

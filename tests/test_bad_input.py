@@ -20,7 +20,6 @@ from bplib import (
     symbolic,
 )
 from bplib.autodiff import Tensor, topological_order
-from bplib.gradcheck import numerical_gradient
 from bplib.optim import SGD
 from bplib.utils import parameters_to_vector
 
@@ -343,34 +342,6 @@ def test_loss_on_plane_refuses_a_model_a_loss_and_a_grid_of_the_wrong_kind() -> 
         landscape.loss_on_plane(model, None, X, y, theta, theta, theta, [0.0], [0.0])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"betas must be a sequence of numbers, got str 'x'"):
         landscape.loss_on_plane(model, loss, X, y, theta, theta, theta, [0.0], "x")  # type: ignore[arg-type]
-
-
-# -------------------------------------------------------------------------- gradcheck
-@pytest.mark.parametrize(
-    ("f", "match"),
-    [
-        (None, r"numerical_gradient: f must be a function of no arguments.*got None"),
-        (
-            lambda: "x",
-            r"numerical_gradient: f\(\) must return a number \(the scalar loss\), got str 'x'",
-        ),
-        (lambda: None, r"f\(\) must return a number \(the scalar loss\), got None"),
-        (lambda: np.ones(2), r"f\(\) must return a number.*got dtype float64, shape \(2,\)"),
-    ],
-)
-def test_numerical_gradient_refuses_an_f_that_is_not_a_scalar_function(
-    f: object, match: str
-) -> None:
-    x = np.array([1.0, 2.0])
-    with pytest.raises(TypeError, match=match):
-        numerical_gradient(f, x)  # type: ignore[arg-type]
-    assert np.array_equal(x, [1.0, 2.0])  # restored
-
-
-def test_numerical_gradient_takes_a_one_element_array() -> None:
-    x = np.array([1.0, 2.0])
-    grad = numerical_gradient(lambda: np.array([(x**2).sum()]), x)
-    assert np.allclose(grad, 2 * x, atol=1e-6)
 
 
 # ------------------------------------------------------------------------------- plots
