@@ -110,7 +110,7 @@ class Embedding(Module):
 
 
 class CausalSelfAttention(Module):
-    r"""Multi-head causal self-attention, as nanoGPT's (Vaswani et al. 2017).
+    r"""Multi-head causal self-attention, as nanoGPT's without its dropout (Vaswani et al. 2017).
 
     For each head, with :math:`X` one sequence ``(T, C)`` and :math:`Q, K, V` its ``(T, D)``
     slices of ``c_attn(X)``:
@@ -236,7 +236,8 @@ class TransformerBlock(Module):
         h = x + \operatorname{attn}(\operatorname{ln}_1(x)), \qquad
         y = h + \operatorname{mlp}(\operatorname{ln}_2(h)),
 
-    with ``mlp = Sequential(Linear(C, 4C), GELU(), Linear(4C, C))`` (GELU's tanh form).
+    with ``mlp = Sequential(Linear(C, 4C), GELU(), Linear(4C, C))`` (GELU's tanh form, as
+    GPT-2's; nanoGPT's is the exact form, and nanoGPT adds dropout).
     Backward runs the two residual connections in reverse, each the identity path plus its
     branch (as :class:`~bplib.Residual`):
 
@@ -302,7 +303,8 @@ class TransformerBlock(Module):
 
 
 class CharLM(Module):
-    r"""A tiny GPT (nanoGPT's ``GPT``, without weight tying or dropout): token and position
+    r"""A tiny GPT (nanoGPT's ``GPT`` without dropout or weight tying, its head with a bias,
+    GELU in its tanh form, and ``bplib``'s initialisation): token and position
     embeddings, ``num_layers`` :class:`TransformerBlock`\ s, a final ``LayerNorm`` and a
     ``Linear`` head giving the logits of the next token at every position.
 

@@ -334,7 +334,8 @@ class Identity(Activation):
 
 class GELU(Activation):
     r"""The Gaussian error linear unit in its tanh form (Hendrycks and Gimpel 2016), the one
-    GPT-2 and nanoGPT use and PyTorch's ``nn.GELU(approximate="tanh")`` computes:
+    GPT-2 used and PyTorch's ``nn.GELU(approximate="tanh")`` computes (nanoGPT's
+    ``nn.GELU()`` is the exact form):
 
     .. math::
 

@@ -34,7 +34,7 @@ def ex1(embedding_backward: Callable[..., object]) -> str:
 
     Runs the answer on three cases of the key's own: a sequence with a token three times,
     a batch of two sequences (2-D indices), and a table with rows no token uses. Diagnoses:
-    the last write wins (``dW[idx] += g``); each repeated token counted once; rows of
+    one write kept per repeated token (``dW[idx] += g``); each repeated token counted once; rows of
     ``grad_out`` and table confused (a transposed or wrongly shaped result).
     """
     rng = np.random.default_rng(1301)
@@ -60,7 +60,8 @@ def ex1(embedding_backward: Callable[..., object]) -> str:
         if close(got, last_wins, rtol=1e-12, atol=1e-14):
             raise NotYet(
                 "a repeated token keeps only one of its gradients: with repeated indices, "
-                "dW[idx] += g writes the same row several times and the last write wins"
+                "dW[idx] += g assigns the same row several times, and only one of those "
+                "assignments is kept"
             )
         once = np.zeros((n, c))
         for k in np.unique(idx):
@@ -128,8 +129,9 @@ def ex2(dL_dscale: Callable[..., object]) -> str:
         if close(got, -expected, rtol=1e-8):
             raise NotYet("the sign is wrong")
         raise NotYet(
-            "your derivative differs from the sum, over every score, of dL/dS times what "
-            "multiplies the scale in that score"
+            "your derivative differs from dL/d(alpha): alpha is one number used in every "
+            "score, so reread how the chapter collects the gradient of a value used at many "
+            "places (the embedding's backward pass), and how it gets dL/dS (eq-attn-backward)"
         )
     return "Correct: the scale collects the gradient of every score it multiplies"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 WRONG: dict[str, list[str | tuple[str, ...]]] = {
     "embedding_backward": [
         "dW = np.zeros((num_embeddings, grad_out.shape[-1]))\n"
-        "dW[idx] += grad_out\nreturn dW",  # the last write wins
+        "dW[idx] += grad_out\nreturn dW",  # one write per repeated row kept
         "return np.zeros((num_embeddings, grad_out.shape[-1]))",
     ],
     "dL_dscale": [
