@@ -160,8 +160,6 @@ class Module:
         shape, dtype = self._forward_output
         if shape is None:  # forward returned something else than an array: not checked
             return grad_out
-        if type(grad_out) is np.ndarray and grad_out.shape == shape and grad_out.dtype == dtype:
-            return grad_out  # the usual case, without a call
         return same_shape(grad_out, shape, self, dtype)
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
@@ -387,9 +385,7 @@ def _guarded_forward(forward: Any, twin: Any = None) -> Any:
             rows = keep_bfloat16(forward(self, x.reshape(-1, x.shape[-1])), x)
             out = rows.reshape(*x.shape[:-1], rows.shape[-1])
         else:
-            out = forward(self, x)
-            if type(x) is np.ndarray and x.dtype.kind == "V":  # bfloat16: see keep_bfloat16
-                out = keep_bfloat16(out, x)
+            out = keep_bfloat16(forward(self, x), x)  # see keep_bfloat16
         self._forward_output = (
             (out.shape, out.dtype) if isinstance(out, np.ndarray) else (None, None)
         )
@@ -409,10 +405,7 @@ def _guarded_backward(backward: Any, twin: Any = None) -> Any:
         grad_out = self.check_grad(grad_out)
         if self.leading_dims and grad_out.ndim > 2:  # (..., features): run on the rows
             return _backward_on_rows(self, run, grad_out)
-        grad_in = run(self, grad_out)
-        if type(grad_out) is np.ndarray and grad_out.dtype.kind == "V":  # see keep_bfloat16
-            grad_in = keep_bfloat16(grad_in, grad_out)
-        return grad_in
+        return keep_bfloat16(run(self, grad_out), grad_out)  # see keep_bfloat16
 
     guarded.is_guarded = True  # type: ignore[attr-defined]
     return guarded
