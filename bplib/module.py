@@ -36,9 +36,10 @@ class Parameter:
     name : str
         A label used in ``__repr__`` and in gradient-check reports.
     grad_is_zero : bool
-        ``True`` from :meth:`zero_grad` until ``grad`` is next read or assigned: the next
-        backward may then *write* its gradient into ``grad`` instead of adding it to zeros,
-        the same numbers one pass sooner (:mod:`bplib.fast`, the appendix "Making it fast").
+        ``True`` from :meth:`zero_grad` until ``grad`` is next read or assigned: the
+        gradient is zero, and its zeros are written only when ``grad`` is next taken. The
+        next backward may instead *write* its gradient into the array, the same numbers
+        two passes over memory sooner (:mod:`bplib.fast`, the appendix "Making it fast").
     """
 
     def __init__(self, data: NDArray[Any], name: str = "") -> None:
@@ -56,7 +57,16 @@ class Parameter:
 
     @property
     def grad(self) -> NDArray[Any]:
-        self.grad_is_zero = False  # whoever takes the array may write into it
+        if self.grad_is_zero:  # the zeros zero_grad() left to write (see grad_is_zero)
+            self._grad.fill(0)
+            self.grad_is_zero = False  # whoever takes the array may write into it
+        return self._grad
+
+    @property
+    def grad_buffer(self) -> NDArray[Any]:
+        """The gradient's array as it is, without writing the zeros :meth:`zero_grad` left
+        pending: for code that overwrites all of it while ``grad_is_zero`` (:mod:`bplib.fast`)
+        and then lowers the flag. Anything else reads ``grad``."""
         return self._grad
 
     @grad.setter
@@ -70,8 +80,11 @@ class Parameter:
         return self.data.shape
 
     def zero_grad(self) -> None:
-        """Set the gradient to zero (in place: an array taken from ``grad`` reads zeros too)."""
-        self._grad.fill(0)
+        """Set the gradient to zero. The zeros are written into the same array when ``grad``
+        is next taken (so a training step does not spend a pass over memory writing zeros
+        that its backward overwrites, see ``grad_is_zero``); an array taken from ``grad``
+        before keeps its old values until then, as PyTorch's ``zero_grad()`` leaves them in
+        a tensor taken before."""
         self.grad_is_zero = True
 
     def __repr__(self) -> str:
