@@ -79,11 +79,10 @@ def as_batch(
     a floating array of the other precision is refused rather than silently converted,
     so a float32 model never runs in float64 by accident (and vice versa).
     """
-    if type(x) is not np.ndarray:  # one test for the usual case
-        if not isinstance(x, np.ndarray):
-            raise TypeError(f"{where!r} expected a numpy array, got {describe(x)}")
-        if isinstance(x, np.matrix):
-            plain_array(x, "the input", repr(where))
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{where!r} expected a numpy array, got {describe(x)}")
+    if isinstance(x, np.matrix):
+        plain_array(x, "the input", repr(where))
     if x.ndim != 2 and not (leading_dims and x.ndim > 2):
         hint = " (use x.reshape(1, -1) for a single example)" if x.ndim == 1 else ""
         if x.ndim == 1 and width == 1 and x.size != 1:  # many examples of one feature
@@ -345,8 +344,6 @@ def real_numbers(x: object, name: str, where: str = "") -> NDArray[Any]:
 def floating_input(x: object, where: object) -> NDArray[Any]:
     """A layer's input that must be a plain numpy array of floats (activations, dropout):
     an integer array is refused rather than converted, an ``np.matrix`` as everywhere."""
-    if type(x) is np.ndarray and x.dtype.kind == "f":  # the usual case, in one test
-        return x
     if not isinstance(x, np.ndarray) or not is_floating(x.dtype):
         raise TypeError(f"{where!r} expected a floating numpy array, got {describe(x)}")
     if isinstance(x, np.matrix):

@@ -36,9 +36,10 @@ class Parameter:
     name : str
         A label used in ``__repr__`` and in gradient-check reports.
     grad_is_zero : bool
-        ``True`` from :meth:`zero_grad` until ``grad`` is next read or assigned: the next
-        backward may then *write* its gradient into ``grad`` instead of adding it to zeros,
-        the same numbers one pass sooner (:mod:`bplib.fast`, the appendix "Making it fast").
+        ``True`` from :meth:`zero_grad` until ``grad`` is next read or assigned: the
+        gradient is zero, and its zeros are written only when ``grad`` is next taken. The
+        next backward may instead *write* its gradient into the array, the same numbers
+        two passes over memory sooner (:mod:`bplib.fast`, the appendix "Making it fast").
     """
 
     def __init__(self, data: NDArray[Any], name: str = "") -> None:
@@ -56,7 +57,16 @@ class Parameter:
 
     @property
     def grad(self) -> NDArray[Any]:
-        self.grad_is_zero = False  # whoever takes the array may write into it
+        if self.grad_is_zero:  # the zeros zero_grad() left to write (see grad_is_zero)
+            self._grad.fill(0)
+            self.grad_is_zero = False  # whoever takes the array may write into it
+        return self._grad
+
+    @property
+    def grad_buffer(self) -> NDArray[Any]:
+        """The gradient's array as it is, without writing the zeros :meth:`zero_grad` left
+        pending: for code that overwrites all of it while ``grad_is_zero`` (:mod:`bplib.fast`)
+        and then lowers the flag. Anything else reads ``grad``."""
         return self._grad
 
     @grad.setter
@@ -70,8 +80,11 @@ class Parameter:
         return self.data.shape
 
     def zero_grad(self) -> None:
-        """Set the gradient to zero (in place: an array taken from ``grad`` reads zeros too)."""
-        self._grad.fill(0)
+        """Set the gradient to zero. The zeros are written into the same array when ``grad``
+        is next taken (so a training step does not spend a pass over memory writing zeros
+        that its backward overwrites, see ``grad_is_zero``); an array taken from ``grad``
+        before keeps its old values until then, as PyTorch's ``zero_grad()`` leaves them in
+        a tensor taken before."""
         self.grad_is_zero = True
 
     def __repr__(self) -> str:
@@ -160,8 +173,6 @@ class Module:
         shape, dtype = self._forward_output
         if shape is None:  # forward returned something else than an array: not checked
             return grad_out
-        if type(grad_out) is np.ndarray and grad_out.shape == shape and grad_out.dtype == dtype:
-            return grad_out  # the usual case, without a call
         return same_shape(grad_out, shape, self, dtype)
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
@@ -387,9 +398,7 @@ def _guarded_forward(forward: Any, twin: Any = None) -> Any:
             rows = keep_bfloat16(forward(self, x.reshape(-1, x.shape[-1])), x)
             out = rows.reshape(*x.shape[:-1], rows.shape[-1])
         else:
-            out = forward(self, x)
-            if type(x) is np.ndarray and x.dtype.kind == "V":  # bfloat16: see keep_bfloat16
-                out = keep_bfloat16(out, x)
+            out = keep_bfloat16(forward(self, x), x)  # see keep_bfloat16
         self._forward_output = (
             (out.shape, out.dtype) if isinstance(out, np.ndarray) else (None, None)
         )
@@ -409,10 +418,7 @@ def _guarded_backward(backward: Any, twin: Any = None) -> Any:
         grad_out = self.check_grad(grad_out)
         if self.leading_dims and grad_out.ndim > 2:  # (..., features): run on the rows
             return _backward_on_rows(self, run, grad_out)
-        grad_in = run(self, grad_out)
-        if type(grad_out) is np.ndarray and grad_out.dtype.kind == "V":  # see keep_bfloat16
-            grad_in = keep_bfloat16(grad_in, grad_out)
-        return grad_in
+        return keep_bfloat16(run(self, grad_out), grad_out)  # see keep_bfloat16
 
     guarded.is_guarded = True  # type: ignore[attr-defined]
     return guarded

@@ -28,18 +28,36 @@ def test_the_fast_twin_writes_in_place_only_while_the_gradient_is_known_zero():
     np.testing.assert_array_equal(layer.weight.grad, expected)
 
 
-def test_zero_grad_writes_zeros_into_the_array_an_earlier_reader_holds():
+def test_zero_grad_leaves_its_zeros_pending_until_grad_is_next_taken():
+    """zero_grad() only raises the flag: an array taken before keeps its values (as a tensor
+    taken before PyTorch's zero_grad() does) until .grad is next taken, which writes the zeros
+    into that same array; a backward in between writes its products in their place."""
     layer, x, g = linear_and_batch()
     layer(x)
     layer.backward(g)
     held, bias_row = layer.weight.grad, layer.bias.grad[:1]  # an array and a view of one
+    before = held.copy()
     layer.zero_grad()
-    assert not held.any() and not bias_row.any()
-    assert not layer.weight.grad.any() and not layer.bias.grad.any()
+    np.testing.assert_array_equal(held, before)  # nothing written yet
+    assert not layer.weight.grad.any() and not layer.bias.grad.any()  # taken: zeros
+    assert not held.any() and not bias_row.any()  # in the same arrays
     layer.zero_grad()
     layer.backward_to_parameters(g)  # written straight into the arrays: exactly the products
+    assert layer.weight.grad is held
     np.testing.assert_array_equal(layer.weight.grad, x.T @ g)
     np.testing.assert_array_equal(layer.bias.grad, g.sum(axis=0))
+
+
+def test_a_step_without_backward_after_zero_grad_sees_zero_gradients():
+    layer, x, g = linear_and_batch()
+    layer(x)
+    layer.backward(g)
+    opt = bplib.optim.SGD(layer.parameters(), lr=0.1)
+    opt.zero_grad()
+    before = [p.data.copy() for p in layer.parameters()]
+    opt.step()  # the pending zeros are the gradient: nothing moves
+    for p, b in zip(layer.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, b)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
