@@ -13,6 +13,7 @@ catches almost every bug in a hand-written backward pass.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +61,6 @@ def numerical_gradient(f: Callable[[], float], x: NDArray[Any], eps: float = 1e-
     The nudges go through ``x[index]``, so they reach the memory ``f`` reads even when
     ``x`` is a view (a transposed or sliced weight), where ``x.reshape(-1)`` would be a copy.
     """
-    eps = _check_nudge(x, eps)
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):
         old = x[index]
@@ -72,7 +72,48 @@ def numerical_gradient(f: Callable[[], float], x: NDArray[Any], eps: float = 1e-
         finally:
             x[index] = old
         grad[index] = (f_plus - f_minus) / (2 * eps)
-    return _finite_differences(grad, eps)
+    return grad
+
+
+def _scalar_function(f: object) -> Callable[[], float]:
+    """``f`` as a function whose every value is checked to be a number (a real number or a
+    one-element real array, given back as a float), or an exception naming what is wrong."""
+    if not callable(f):
+        raise TypeError(
+            "numerical_gradient: f must be a function of no arguments returning the loss, "
+            f"got {describe(f)}"
+        )
+
+    def checked() -> float:
+        value = f()
+        if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "biuf":
+            return float(value.reshape(()))
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise TypeError(
+                "numerical_gradient: f() must return a number (the scalar loss), "
+                f"got {describe(value)}"
+            )
+        return float(value)
+
+    return checked
+
+
+def _guarded_numerical_gradient(plain: Callable[..., NDArray[Any]]) -> Callable[..., NDArray[Any]]:
+    """``numerical_gradient`` behind its boundary: ``f``, ``x`` and ``eps`` checked before
+    anything is nudged, each value of ``f`` checked, the differences checked to be finite.
+    The function as chapter 5 prints it is ``numerical_gradient.__wrapped__``."""
+
+    @functools.wraps(plain)
+    def guarded(f: Callable[[], float], x: NDArray[Any], eps: float = 1e-6) -> NDArray[Any]:
+        checked_f = _scalar_function(f)
+        eps = _check_nudge(x, eps)
+        return _finite_differences(plain(checked_f, x, eps), eps)
+
+    return guarded
+
+
+# the boundary, wrapped after the definition so that the listing shows the plain function
+numerical_gradient = _guarded_numerical_gradient(numerical_gradient)
 
 
 def _finite_differences(grad: NDArray[Any], eps: float) -> NDArray[Any]:

@@ -62,18 +62,18 @@ class Parameter:
             self.grad_is_zero = False  # whoever takes the array may write into it
         return self._grad
 
+    @grad.setter
+    def grad(self, value: NDArray[Any]) -> None:
+        if value is not self._grad:  # p.grad += g changes the same array in place
+            self._grad = _checks.gradient_for(self, value)
+        self.grad_is_zero = False
+
     @property
     def grad_buffer(self) -> NDArray[Any]:
         """The gradient's array as it is, without writing the zeros :meth:`zero_grad` left
         pending: for code that overwrites all of it while ``grad_is_zero`` (:mod:`bplib.fast`)
         and then lowers the flag. Anything else reads ``grad``."""
         return self._grad
-
-    @grad.setter
-    def grad(self, value: NDArray[Any]) -> None:
-        if value is not self._grad:  # p.grad += g changes the same array in place
-            self._grad = _checks.gradient_for(self, value)
-        self.grad_is_zero = False
 
     @property
     def shape(self) -> tuple[int, ...]:

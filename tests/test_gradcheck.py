@@ -93,3 +93,47 @@ def test_gradcheck_catches_a_wrong_backward():
     assert report.errors["0.weight"] > 1e-2
     assert report.errors["2.weight"] < TOL  # the layer above the bug is still right
     assert "FAILED" in repr(report)
+
+
+# ------------------------------------------- f at numerical_gradient's boundary (issue 27)
+@pytest.mark.parametrize(
+    ("f", "match"),
+    [
+        (None, r"numerical_gradient: f must be a function of no arguments.*got None"),
+        (
+            lambda: "x",
+            r"numerical_gradient: f\(\) must return a number \(the scalar loss\), got str 'x'",
+        ),
+        (lambda: None, r"f\(\) must return a number \(the scalar loss\), got None"),
+        (lambda: np.ones(2), r"f\(\) must return a number.*got dtype float64, shape \(2,\)"),
+        (lambda: True, r"f\(\) must return a number \(the scalar loss\), got True"),
+    ],
+)
+def test_numerical_gradient_refuses_an_f_that_is_not_a_scalar_function(f, match):
+    x = np.array([1.0, 2.0])
+    with pytest.raises(TypeError, match=match):
+        gradcheck_module.numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0])  # restored
+
+
+def test_numerical_gradient_takes_a_one_element_array_and_numpy_scalars():
+    x = np.array([1.0, 2.0])
+    grad = gradcheck_module.numerical_gradient(lambda: np.array([(x**2).sum()]), x)
+    np.testing.assert_allclose(grad, 2 * x, atol=1e-6)
+    grad = gradcheck_module.numerical_gradient(lambda: np.float32((x**2).sum()), x, eps=1e-3)
+    np.testing.assert_allclose(grad, 2 * x, rtol=1e-3)
+
+
+def test_the_printed_numerical_gradient_is_the_plain_function_behind_the_boundary():
+    """Chapter 5 prints numerical_gradient (show_source unwraps the boundary): the listing
+    has no check in it, and the plain function computes what the guarded one returns."""
+    import inspect
+
+    listing = inspect.getsource(gradcheck_module.numerical_gradient)
+    assert listing.startswith("def numerical_gradient(")
+    code = [line.split("#")[0] for line in listing.split('"""')[2].splitlines()]  # no docstring
+    assert not any(w in line for line in code for w in ("_check", "raise ", "finite", "assert"))
+    plain = gradcheck_module.numerical_gradient.__wrapped__
+    x = np.array([0.3, -1.2, 2.0])
+    f = lambda: float(np.sum(np.sin(x)))  # noqa: E731
+    np.testing.assert_array_equal(plain(f, x, 1e-6), gradcheck_module.numerical_gradient(f, x))

@@ -149,7 +149,7 @@ def _one_group(state_dict: object, where: str) -> dict[str, Any]:
 # us for the C functions, on the benchmark machine); the C functions take and return the same
 # handlers. Elsewhere than CPython, the wrappers.
 try:
-    from _signal import getsignal as _getsignal
+    from _signal import getsignal as _getsignal  # type: ignore[import-not-found]
     from _signal import signal as _setsignal
 except ImportError:  # pragma: no cover
     _getsignal, _setsignal = signal.getsignal, signal.signal

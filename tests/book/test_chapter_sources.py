@@ -126,3 +126,28 @@ def test_the_plumbing_is_bplib_book(md: Path) -> None:
     assert not found, (
         f"{md.name}: import these from bplib.book (show library code with show_source; the editions write the install cell): {found}"
     )
+
+
+# --------------------------------------- the listings chapters 5 and 6 print (issue 29)
+CHECK_WORDS = ("assert", "raise ", "_check", "check_", "finite", "errstate", "same_shape")
+
+
+@pytest.mark.parametrize("chapter", ["05_building_bplib.md", "06_gradient_descent.md"])
+def test_the_library_code_chapters_5_and_6_print_is_mathematics_without_checks(chapter):
+    """Every ``show_source(...)`` of chapters 5 and 6 prints code with no check, assertion,
+    raise or finiteness test in it (comments and docstrings aside): checks live at the
+    boundary (``Module``'s wrapped methods, ``numerical_gradient``'s wrapper)."""
+    import inspect
+
+    import bplib
+    from bplib.gradcheck import numerical_gradient
+
+    namespace = {"bplib": bplib, "optim": bplib.optim, "numerical_gradient": numerical_gradient}
+    targets = re.findall(r"^show_source\((.+)\)$", (ROOT / "chapters" / chapter).read_text(), re.M)
+    assert targets, f"{chapter} prints no library code"
+    for target in targets:
+        listing = inspect.getsource(eval(target, namespace))
+        body = listing.split('"""')[-1] if '"""' in listing else listing
+        for line in body.splitlines():
+            code = line.split("#")[0]
+            assert not any(w in code for w in CHECK_WORDS), f"{chapter}: {target}: {line!r}"
