@@ -237,7 +237,8 @@ class TransformerBlock(Module):
         y = h + \operatorname{mlp}(\operatorname{ln}_2(h)),
 
     with ``mlp = Sequential(Linear(C, 4C), GELU(), Linear(4C, C))`` (GELU's tanh form, as
-    GPT-2's; nanoGPT's is the exact form, and nanoGPT adds dropout).
+    GPT-2's; nanoGPT's is the exact form, and nanoGPT's block has dropout layers, whose
+    rate is a setting, 0 by default).
     Backward runs the two residual connections in reverse, each the identity path plus its
     branch (as :class:`~bplib.Residual`):
 
