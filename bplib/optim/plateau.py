@@ -22,6 +22,8 @@ __all__ = ["ReduceLROnPlateau"]
 class ReduceLROnPlateau(LRScheduler):
     r"""Divide the rate when a monitored value (the validation loss) stops improving.
 
+    Measured beside early stopping in chapter 7.
+
     Call ``scheduler.step(value)`` once per epoch. A value is an improvement on the best
     so far, :math:`b`, if it is below :math:`b(1 - \text{threshold})` (``mode="min"``,
     ``threshold_mode="rel"``), below :math:`b - \text{threshold}` (``"abs"``), or above
